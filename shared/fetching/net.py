@@ -4,10 +4,12 @@ Every outbound request (feeds, pages, webhooks) resolves its host once, checks e
 against the policy, and connects to the checked address only (no second DNS lookup, so no rebinding).
 `NEWSWATCH_ALLOWED_NETWORKS` opens ranges (e.g. 127.0.0.0/8 in tests).
 
-Exceptions:
-    UnsafeURLError            base: the URL may not be fetched
-      ├─ BadSchemeError       not http/https, or no host
-      └─ BlockedAddressError  a resolved address is in a blocked range and not allowed
+Exceptions (FetchError is the root of every outbound-request failure; the rest of the tree is in
+shared/fetching/http.py):
+    FetchError
+      └─ UnsafeURLError         the URL may not be fetched (also a ValueError)
+           ├─ BadSchemeError      not http/https, or no host
+           └─ BlockedAddressError a resolved address is in a blocked range and not allowed
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ _EXTRA_BLOCKED = [
 ]
 
 
-class UnsafeURLError(ValueError):
+class FetchError(Exception):
+    """Base of every failure of an outbound request (feeds, pages, webhooks)."""
+
+
+class UnsafeURLError(FetchError, ValueError):
     """The URL may not be requested."""
 
 
@@ -111,7 +117,8 @@ class AddressPolicy:
         for a in addresses:
             if not self.is_allowed(ipaddress.ip_address(a)):
                 raise BlockedAddressError(
-                    f"{host!r} resolves to {a}, a private or reserved address (see NEWSWATCH_ALLOWED_NETWORKS)"
+                    f"{host!r} resolves to {a}, a private or reserved address "
+                    "(see NEWSWATCH_ALLOWED_NETWORKS)"
                 )
         return host, port, addresses
 
