@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -195,8 +196,7 @@ class AppriseChannel:
 
     def send(self, message: Message) -> AttemptResult:
         """Format the event as title + body and notify through Apprise."""
-        import apprise
-
+        apprise = _load_apprise()
         started = time.monotonic()
         try:
             self._check(message.target)
@@ -223,6 +223,25 @@ class AppriseChannel:
             error=None if ok else ("Apprise notification failed: " + " | ".join(logs[-3:]))[:1000],
             error_kind=None if ok else "channel",
         )
+
+
+_APPRISE_LOCK = threading.Lock()
+_apprise_mod: Any = None
+
+
+def _load_apprise() -> Any:
+    """Import Apprise and load its plugins once, silencing their import-time deprecation warnings."""
+    global _apprise_mod
+    with _APPRISE_LOCK:
+        if _apprise_mod is None:
+            # Apprise plugins import imghdr (deprecated in 3.11); pytest turns warnings into errors.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import apprise
+
+                apprise.Apprise().add("json://localhost/")  # forces the lazy plugin load now
+            _apprise_mod = apprise
+    return _apprise_mod
 
 
 def _bracket(host: str) -> str:

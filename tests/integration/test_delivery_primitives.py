@@ -1,0 +1,96 @@
+"""Redis-backed limits and live stream, against the real Redis on 127.0.0.1."""
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from shared.alerts.limits import EndpointLimits, RedisLimiter
+from shared.alerts.stream import RedisAlertStream
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def rclient() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    prefix = f"test:{uuid.uuid4().hex}:"
+    client.set(prefix + "probe", 1, ex=5)
+    yield client
+    for key in client.scan_iter(prefix + "*"):
+        client.delete(key)
+    client.close()
+
+
+def _prefix() -> str:
+    return f"test:{uuid.uuid4().hex}:"
+
+
+def test_redis_concurrency_limit_is_shared_and_expires(rclient: redis.Redis) -> None:
+    a, b = RedisLimiter(rclient, prefix=_prefix()), None
+    b = RedisLimiter(rclient, prefix=a.prefix)  # a second worker sees the same slots
+    limits = EndpointLimits(max_concurrent=2, lease_seconds=0.3)
+    p1, p2 = a.acquire("ep", limits), b.acquire("ep", limits)
+    assert p1.granted and p2.granted
+    refused = a.acquire("ep", limits)
+    assert not refused.granted and refused.reason == "concurrency"
+    assert a.acquire("other", limits).granted
+    b.release(p2)
+    assert a.acquire("ep", limits).granted
+    # A killed worker never releases; its lease runs out.
+    deadline = time.monotonic() + 5
+    while not a.acquire("ep", limits).granted:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_redis_rate_limit(rclient: redis.Redis) -> None:
+    lim = RedisLimiter(rclient, prefix=_prefix())
+    limits = EndpointLimits(max_concurrent=0, rate_per_second=1, burst=3)
+    granted = [lim.acquire("ep", limits).granted for _ in range(5)]
+    assert granted == [True, True, True, False, False]
+    refused = lim.acquire("ep", limits)
+    assert refused.reason == "rate" and 0 < refused.retry_in <= 1.0
+
+
+def test_redis_limit_atomic_under_threads(rclient: redis.Redis) -> None:
+    lim = RedisLimiter(rclient, prefix=_prefix())
+    limits = EndpointLimits(max_concurrent=3)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        p = lim.acquire("ep", limits)
+        with lock:
+            results.append(p.granted)
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count(True) == 3 and lim.in_flight("ep") == 3
+
+
+def test_redis_stream_fanout_resume_and_filter(rclient: redis.Redis) -> None:
+    key = _prefix() + "stream"
+    s = RedisAlertStream(rclient, key=key)
+    live = s.subscribe()
+    only2 = s.subscribe(watch_ids=[2])
+    ids = [s.publish("alert.created", {"n": i}, watch_id=i % 3) for i in range(6)]
+    got = [live.get(timeout=2) for _ in range(6)]
+    assert [e.id for e in got if e] == ids
+    filtered = [only2.get(timeout=0.5) for _ in range(2)]
+    assert [e.data["n"] for e in filtered if e] == [2, 5]
+    assert only2.get(timeout=0.05) is None
+
+    resumed = s.subscribe(last_event_id=ids[3])
+    more = s.publish("alert.updated", {"n": 6})
+    out = [resumed.get(timeout=2) for _ in range(3)]
+    assert [e.id for e in out if e] == [ids[4], ids[5], more]  # backlog then live, no duplicate
+    assert resumed.get(timeout=0.05) is None
+    for sub in (live, only2, resumed):
+        sub.close()
