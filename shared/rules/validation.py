@@ -1,0 +1,70 @@
+"""Query checks for authors: canonical form, the terms, and warnings about rules that will misbehave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.rules.ast import Node, Not, iter_terms, to_query
+from shared.rules.parser import parse
+from shared.rules.text import MIN_STEM, TOKEN_RE
+
+# Words frequent enough in news that a rule anchored on them alone fires on most articles.
+_COMMON = """a an and are as at be been but by for from had has have he her his i in is it its more new not
+of on one or said says that the their there they this to was we were which who will with would you
+year years people also after last first two over than about up out time can told what when
+и в не на что с по как это он она они его к у из за от о для же то так а но все был была было
+的 了 是 在 和 有 不 这 中 人 我 他 也 就 都 而 及 与 或 年 月 日"""
+COMMON_WORDS = frozenset(_COMMON.split())
+OPERATOR_LOOKALIKES = frozenset({"and", "or", "not", "near", "onear"})
+
+
+@dataclass
+class Validation:
+    """Result of validate(): the canonical query, its terms, and advice."""
+
+    canonical: str
+    terms: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tree: Node | None = None
+
+
+def canonical(query: str) -> str:
+    """The canonical printed form of a query (parse → print); raises RuleSyntaxError."""
+    return to_query(parse(query))
+
+
+def _has_anchor(node: Node) -> bool:
+    # Import here: the engine imports this module's neighbours, keep the dependency one-way.
+    from shared.rules.engine import _Compiler
+
+    return _Compiler(None).anchor(node) is not None
+
+
+def validate(query: str) -> Validation:
+    """Parse a query and report its canonical form, terms and warnings; raises RuleSyntaxError."""
+    tree = parse(query)
+    terms: list[str] = []
+    warnings: list[str] = []
+    for term, negated in iter_terms(tree):
+        if term.text not in terms:
+            terms.append(term.text)
+        if negated:
+            continue
+        words = TOKEN_RE.findall(term.text)
+        low = term.text.lower()
+        if low in OPERATOR_LOOKALIKES and term.text != term.text.upper():
+            warnings.append(f"{term.text!r} is searched as a word; operators are upper case ({low.upper()})")
+        elif len(words) == 1 and low.rstrip("*") in COMMON_WORDS:
+            warnings.append(f"term {term.text!r} is so common it will match almost every article")
+        elif len(words) == 1 and len(words[0]) == 1 and not term.text.endswith("*"):
+            warnings.append(f"term {term.text!r} is a single character and will match very often")
+        elif term.text.endswith("*") and len(words[-1]) <= MIN_STEM + 1:
+            warnings.append(f"wildcard {term.text!r} has a short stem and may match many unrelated words")
+    if not _has_anchor(tree):
+        warnings.append(
+            "the rule has no required term (only NOT, lang: or entity constraints), "
+            "so it is checked against every article"
+        )
+    if isinstance(tree, Not):
+        warnings.append("the rule is only a NOT: it matches every article without those terms")
+    return Validation(canonical=to_query(tree), terms=terms, warnings=warnings, tree=tree)
