@@ -1,0 +1,213 @@
+"""Webhook delivery benchmark: deliveries/s to a local receiver and created→received latency at fixed rates.
+
+The receiver runs in its own process (uvicorn, a bare ASGI app) and stamps every request on arrival; the
+latency of one delivery is that stamp minus the moment its alert was created (both `time.time()` on the same
+machine). The baseline, measured in the same run, is a bare httpx POST of the same body: no signing, no
+address check, no attempt bookkeeping, so the difference is what the delivery layer costs.
+
+    .venv/bin/python -m bench.delivery --json
+    newswatch bench delivery --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing as mp
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from shared.alerts.channels import Message, WebhookChannel
+from shared.alerts.signing import generate_secret
+from shared.fetching.net import AddressPolicy, parse_networks
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _receiver_main(port: int) -> None:
+    import uvicorn
+
+    stamps: list[tuple[str, float, float]] = []  # (webhook-id, created, received)
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        now = time.time()
+        if scope["method"] == "GET":  # /stats?reset
+            out = json.dumps(stamps).encode()
+            if scope.get("query_string") == b"reset":
+                stamps.clear()
+            start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"json")]}
+            await send(start)
+            await send({"type": "http.response.body", "body": out})
+            return
+        headers = dict(scope["headers"])
+        created = 0.0
+        with contextlib.suppress(ValueError, KeyError, AttributeError):
+            created = float(json.loads(body)["data"].get("created_ts", 0.0))
+        stamps.append((headers.get(b"webhook-id", b"").decode(), created, now))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+class Receiver:
+    """The receiver process and its stats endpoint."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.proc = mp.get_context("spawn").Process(target=_receiver_main, args=(self.port,), daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.proc.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("receiver did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
+
+    def take(self) -> list[tuple[str, float, float]]:
+        """Every stamp since the last take."""
+        r = httpx.get(f"http://127.0.0.1:{self.port}/stats?reset", timeout=30)
+        return [tuple(x) for x in r.json()]  # type: ignore[misc]
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))], 2)
+
+
+def _data(i: int) -> dict[str, Any]:
+    return {"alert_id": i, "created_ts": time.time(), "watch": {"id": 1, "name": "SCO"}, "latency": {}}
+
+
+def throughput(send: Callable[[int], bool], n: int, workers: int) -> dict[str, Any]:
+    """Send n deliveries through `send` with `workers` threads; deliveries per second."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        ok = sum(pool.map(send, range(n)))
+    elapsed = time.perf_counter() - started
+    return {"n": n, "ok": ok, "seconds": round(elapsed, 3), "per_second": round(ok / elapsed, 1)}
+
+
+def latency_at_rate(
+    send: Callable[[int], bool], receiver: Receiver, rate: float, seconds: float, workers: int
+) -> dict[str, Any]:
+    """Create alerts at `rate`/s for `seconds` and measure created→received at the receiver (ms)."""
+    receiver.take()
+    n = int(rate * seconds)
+    pool = ThreadPoolExecutor(workers)
+    t0 = time.perf_counter()
+    for i in range(n):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        pool.submit(send, i)
+    pool.shutdown(wait=True)
+    stamps = receiver.take()
+    lat = [(recv - created) * 1000 for _, created, recv in stamps if created]
+    return {
+        "rate": rate,
+        "sent": n,
+        "received": len(stamps),
+        "p50_ms": _pct(lat, 0.5),
+        "p95_ms": _pct(lat, 0.95),
+        "max_ms": round(max(lat), 2) if lat else None,
+        "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
+    }
+
+
+def channel_sender(url: str) -> Callable[[int], bool]:
+    """Our WebhookChannel: signed, address-checked and pinned, one shared connection pool."""
+    policy = AddressPolicy(allowed_networks=tuple(parse_networks("127.0.0.0/8")))
+    channel = WebhookChannel(policy=policy, timeout=15)
+    secrets = (generate_secret(),)
+
+    def send(i: int) -> bool:
+        msg = Message(
+            target=url, msg_id=f"msg_{i}", event_type="alert.created", data=_data(i), secrets=secrets
+        )
+        return channel.send(msg).ok
+
+    return send
+
+
+def baseline_sender(url: str) -> Callable[[int], bool]:
+    """A bare httpx POST of a comparable body, unsigned and unchecked."""
+    client = httpx.Client(timeout=15, limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
+
+    def send(i: int) -> bool:
+        body = json.dumps({"type": "alert.created", "timestamp": time.time(), "data": _data(i)})
+        return client.post(url, content=body, headers={"webhook-id": f"b_{i}"}).is_success
+
+    return send
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the results."""
+    ap = argparse.ArgumentParser(prog="newswatch bench delivery", description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print one JSON document")
+    ap.add_argument("-n", type=int, default=3000, help="deliveries for the throughput run")
+    ap.add_argument("--workers", type=int, default=16, help="sender threads")
+    ap.add_argument("--seconds", type=float, default=10.0, help="duration of each fixed-rate run")
+    ap.add_argument("--rates", default="10,100", help="alerts per second for the latency runs")
+    args = ap.parse_args(argv)
+    rates = [float(r) for r in args.rates.split(",") if r]
+    with Receiver() as rx:
+        ours, base = channel_sender(rx.url), baseline_sender(rx.url)
+        for s in (ours, base):  # warm the connection pools
+            throughput(s, 50, args.workers)
+        rx.take()
+        result: dict[str, Any] = {
+            "benchmark": "delivery",
+            "layer": "channel (WebhookChannel: sign, address policy, pinned transport)",
+            "cpus": mp.cpu_count(),
+            "throughput": {
+                "ours": throughput(ours, args.n, args.workers),
+                "baseline_bare_httpx": throughput(base, args.n, args.workers),
+            },
+            "latency": [latency_at_rate(ours, rx, r, args.seconds, args.workers) for r in rates],
+            "goals": {"per_second": 300, "p95_ms_at_10_per_s": 250},
+        }
+        rx.take()
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        t = result["throughput"]
+        print(f"ours {t['ours']['per_second']}/s, baseline {t['baseline_bare_httpx']['per_second']}/s")
+        for lat in result["latency"]:
+            print(f"{lat['rate']}/s: p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
