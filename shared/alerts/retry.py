@@ -110,14 +110,14 @@ class RetryPolicy:
     @classmethod
     def from_settings(cls, settings: Any) -> RetryPolicy:
         """Build from the Settings object; missing attributes fall back to the defaults."""
-        schedule = getattr(settings, "webhook_retry_schedule", None)
-        disable = getattr(settings, "webhook_disable_after", None)
+        schedule = getattr(settings, "retry_schedule", None)
+        disable = getattr(settings, "webhook_disable_after_seconds", None)
         if isinstance(disable, int | float):
             disable = timedelta(seconds=disable)
         return cls(
             schedule=parse_schedule(schedule) if schedule else DEFAULT_SCHEDULE,
             jitter=float(getattr(settings, "webhook_retry_jitter", DEFAULT_JITTER)),
-            retry_after_cap=float(getattr(settings, "webhook_retry_after_cap", DEFAULT_RETRY_AFTER_CAP)),
+            retry_after_cap=float(getattr(settings, "retry_after_cap_seconds", DEFAULT_RETRY_AFTER_CAP)),
             disable_after=disable or DEFAULT_DISABLE_AFTER,
         )
 

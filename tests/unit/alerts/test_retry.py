@@ -98,8 +98,8 @@ def test_retry_after_http_date() -> None:
 
 def test_from_settings_falls_back_to_defaults() -> None:
     class S:
-        webhook_retry_schedule = "0,1s,2s"
-        webhook_disable_after = 60
+        retry_schedule = (0, 1, 2)
+        webhook_disable_after_seconds = 60
 
     p = RetryPolicy.from_settings(S())
     assert p.schedule == (0, 1, 2)
