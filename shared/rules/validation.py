@@ -58,7 +58,7 @@ def validate(query: str) -> Validation:
             warnings.append(f"term {term.text!r} is so common it will match almost every article")
         elif len(words) == 1 and len(words[0]) == 1 and not term.text.endswith("*"):
             warnings.append(f"term {term.text!r} is a single character and will match very often")
-        elif term.text.endswith("*") and len(words[-1]) <= MIN_STEM + 1:
+        elif len(words) == 1 and term.text.endswith("*") and len(words[0]) <= MIN_STEM:
             warnings.append(f"wildcard {term.text!r} has a short stem and may match many unrelated words")
     if not _has_anchor(tree):
         warnings.append(
