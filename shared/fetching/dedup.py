@@ -45,7 +45,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def normalize_text(text: str) -> str:
     """Lower-cased words of the NFKC text joined by single spaces (punctuation and markup spacing ignored)."""
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text or "").casefold()))
 
 
 def content_fingerprint(title: str, text: str) -> str:
