@@ -1,0 +1,26 @@
+"""All tables, imported here so metadata (and Alembic) sees every one."""
+
+from shared.models.alert import Alert
+from shared.models.apikey import ApiKey
+from shared.models.article import Article, ArticleSource
+from shared.models.delivery import Delivery, DeliveryAttempt
+from shared.models.entity import Entity, Mention
+from shared.models.feed import Feed
+from shared.models.subscription import Subscription
+from shared.models.watch import Match, RulesetState, Watch
+
+__all__ = [
+    "Alert",
+    "ApiKey",
+    "Article",
+    "ArticleSource",
+    "Delivery",
+    "DeliveryAttempt",
+    "Entity",
+    "Feed",
+    "Match",
+    "Mention",
+    "RulesetState",
+    "Subscription",
+    "Watch",
+]

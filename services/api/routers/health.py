@@ -1,0 +1,54 @@
+"""Open probes: /healthz (the process answers) and /readyz (database and broker reachable)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from services.api.deps import SessionDep, SettingsDep
+from shared.config import Settings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def broker_ok(settings: Settings) -> tuple[bool, str]:
+    """Is the Celery broker reachable?"""
+    url = settings.effective_broker_url
+    if url.startswith("filesystem"):
+        folder = settings.data_dir / "broker" / "queue"
+        return folder.is_dir(), f"filesystem {folder}"
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            client.ping()
+            client.close()
+        except redis.RedisError as exc:
+            return False, str(exc)
+        return True, "redis"
+    return True, "not checked"
+
+
+@router.get("/readyz")
+def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    ready = True
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        ready = False
+        checks["database"] = f"error: {exc}"
+    ok, detail = broker_ok(settings)
+    checks["broker"] = "ok" if ok else f"error: {detail}"
+    ready = ready and ok
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )

@@ -1,0 +1,100 @@
+"""/api/v1/watches: stored rules; an invalid query is refused with 422 naming the position."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
+
+from services.api.deps import KeyDep, SessionDep
+from shared.models import Watch
+from shared.rules import RuleSyntaxError, service, store
+
+router = APIRouter(prefix="/api/v1/watches", tags=["watches"])
+
+
+class WatchIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, max_length=20_000)
+    description: str | None = None
+    enabled: bool = True
+    max_alerts_per_hour: int | None = Field(default=None, ge=1)
+
+
+class WatchPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    query: str | None = Field(default=None, min_length=1, max_length=20_000)
+    description: str | None = None
+    enabled: bool | None = None
+    max_alerts_per_hour: int | None = Field(default=None, ge=1)
+
+
+class WatchOut(BaseModel):
+    id: int
+    name: str
+    query: str
+    canonical_query: str
+    description: str | None
+    enabled: bool
+    version: int
+    max_alerts_per_hour: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def syntax_error(exc: RuleSyntaxError) -> HTTPException:
+    """422 with the message, the position and what was expected."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        {"message": str(exc), "position": exc.position, "expected": exc.expected},
+    )
+
+
+def _get(session: SessionDep, watch_id: int) -> Watch:
+    watch = session.get(Watch, watch_id)
+    if watch is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such watch")
+    return watch
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WatchOut)
+def create_watch(body: WatchIn, session: SessionDep, _: KeyDep) -> Watch:
+    try:
+        watch = service.create_watch(session=session, **body.model_dump())
+    except RuleSyntaxError as exc:
+        raise syntax_error(exc) from exc
+    except service.WatchExistsError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    session.commit()
+    return watch
+
+
+@router.get("", response_model=list[WatchOut])
+def list_watches(session: SessionDep, _: KeyDep) -> list[Watch]:
+    return store.list_watches(session=session)
+
+
+@router.get("/{watch_id}", response_model=WatchOut)
+def get_watch(watch_id: int, session: SessionDep, _: KeyDep) -> Watch:
+    return _get(session, watch_id)
+
+
+@router.patch("/{watch_id}", response_model=WatchOut)
+def update_watch(watch_id: int, body: WatchPatch, session: SessionDep, _: KeyDep) -> Watch:
+    watch = _get(session, watch_id)
+    try:
+        watch = service.update_watch(
+            session=session, watch=watch, changes=body.model_dump(exclude_unset=True)
+        )
+    except RuleSyntaxError as exc:
+        raise syntax_error(exc) from exc
+    session.commit()
+    return watch
+
+
+@router.delete("/{watch_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_watch(watch_id: int, session: SessionDep, _: KeyDep) -> Response:
+    service.delete_watch(session=session, watch=_get(session, watch_id))
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,41 @@
+"""pipeline.* tasks: process a batch of articles; sweep articles left unprocessed."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from services.queue import chunks, send
+from shared.config import get_settings
+from shared.db import session_scope
+from shared.pipeline import service
+
+
+@shared_task(
+    name="pipeline.process_batch",
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def process_batch(article_ids: list[int]) -> int:
+    """Entities, matching and alerts for these articles; deliveries are enqueued after the commit."""
+    settings = get_settings()
+    with session_scope() as session:
+        delivery_ids = service.process_batch(session=session, article_ids=article_ids, settings=settings)
+    for delivery_id in delivery_ids:
+        send("notifier.deliver", [delivery_id])
+    return len(delivery_ids)
+
+
+@shared_task(name="pipeline.sweep")
+def sweep() -> int:
+    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker)."""
+    settings = get_settings()
+    with session_scope() as session:
+        ids = service.stuck_article_ids(
+            session=session, older_than_seconds=settings.pipeline_stuck_after_seconds
+        )
+    for batch in chunks(ids, settings.pipeline_batch_size):
+        send("pipeline.process_batch", [batch])
+    return len(ids)

@@ -1,0 +1,84 @@
+"""The Celery app: JSON only, acks_late, prefetch 1, routed by task-name prefix to one queue per service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import Celery
+
+from shared.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("fetcher", "pipeline", "notifier")
+
+
+def broker_options(settings: Settings) -> dict[str, object]:
+    """Transport options: the filesystem transport's folders in embedded mode, Redis visibility otherwise."""
+    if settings.effective_broker_url.startswith("filesystem"):
+        folder = (settings.data_dir / "broker").resolve()
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+            "polling_interval": 0.1,
+        }
+    # every countdown we use is under a minute; a long-running task is re-delivered only after an hour
+    return {"visibility_timeout": 3600}
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A Celery app configured from settings."""
+    from services.scheduler import beat_schedule
+
+    app = Celery(
+        "newswatch",
+        broker=settings.effective_broker_url,
+        include=["services.fetcher.tasks", "services.pipeline.tasks", "services.notifier.tasks"],
+    )
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue="pipeline",
+        task_routes={f"{q}.*": {"queue": q} for q in QUEUES},
+        broker_transport_options=broker_options(settings),
+        broker_connection_retry_on_startup=True,
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
+        beat_schedule=beat_schedule(settings),
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    return app
+
+
+app = create_celery(get_settings())
+
+
+def send(name: str, args: Iterable[object]) -> bool:
+    """Enqueue a task by name after the caller committed; a broker failure is logged, not raised.
+
+    The database is the source of truth: what is not enqueued now is found by the periodic sweeps.
+    """
+    try:
+        app.send_task(name, args=list(args))
+    except Exception as exc:  # the broker may be down; the sweep re-finds the work
+        log.warning("could not enqueue %s: %s (the sweep will pick it up)", name, exc)
+        return False
+    return True
+
+
+def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
+    """Split ids into batches."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]

@@ -1,0 +1,32 @@
+"""Article input, as pushed through the API, read from a feed, a seed file or an archive."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from shared.models.base import to_utc
+
+
+class ArticleIn(BaseModel):
+    """One article to ingest; needs a title or a text."""
+
+    title: str = Field(default="", max_length=2000)
+    text: str = Field(default="", max_length=2_000_000)
+    url: str | None = Field(default=None, max_length=2000)
+    published: datetime | None = None
+    author: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=10)
+    guid: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("published")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return to_utc(value)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ArticleIn:
+        if not self.title.strip() and not self.text.strip():
+            raise ValueError("an article needs a title or a text")
+        return self

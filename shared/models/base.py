@@ -1,0 +1,32 @@
+"""Shared column helpers. All timestamps are timezone-aware UTC (SQLModel's UTCDateTime stores them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime; naive values are taken as UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def json_column(**kwargs: Any) -> Column:  # type: ignore[type-arg]
+    """A JSON column (JSONB-free so SQLite and PostgreSQL share one migration)."""
+    return Column(JSON, **kwargs)
+
+
+def text_column(**kwargs: Any) -> Column:  # type: ignore[type-arg]
+    """An unbounded text column."""
+    return Column(Text, **kwargs)

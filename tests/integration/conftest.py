@@ -1,0 +1,107 @@
+"""Integration fixtures: a fresh PostgreSQL database per run, a flushed Redis, the API, workers, servers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from tests.conftest import TEST_DB_NAME
+from tests.support import processes
+from tests.support.servers import LocalServer
+
+ADMIN_KEY = os.environ["NEWSWATCH_ADMIN_API_KEY"]
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def _admin_conn() -> psycopg.Connection:
+    return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this run, migrated to head, dropped at the end."""
+    from shared.config import get_settings
+    from shared.migrations import upgrade
+
+    try:
+        conn = _admin_conn()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not answering on 127.0.0.1:5432 (run scripts/ensure-services.sh): {exc}")
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEST_DB_NAME}"')
+    get_settings.cache_clear()
+    url = get_settings().effective_database_url
+    upgrade(url)
+    from shared.db import session_scope
+    from shared.security.keys import ensure_admin_key
+
+    with session_scope() as session:
+        ensure_admin_key(session=session, configured=ADMIN_KEY)
+    yield url
+    from shared.db import engine_for
+
+    engine_for(url).dispose()
+    with contextlib.suppress(psycopg.Error), _admin_conn() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def redis_client() -> Iterator[redis.Redis]:
+    """The test Redis database, flushed before and after the test."""
+    client = redis.Redis.from_url(os.environ["NEWSWATCH_REDIS_URL"])
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not answering on 127.0.0.1:6379 (run scripts/ensure-services.sh): {exc}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture()
+def clean_db(database_url: str) -> str:
+    """Empty every table except the API keys, so each test starts from nothing."""
+    from sqlalchemy import text
+
+    from shared.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(
+            text(
+                "TRUNCATE articles, article_sources, feeds, entities, mentions, watches, ruleset_state, matches,"
+                " alerts, subscriptions, deliveries, delivery_attempts RESTART IDENTITY CASCADE"
+            )
+        )
+    return database_url
+
+
+@pytest.fixture()
+def api(clean_db: str, redis_client: redis.Redis) -> Iterator[TestClient]:
+    """The API in-process (real PostgreSQL, real Redis broker), authorised with the admin key."""
+    from services.api.app import create_app
+
+    with TestClient(create_app(), headers=ADMIN) as client:
+        yield client
+
+
+@pytest.fixture()
+def server() -> Iterator[LocalServer]:
+    """A scriptable HTTP server on 127.0.0.1 (feeds, pages, webhook receivers)."""
+    with LocalServer() as srv:
+        yield srv
+
+
+@pytest.fixture()
+def worker(clean_db: str, redis_client: redis.Redis) -> Iterator[processes.Proc]:
+    """A real Celery worker on all queues with the scheduler inside it."""
+    proc = processes.worker(beat=True)
+    yield proc
+    proc.stop()
