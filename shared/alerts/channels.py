@@ -25,7 +25,7 @@ import httpx
 from shared.alerts import payload as payloads
 from shared.alerts.retry import retry_after_header
 from shared.alerts.signing import webhook_headers
-from shared.fetching.net import AddressPolicy, UnsafeURLError
+from shared.fetching.net import AddressPolicy, BadSchemeError, UnsafeURLError
 
 BODY_LIMIT = 4096
 DEFAULT_TIMEOUT = 15.0
@@ -284,6 +284,11 @@ class ChannelRegistry:
         with self._lock:
             self._by_scheme.pop(scheme.lower(), None)
 
+    def schemes(self) -> set[str]:
+        """The explicitly registered schemes."""
+        with self._lock:
+            return set(self._by_scheme)
+
     def for_target(self, target: str) -> Channel:
         """The channel that sends to this target."""
         scheme = urlsplit(target).scheme.lower()
@@ -294,6 +299,21 @@ class ChannelRegistry:
                 self._defaults = (WebhookChannel(), AppriseChannel())
             webhook, other = self._defaults
         return webhook if scheme in ("http", "https") else other
+
+
+def validate_target(target: str, policy: AddressPolicy, *, channels: ChannelRegistry | None = None) -> None:
+    """Raise UnsafeURLError unless the target is a usable webhook URL, Apprise URL or registered scheme."""
+    scheme = urlsplit(target).scheme.lower()
+    if not scheme:
+        raise BadSchemeError(f"not a URL: {target!r}")
+    if scheme in (channels or registry).schemes():
+        return
+    if scheme in ("http", "https"):
+        policy.check_url(target)
+        return
+    AppriseChannel(policy=policy)._check(target)
+    if not _load_apprise().Apprise().add(target):
+        raise BadSchemeError(f"neither an http(s) URL nor a valid Apprise URL: {scheme}://…")
 
 
 def is_webhook_target(target: str) -> bool:

@@ -140,3 +140,19 @@ def test_message_body_is_envelope() -> None:
     m = Message(target="x", msg_id="m", event_type="alert.created", data={"latency": {"matched": None}})
     body = json.loads(m.body())
     assert body["type"] == "alert.created" and body["data"]["latency"]["sent"]
+
+
+def test_validate_target() -> None:
+    from shared.alerts.channels import validate_target
+    from shared.fetching.net import UnsafeURLError
+
+    validate_target("https://hooks.example.com/x", PUBLIC)
+    validate_target("mailto://user:pass@example.com?to=a@example.com", PUBLIC)
+    reg = ChannelRegistry()
+    reg.register("fake", FakeChannel())
+    validate_target("fake://anything", PUBLIC, channels=reg)
+    for bad in ("ftp-nope://x", "no-scheme", "http://internal.example/"):
+        with pytest.raises(UnsafeURLError):
+            validate_target(bad, PRIVATE if bad.startswith("http") else PUBLIC)
+    with pytest.raises(UnsafeURLError):
+        validate_target("json://chat.internal.example/", PRIVATE)
