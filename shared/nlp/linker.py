@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 import ahocorasick
 
+from shared.nlp.consistency import harmonise
 from shared.nlp.kb import KnowledgeBase, derived_short_names
 from shared.nlp.normalize import clean_surface, key, tokens
 from shared.nlp.types import PERSON, ExtractedEntity
@@ -316,8 +317,10 @@ class Linker:
         for m in gaz:
             if id(m) not in dropped:
                 out[(m.start, m.end)] = self._make(text, m.start, m.end, m)
-        ents = sorted(out.values(), key=lambda x: (x.start, -x.end))
-        return self._coref_unlinked(self._drop_overlaps(ents))
+        ents = self._coref_unlinked(
+            self._drop_overlaps(sorted(out.values(), key=lambda x: (x.start, -x.end)))
+        )
+        return harmonise(text, ents) if spans else ents
 
     def _make(self, text: str, s: int, e: int, m: _Match) -> ExtractedEntity:
         ent = self.kb.get(m.entity_id) if m.entity_id else None
