@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from itertools import accumulate
 
 import ahocorasick
 
@@ -22,7 +21,15 @@ from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.snippet import highlight
-from shared.rules.text import TOKEN_RE, WordPat, ac_key, term_pattern, verify_at
+from shared.rules.text import (
+    CompiledTerm,
+    WordPat,
+    blank_cjk,
+    compile_term,
+    normalize,
+    term_pattern,
+    within_words,
+)
 from shared.rules.types import EntityResolver, MatchDocument, MatchResult, TermHit, WatchSpec
 
 FIELDS = ("title", "text")
@@ -33,7 +40,7 @@ _LABELS = {
     "place": frozenset({"PLACE", "GPE", "LOC", "LOCATION"}),
 }
 
-Hit = tuple[int, int, int]  # (field index, first token, token after the last)
+Hit = tuple[int, int, int]  # (field index, start, end): character offsets into that field
 BoolFn = Callable[["_Ctx"], bool]
 SpanFn = Callable[["_Ctx"], list[Hit]]
 
@@ -41,24 +48,14 @@ SpanFn = Callable[["_Ctx"], list[Hit]]
 class _Ctx:
     """Per-article state shared by the evaluators of all candidate rules."""
 
-    __slots__ = ("_offsets", "date", "doc", "hits", "tokens")
+    __slots__ = ("date", "doc", "hits", "norms")
 
-    def __init__(self, doc: MatchDocument, hits: dict[int, list[Hit]], tokens: list[list[str]]) -> None:
+    def __init__(self, doc: MatchDocument, hits: dict[int, list[Hit]], norms: list[str]) -> None:
         self.doc = doc
         self.hits = hits
-        self.tokens = tokens
-        self._offsets: list[list[tuple[int, int]] | None] = [None, None]
+        self.norms = norms
         pub = doc.published
         self.date: date | None = pub.date() if isinstance(pub, datetime) else pub
-
-    def offsets(self, field: int) -> list[tuple[int, int]]:
-        """Character offsets of the field's tokens, computed only when a rule fires."""
-        got = self._offsets[field]
-        if got is None:
-            text = self.doc.title if field == 0 else self.doc.text
-            got = [m.span() for m in TOKEN_RE.finditer(text or "")]
-            self._offsets[field] = got
-        return got
 
 
 class _Rule:
@@ -77,6 +74,7 @@ class _Compiler:
         self.resolver = resolver
         self.terms: dict[tuple[WordPat, ...], int] = {}
         self.patterns: list[tuple[WordPat, ...]] = []
+        self.compiled: list[CompiledTerm] = []
         self.costs: list[float] = []
         self.office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
         self.rule: _Rule | None = None
@@ -87,6 +85,7 @@ class _Compiler:
         if tid is None:
             tid = self.terms[pattern] = len(self.patterns)
             self.patterns.append(pattern)
+            self.compiled.append(compile_term(term.text, pattern))
             # Longer words and phrases are rarer; prefixes match more. A guess, good enough for anchors.
             chars = sum(len(w.norm) for w in pattern)
             prefix = sum(3.0 for w in pattern if w.prefix)
@@ -190,7 +189,7 @@ class _Compiler:
             left = self.spans(node.left, field, negated)
             right = self.spans(node.right, field, negated)
             n, ordered = node.distance, node.ordered
-            return lambda c: _near(left(c), right(c), n, ordered)
+            return lambda c: _near(left(c), right(c), n, ordered, c.norms)
         raise TypeError(f"not a span node: {node!r}")
 
     def entity(self, node: Entity) -> BoolFn:
@@ -234,13 +233,16 @@ def _lang_ok(language: str | None, code: str) -> bool:
     return lang == code or lang.startswith(code + "-")
 
 
-def _near(left: list[Hit], right: list[Hit], n: int, ordered: bool) -> list[Hit]:
+def _near(left: list[Hit], right: list[Hit], n: int, ordered: bool, norms: list[str]) -> list[Hit]:
     out: list[Hit] = []
     for f1, s1, e1 in left:
         for f2, s2, e2 in right:
             if f1 != f2:
                 continue
-            if 0 <= s2 - e1 <= n or (not ordered and 0 <= s1 - e2 <= n):
+            norm = norms[f1]
+            if (s2 >= e1 and within_words(norm, e1, s2, n)) or (
+                not ordered and s1 >= e2 and within_words(norm, e2, s1, n)
+            ):
                 out.append((f1, min(s1, s2), max(e1, e2)))
     return out
 
@@ -255,12 +257,16 @@ class Engine:
         self._always: list[int] = []
         self._anchors: dict[int, list[int]] = {}
         self._automaton = ahocorasick.Automaton()
-        keys: dict[str, list[tuple[int, int, tuple[WordPat, ...] | None]]] = {}
-        for tid, pattern in enumerate(compiler.patterns):
-            key, verify = ac_key(pattern)
-            keys.setdefault(key, []).append((tid, len(pattern), pattern if verify else None))
+        keys: dict[str, list[tuple[int, int, CompiledTerm | None, bool]]] = {}
+        leads: dict[str, int] = {}
+        for tid, cterm in enumerate(compiler.compiled):
+            keys.setdefault(cterm.key, []).append(
+                (tid, cterm.body, None if cterm.simple else cterm, cterm.has_cjk)
+            )
+            leads[cterm.key] = cterm.lead
         for key, entries in keys.items():
-            self._automaton.add_word(key, (len(key), tuple(entries)))
+            # The value gives the distance from the key's last character back to the term's first.
+            self._automaton.add_word(key, (len(key) - 1 - leads[key], tuple(entries)))
         if keys:
             self._automaton.make_automaton()
         self._has_keys = bool(keys)
@@ -275,30 +281,44 @@ class Engine:
         """Number of distinct term patterns in the automaton."""
         return len(self._patterns)
 
-    def _scan(self, field: int, text: str, hits: dict[int, list[Hit]]) -> list[str]:
-        tokens: list[str] = TOKEN_RE.findall(text) if text else []
-        if not tokens or not self._has_keys:
-            return tokens
-        joined = " " + " ".join(tokens) + " "
-        low = joined.lower()
-        lens = [len(t) + 1 for t in tokens]
-        if len(low) != len(joined):
-            # Rare letters whose lower case is longer (İ): frame the lower-cased tokens instead.
-            lows = [t.lower() for t in tokens]
-            low = " " + " ".join(lows) + " "
-            lens = [len(t) + 1 for t in lows]
-        pos = dict(zip(accumulate(lens, initial=1), range(len(tokens)), strict=False))
-        for end, (klen, entries) in self._automaton.iter(low):
-            ti = pos[end - klen + 2]
-            for tid, plen, pattern in entries:
-                if pattern is not None and not verify_at(pattern, tokens, ti):
+    def _scan(self, field: int, text: str, hits: dict[int, list[Hit]]) -> str:
+        norm = normalize(text) if text else ""
+        if not norm or not self._has_keys:
+            return norm
+        # Framed by spaces so words at the very start and end match; offsets shift by one.
+        self._scan_norm(field, text, f" {norm} ", hits, None)
+        if not norm.isascii() and (blank := blank_cjk(norm)) != norm:
+            # Latin words touching CJK characters ("SCO峰会"): scan again with CJK blanked out.
+            seen = {(t, h[1]) for t, hs in hits.items() for h in hs}
+            self._scan_norm(field, text, f" {blank} ", hits, seen)
+        return norm
+
+    def _scan_norm(
+        self, field: int, text: str, norm: str, hits: dict[int, list[Hit]], seen: set[tuple[int, int]] | None
+    ) -> None:
+        for end, (back, entries) in self._automaton.iter(norm):
+            start = end - back - 1  # in `text` coordinates; the framed `norm` is one ahead
+            for tid, body, cterm, has_cjk in entries:
+                stop = start + body
+                if cterm is not None:
+                    if not all(text.startswith(lit, start + off) for off, lit in cterm.checks):
+                        continue
+                    if cterm.tail is not None:
+                        m = cterm.tail.match(norm, stop + 1)
+                        if m is None or not all(
+                            text.startswith(lit, m.start(g) - 1)
+                            and (prefix or m.end(g) - m.start(g) == len(lit))
+                            for g, lit, prefix in cterm.tail_checks
+                        ):
+                            continue
+                        stop = m.end() - 1
+                if seen is not None and (has_cjk or (tid, start) in seen):
                     continue
                 got = hits.get(tid)
                 if got is None:
-                    hits[tid] = [(field, ti, ti + plen)]
+                    hits[tid] = [(field, start, stop)]
                 else:
-                    got.append((field, ti, ti + plen))
-        return tokens
+                    got.append((field, start, stop))
 
     def candidates(self, hits: dict[int, list[Hit]]) -> list[int]:
         """Indices of the rules worth evaluating given the terms found."""
@@ -313,8 +333,8 @@ class Engine:
     def match(self, doc: MatchDocument) -> list[MatchResult]:
         """Every watch that matches the document, in rule order."""
         hits: dict[int, list[Hit]] = {}
-        tokens = [self._scan(0, doc.title, hits), self._scan(1, doc.text, hits)]
-        ctx = _Ctx(doc, hits, tokens)
+        norms = [self._scan(0, doc.title, hits), self._scan(1, doc.text, hits)]
+        ctx = _Ctx(doc, hits, norms)
         out: list[MatchResult] = []
         for index in self.candidates(hits):
             rule = self._rules[index]
@@ -332,9 +352,7 @@ class Engine:
                     found.append((f, s, e, display))
         found.sort()
         terms: list[TermHit] = []
-        for f, s, e, display in found:
-            offsets = ctx.offsets(f)
-            start, end = offsets[s][0], offsets[e - 1][1]
+        for f, start, end, display in found:
             source = ctx.doc.title if f == 0 else ctx.doc.text
             terms.append(TermHit(term=display, field=FIELDS[f], start=start, end=end, text=source[start:end]))
         if rule.scores:

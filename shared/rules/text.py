@@ -103,3 +103,101 @@ def verify_at(pattern: tuple[WordPat, ...], tokens: list[str], start: int) -> bo
             if not (low.startswith(w.norm) if w.prefix else low == w.norm):
                 return False
     return True
+
+
+# -- length-preserving normalisation for the automaton ------------------------------------------------
+# Document text is lower-cased and every non-word character becomes a space, character for character,
+# so automaton offsets are offsets into the original string (no mapping tables on the hot path).
+_ASCII_SEP = bytes(b if (chr(b).isalnum() or b >= 0x80) else 0x20 for b in range(256))
+_NONASCII_SEP = re.compile(r"[^\x00-\x7f\w]|_")
+_SPACE_CJK = re.compile(rf"[{CJK}]")
+
+
+def normalize(text: str) -> str:
+    """Lower-case `text` and turn non-word characters into spaces, keeping its length."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if low.isascii():
+        return low.encode("ascii").translate(_ASCII_SEP).decode("ascii")
+    low = low.encode("utf-8").translate(_ASCII_SEP).decode("utf-8")
+    return _NONASCII_SEP.sub(" ", low)
+
+
+def blank_cjk(norm: str) -> str:
+    """The normalised text with CJK characters as spaces: lets Latin words touching CJK match."""
+    return _SPACE_CJK.sub(" ", norm)
+
+
+@dataclass(frozen=True)
+class CompiledTerm:
+    """How one term is found: automaton key, then optional case checks and a tail regex."""
+
+    key: str
+    lead: int  # 1 when the key starts with a framing space
+    body: int  # characters of the key after the lead, without the trailing frame
+    checks: tuple[
+        tuple[int, str], ...
+    ]  # (offset from the start, exact text) for case-sensitive words in the key
+    tail: re.Pattern[str] | None  # rest of the term after a prefix word, on the normalised text
+    tail_checks: tuple[tuple[int, str, bool], ...]  # (group, exact text, prefix) for words in the tail
+    has_cjk: bool
+
+    @property
+    def simple(self) -> bool:
+        """True when an automaton hit is a term hit without further checks."""
+        return not self.checks and self.tail is None
+
+
+_WORD_REST = f"[^ {CJK}]*"
+
+
+def compile_term(text: str, pattern: tuple[WordPat, ...]) -> CompiledTerm:
+    """Build the automaton key and checks of a term (text as written, pattern from term_pattern)."""
+    plain = text.replace("*", "")
+    toks = list(TOKEN_RE.finditer(plain))
+    norm = normalize(plain)
+    base = toks[0].start()
+    # Key: words up to and including the first prefix word.
+    k = next((i for i, w in enumerate(pattern) if w.prefix), len(pattern) - 1)
+    key_end = toks[k].end()
+    body = norm[base:key_end]
+    first_cjk = bool(CJK_RE.match(toks[0].group()))
+    last_cjk = bool(CJK_RE.match(toks[k].group()))
+    lead = "" if first_cjk else " "
+    trail = "" if (pattern[k].prefix or last_cjk or k < len(pattern) - 1) else " "
+    if k < len(pattern) - 1 and not last_cjk:
+        trail = ""
+    checks = tuple((toks[i].start() - base, w.cased) for i, w in enumerate(pattern[: k + 1]) if w.cased)
+    tail = None
+    tail_checks: list[tuple[int, str, bool]] = []
+    if pattern[k].prefix or k < len(pattern) - 1:
+        parts = [_WORD_REST if pattern[k].prefix else ""]
+        for j in range(k + 1, len(pattern)):
+            sep = norm[toks[j - 1].end() : toks[j].start()]
+            parts.append(
+                re.escape(sep)
+                + "("
+                + re.escape(pattern[j].norm)
+                + (_WORD_REST if pattern[j].prefix else "")
+                + ")"
+            )
+            if pattern[j].cased:
+                tail_checks.append((j - k, pattern[j].cased, pattern[j].prefix))
+        if not pattern[-1].prefix and not CJK_RE.match(toks[-1].group()):
+            parts.append(f"(?=[ {CJK}]|$)")
+        tail = re.compile("".join(parts))
+    has_cjk = any(CJK_RE.match(t.group()) for t in toks)
+    return CompiledTerm(lead + body + trail, len(lead), len(body), checks, tail, tuple(tail_checks), has_cjk)
+
+
+_GAP_CACHE: dict[int, re.Pattern[str]] = {}
+
+
+def within_words(norm: str, start: int, end: int, n: int) -> bool:
+    """True when the normalised text between `start` and `end` holds at most `n` words."""
+    rx = _GAP_CACHE.get(n)
+    if rx is None:
+        rx = _GAP_CACHE[n] = re.compile(rf"(?: *(?:[{CJK}]|[^ {CJK}]+)){{0,{n}}} *")
+    m = rx.match(norm, start, end)
+    return m is not None and m.end() >= end
