@@ -27,6 +27,7 @@ from datasketch import MinHash, MinHashLSH
 __all__ = [
     "MinHasher",
     "StoryIndex",
+    "band_hashes",
     "band_keys",
     "content_fingerprint",
     "normalize_text",
@@ -108,9 +109,18 @@ def band_keys(signature: tuple[int, ...], *, threshold: float = THRESHOLD) -> li
     b, r = _lsh_params(threshold, len(signature))
     keys = []
     for band in range(b):
-        chunk = signature_to_bytes(signature[band * r : (band + 1) * r])
+        # The band number is hashed in, so equal values in different bands never collide.
+        chunk = band.to_bytes(2, "little") + signature_to_bytes(signature[band * r : (band + 1) * r])
         keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
     return keys
+
+
+def band_hashes(signature: tuple[int, ...], *, threshold: float = THRESHOLD) -> list[int]:
+    """The band keys as signed 64-bit integers (compact, indexable in any SQL database)."""
+    return [
+        int.from_bytes(bytes.fromhex(k.split(":", 1)[1]), "big", signed=True)
+        for k in band_keys(signature, threshold=threshold)
+    ]
 
 
 class StoryIndex:
