@@ -1,5 +1,6 @@
 """Redis-backed limits and live stream, against the real Redis on 127.0.0.1."""
 
+import os
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def rclient() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(os.environ.get("NEWSWATCH_REDIS_URL", "redis://127.0.0.1:6379/11"))
     prefix = f"test:{uuid.uuid4().hex}:"
     client.set(prefix + "probe", 1, ex=5)
     yield client
