@@ -252,9 +252,13 @@ class Linker:
         toks: list[tuple[int, int, str]],
         at: date | None,
     ) -> list[_Match]:
-        """Link office titles with no name after them ("the Russian president") to the holder at `at`."""
+        """Return office titles with no name after them ("the Russian president"), linked to the holder.
+
+        They are kept beside the names inside them: "President of Kazakhstan" is Tokayev and names Kazakhstan.
+        """
+        linked: list[_Match] = []
         if at is None or not offices:
-            return names
+            return linked
         person_at = {m.ti for m in names if m.label == PERSON}
         for m in self._select(offices):
             if m.tj in person_at:
@@ -267,8 +271,8 @@ class Linker:
             holders = self.kb.office_holders(m.entries[0].target, at)
             if len(holders) == 1:
                 m.entity_id, m.label = next(iter(holders)), PERSON
-                names = [n for n in names if n not in inside] + [m]
-        return sorted(names, key=lambda m: m.ti)
+                linked.append(m)
+        return linked
 
     # -- merge ---------------------------------------------------------------------------------------------
     def link(
@@ -284,7 +288,8 @@ class Linker:
         found = self._matches(text, toks)
         names = [m for m in found if any(x.kind != OFFICE for x in m.entries)]
         offices = [m for m in found if all(x.kind == OFFICE for x in m.entries)]
-        gaz = self._offices(text, offices, self._resolve(self._select(names), toks), toks, at)
+        gaz = self._resolve(self._select(names), toks)
+        office_links = self._offices(text, offices, gaz, toks, at)
         by_tok_start = {t[0]: i for i, t in enumerate(toks)}
         by_tok_end = {t[1]: i + 1 for i, t in enumerate(toks)}
         out: dict[tuple[int, int], ExtractedEntity] = {}
@@ -320,7 +325,12 @@ class Linker:
         ents = self._coref_unlinked(
             self._drop_overlaps(sorted(out.values(), key=lambda x: (x.start, -x.end)))
         )
-        return harmonise(text, ents) if spans else ents
+        ents = harmonise(text, ents) if spans else ents
+        if office_links:
+            ents = sorted(
+                ents + [self._make(text, m.start, m.end, m) for m in office_links], key=lambda x: x.start
+            )
+        return ents
 
     def _make(self, text: str, s: int, e: int, m: _Match) -> ExtractedEntity:
         ent = self.kb.get(m.entity_id) if m.entity_id else None

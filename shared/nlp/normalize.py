@@ -19,29 +19,24 @@ _HAN = re.compile(rf"[{_CJK}]")
 # Russian inflection. A light two-step stemmer is enough: both sides of a match are stemmed the same way, so
 # it only has to map the case forms of one name to one key (Путин/Путина/Путиным, Китай/Китая/Китаем), not
 # produce real stems. Step 1 strips a consonant-final case ending, step 2 any trailing vowels, й and ь.
-_RU_ENDINGS = tuple(
-    [
-        "ами",
-        "ями",
-        "ого",
-        "его",
-        "ому",
-        "ему",
-        "ыми",
-        "ими",
-        "ом",
-        "ем",
-        "ам",
-        "ям",
-        "ах",
-        "ях",
-        "ым",
-        "им",
-        "ой",
-        "ей",
-        "ий",
-        "ый",
-    ]
+# Plural -ам/-ям/-ах/-ях are left out: they end many names (Ильхам, Ислам) and rarely occur on entities.
+_RU_ENDINGS = (
+    "ами",
+    "ями",
+    "ого",
+    "его",
+    "ому",
+    "ему",
+    "ыми",
+    "ими",
+    "ом",
+    "ем",
+    "ым",
+    "им",
+    "ой",
+    "ей",
+    "ий",
+    "ый",
 )
 _RU_VOWELS = "аяоеёуюыиэьй"
 _RU_MIN_STEM = 3
