@@ -26,6 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "shared_data" in item.keywords:
             item.add_marker(skip)
 
+
 # Integration settings, fixed before any test module imports the app (the Celery app reads them once).
 TEST_DB_NAME = f"newswatch_test_{os.getpid()}"
 os.environ.update(

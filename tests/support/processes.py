@@ -72,7 +72,9 @@ class Proc:
             self.kill9()
 
 
-def worker(queues: str = "fetcher,pipeline,notifier", *, beat: bool = False, name: str = "worker", **env: str) -> Proc:
+def worker(
+    queues: str = "fetcher,pipeline,notifier", *, beat: bool = False, name: str = "worker", **env: str
+) -> Proc:
     """A started Celery worker (prefork, 2 processes), ready to take tasks."""
     args = ["worker", "-Q", queues, "-c", "2", "--hostname", f"{name}-{os.getpid()}-{time.time_ns()}@%h"]
     if beat:

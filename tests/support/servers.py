@@ -73,7 +73,9 @@ class LocalServer:
     def received(self, path: str | None = None, method: str | None = None) -> list[Request]:
         with self._lock:
             return [
-                r for r in self.requests if (path is None or r.path == path) and (method is None or r.method == method)
+                r
+                for r in self.requests
+                if (path is None or r.path == path) and (method is None or r.method == method)
             ]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 60.0, interval: float = 0.1) -> bool:
@@ -98,7 +100,9 @@ def rss(items: list[dict[str, str]], title: str = "Test feed") -> bytes:
     """A small RSS 2.0 document."""
     from xml.sax.saxutils import escape
 
-    parts = [f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(title)}</title>"]
+    parts = [
+        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>{escape(title)}</title>"
+    ]
     parts.append("<link>http://127.0.0.1/</link><description>test</description>")
     for it in items:
         parts.append("<item>")

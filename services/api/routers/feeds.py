@@ -69,7 +69,7 @@ def create_feed(body: FeedIn, session: SessionDep, settings: SettingsDep, _: Key
             enabled=body.enabled,
         )
     except UnsafeURLError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"url refused: {exc}") from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"url refused: {exc}") from exc
     except service.FeedExistsError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()

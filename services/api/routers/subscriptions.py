@@ -72,9 +72,9 @@ def create_subscription(
             description=body.description,
         )
     except UnsafeURLError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"url refused: {exc}") from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"url refused: {exc}") from exc
     except service.SubscriptionError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     session.commit()
     return SubscriptionCreated(**sub_out(sub).model_dump(), secret=secret)
 

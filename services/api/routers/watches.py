@@ -46,7 +46,7 @@ class WatchOut(BaseModel):
 def syntax_error(exc: RuleSyntaxError) -> HTTPException:
     """422 with the message, the position and what was expected."""
     return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         {"message": str(exc), "position": exc.position, "expected": exc.expected},
     )
 
