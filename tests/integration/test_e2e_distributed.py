@@ -16,9 +16,9 @@ SCO_ITEM = {
     "title": "SCO foreign ministers meet in Astana ahead of summit",
     "link": "http://127.0.0.1/news/sco-ministers?utm_source=rss",
     "guid": "sco-1",
-    "description": "Foreign ministers of the Shanghai Cooperation Organisation met in Astana on Tuesday to prepare "
-    "the summit of heads of state. Russian Foreign Minister Sergei Lavrov and Chinese Foreign Minister Wang Yi "
-    "attended.",
+    "description": "Foreign ministers of the Shanghai Cooperation Organisation met in Astana on Tuesday "
+    "to prepare the summit of heads of state. Russian Foreign Minister Sergei Lavrov and Chinese Foreign "
+    "Minister Wang Yi attended.",
     "pubDate": "Tue, 25 Nov 2026 10:00:00 GMT",
 }
 OTHER_ITEM = {
