@@ -70,16 +70,14 @@ def redis_client() -> Iterator[redis.Redis]:
 def clean_db(database_url: str) -> str:
     """Empty every table except the API keys, so each test starts from nothing."""
     from sqlalchemy import text
+    from sqlmodel import SQLModel
 
+    import shared.models  # noqa: F401  (every table registered)
     from shared.db import get_engine
 
+    tables = ", ".join(t for t in SQLModel.metadata.tables if t != "api_keys")
     with get_engine().begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE articles, article_sources, feeds, entities, mentions, watches, ruleset_state, matches,"
-                " alerts, subscriptions, deliveries, delivery_attempts RESTART IDENTITY CASCADE"
-            )
-        )
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     return database_url
 
 
