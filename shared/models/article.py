@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.models.base import text_column, utcnow
@@ -34,6 +34,18 @@ class Article(SQLModel, table=True):
     source: str = Field(default="feed", max_length=20, description="feed, api, seed or import")
     feed_id: int | None = Field(default=None, foreign_key="feeds.id", index=True, ondelete="SET NULL")
     guid: str | None = Field(default=None, max_length=2000)
+    # MinHash signature of title + text (None when too short to cluster); see shared.fetching.dedup.
+    minhash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class StoryBand(SQLModel, table=True):
+    """LSH band hashes of article signatures: near-duplicate candidates are one indexed lookup."""
+
+    __tablename__ = "story_bands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    band: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    article_id: int = Field(foreign_key="articles.id", index=True, ondelete="CASCADE")
 
 
 class ArticleSource(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Feeds: sources that the fetcher polls, with their schedule and health."""
+"""Feeds: sources that the fetcher polls, with their schedule, health, WebSub state and health events."""
 
 from __future__ import annotations
 
@@ -30,3 +30,29 @@ class Feed(SQLModel, table=True):
     last_error_at: datetime | None = None
     consecutive_failures: int = 0
     created_at: datetime = Field(default_factory=utcnow)
+    # Adaptive polling: the median gap between the feed's items, and the last HTTP status seen.
+    usual_gap_seconds: float | None = None
+    last_status: int | None = None
+    unhealthy_since: datetime | None = None
+    # WebSub: the advertised hub, our subscription's state (none, pending, verified, denied) and lease.
+    hub_url: str | None = Field(default=None, max_length=2000)
+    websub_topic: str | None = Field(default=None, max_length=2000)
+    websub_state: str = Field(default="none", max_length=20)
+    websub_secret: str | None = Field(default=None, max_length=200)
+    websub_token: str | None = Field(default=None, max_length=100)
+    websub_lease_seconds: int | None = None
+    websub_renew_at: datetime | None = Field(default=None, index=True)
+    websub_error: str | None = Field(default=None, sa_column=text_column(nullable=True))
+
+
+class FeedEvent(SQLModel, table=True):
+    """Health changes worth telling someone about (feed.unhealthy), kept for the API."""
+
+    __tablename__ = "feed_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feeds.id", index=True, ondelete="CASCADE")
+    type: str = Field(max_length=50)
+    health: str = Field(max_length=20)
+    reason: str = Field(default="", sa_column=text_column(nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow, index=True)

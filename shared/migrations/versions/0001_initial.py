@@ -65,11 +65,23 @@ def upgrade() -> None:
     sa.Column('last_error_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('usual_gap_seconds', sa.Float(), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('unhealthy_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('hub_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('websub_topic', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('websub_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('websub_secret', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('websub_token', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('websub_lease_seconds', sa.Integer(), nullable=True),
+    sa.Column('websub_renew_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('websub_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('url')
     )
     with op.batch_alter_table('feeds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feeds_next_fetch_at'), ['next_fetch_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feeds_websub_renew_at'), ['websub_renew_at'], unique=False)
 
     op.create_table('ruleset_state',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -124,6 +136,7 @@ def upgrade() -> None:
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('feed_id', sa.Integer(), nullable=True),
     sa.Column('guid', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+    sa.Column('minhash', sa.LargeBinary(), nullable=True),
     sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('canonical_url')
@@ -135,6 +148,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_articles_published_at'), ['published_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_story_id'), ['story_id'], unique=False)
+
+    op.create_table('feed_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('feed_id', sa.Integer(), nullable=False),
+    sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
+    sa.Column('health', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_events_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feed_events_feed_id'), ['feed_id'], unique=False)
 
     op.create_table('article_sources',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -186,6 +213,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_mentions_article_id'), ['article_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mentions_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mentions_published_at'), ['published_at'], unique=False)
+
+    op.create_table('story_bands',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('band', sa.BigInteger(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('story_bands', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_story_bands_article_id'), ['article_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_story_bands_band'), ['band'], unique=False)
 
     op.create_table('alerts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -278,6 +316,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_article_id'))
 
     op.drop_table('alerts')
+    with op.batch_alter_table('story_bands', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_story_bands_band'))
+        batch_op.drop_index(batch_op.f('ix_story_bands_article_id'))
+
+    op.drop_table('story_bands')
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mentions_published_at'))
         batch_op.drop_index(batch_op.f('ix_mentions_entity_id'))
@@ -294,6 +337,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_sources_article_id'))
 
     op.drop_table('article_sources')
+    with op.batch_alter_table('feed_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_events_feed_id'))
+        batch_op.drop_index(batch_op.f('ix_feed_events_created_at'))
+
+    op.drop_table('feed_events')
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_articles_story_id'))
         batch_op.drop_index(batch_op.f('ix_articles_status'))
@@ -307,6 +355,7 @@ def downgrade() -> None:
     op.drop_table('subscriptions')
     op.drop_table('ruleset_state')
     with op.batch_alter_table('feeds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feeds_websub_renew_at'))
         batch_op.drop_index(batch_op.f('ix_feeds_next_fetch_at'))
 
     op.drop_table('feeds')
