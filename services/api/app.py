@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.api.routers import alerts, articles, feeds, health, keys, subscriptions, watches
+from services.api.routers import alerts, articles, entities, feeds, health, keys, subscriptions, watches
 
 
 def create_app() -> FastAPI:
@@ -20,6 +20,7 @@ def create_app() -> FastAPI:
     app.include_router(watches.router)
     app.include_router(subscriptions.router)
     app.include_router(alerts.router)
+    app.include_router(entities.router)
     app.include_router(keys.router)
     return app
 

@@ -1,4 +1,8 @@
-"""SQL for entities and mentions."""
+"""SQL for entities and mentions: writing an article's mentions, and the dashboard's entity queries.
+
+An Entity row is one canonical entity (key = knowledge-base id) or one unlinked name (key = its normalised
+text, case-folded, per label). Mention time is the article's publication time, else its fetch time.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.models import Entity, Mention
+from shared.models import Article, Entity, Mention
 
 
 class EntityLike(Protocol):
@@ -50,7 +54,8 @@ def replace_mentions(
     rows: list[Mention] = []
     cache: dict[tuple[str, str], Entity] = {}
     for ent in entities:
-        key = ent.entity_id or ent.normalized or ent.text.strip().lower()
+        # Unlinked names group case-insensitively ("SCO Group" = "Sco Group"); linked ones by their id.
+        key = ent.entity_id or (ent.normalized or ent.text).strip().casefold()
         if not key:
             continue
         cache_key = (ent.label, key)
@@ -83,6 +88,7 @@ def replace_mentions(
 
 
 def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Entity]]:
+    """The mentions of one article with their entities, in text order."""
     q = (
         select(Mention, Entity)
         .join(Entity, col(Entity.id) == Mention.entity_id)
@@ -90,3 +96,93 @@ def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Ent
         .order_by(col(Mention.start))
     )
     return [(m, e) for m, e in session.exec(q)]
+
+
+def _when():  # type: ignore[no-untyped-def]
+    return func.coalesce(Mention.published_at, Article.fetched_at)
+
+
+def top_entities(
+    *,
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    label: str | None = None,
+    linked: bool | None = None,
+    limit: int = 50,
+) -> list[tuple[Entity, int, int]]:
+    """Entities with the most articles mentioning them in the window: (entity, mentions, articles)."""
+    articles = func.count(func.distinct(Mention.article_id))
+    q = (
+        select(Entity, func.count(col(Mention.id)), articles)
+        .join(Mention, col(Mention.entity_id) == Entity.id)
+        .join(Article, col(Article.id) == Mention.article_id)
+        .group_by(col(Entity.id))
+        .order_by(articles.desc(), func.count(col(Mention.id)).desc(), col(Entity.id))
+        .limit(limit)
+    )
+    if since is not None:
+        q = q.where(_when() >= since)
+    if until is not None:
+        q = q.where(_when() < until)
+    if label is not None:
+        q = q.where(Entity.label == label)
+    if linked is True:
+        q = q.where(col(Entity.kb_id).is_not(None))
+    elif linked is False:
+        q = q.where(col(Entity.kb_id).is_(None))
+    return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
+
+
+def get_entity(*, session: Session, ref: str) -> Entity | None:
+    """The entity by database id ("42") or knowledge-base id ("Q7747"); None when unknown."""
+    if ref.isdigit():
+        return session.get(Entity, int(ref))
+    return session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
+
+
+def mention_times(
+    *, session: Session, entity_id: int, since: datetime | None = None, until: datetime | None = None
+) -> list[datetime]:
+    """The time of every mention of an entity in the window (callers bucket them per hour or day)."""
+    q = (
+        select(_when())
+        .select_from(Mention)
+        .join(Article, col(Article.id) == Mention.article_id)
+        .where(Mention.entity_id == entity_id)
+    )
+    if since is not None:
+        q = q.where(_when() >= since)
+    if until is not None:
+        q = q.where(_when() < until)
+    return list(session.exec(q))
+
+
+def cooccurring(
+    *,
+    session: Session,
+    entity_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    label: str | None = None,
+    limit: int = 20,
+) -> list[tuple[Entity, int]]:
+    """Entities most often in the same articles as this one: (entity, shared articles)."""
+    mine = select(Mention.article_id).join(Article, col(Article.id) == Mention.article_id)
+    mine = mine.where(Mention.entity_id == entity_id)
+    if since is not None:
+        mine = mine.where(_when() >= since)
+    if until is not None:
+        mine = mine.where(_when() < until)
+    shared = func.count(func.distinct(Mention.article_id))
+    q = (
+        select(Entity, shared)
+        .join(Mention, col(Mention.entity_id) == Entity.id)
+        .where(col(Mention.article_id).in_(mine.subquery().select()), col(Entity.id) != entity_id)
+        .group_by(col(Entity.id))
+        .order_by(shared.desc(), col(Entity.id))
+        .limit(limit)
+    )
+    if label is not None:
+        q = q.where(Entity.label == label)
+    return [(e, int(n)) for e, n in session.exec(q)]

@@ -1,0 +1,181 @@
+"""/api/v1/entities: top entities in a window, one entity with aliases, offices and counts, co-occurrence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+
+from services.api.deps import KeyDep, SessionDep, SettingsDep
+from shared.models import Entity
+from shared.models.base import utcnow
+from shared.nlp import KnowledgeBase
+from shared.nlp import store as entity_store
+
+router = APIRouter(prefix="/api/v1/entities", tags=["entities"])
+
+SinceQ = Annotated[datetime | None, Query(description="window start (ISO 8601); default: `hours` ago")]
+UntilQ = Annotated[datetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
+HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
+
+
+@lru_cache(maxsize=4)
+def _kb(path: str) -> KnowledgeBase:
+    # Loaded once per process: the API only reads aliases and offices, never the model.
+    return KnowledgeBase.load(Path(path))
+
+
+class EntityOut(BaseModel):
+    id: int
+    kb_id: str | None
+    name: str
+    label: str
+    linked: bool
+
+
+class TopEntityOut(EntityOut):
+    mentions: int
+    articles: int
+
+
+class OfficeOut(BaseModel):
+    office_id: str
+    office: str
+    start: str | None
+    end: str | None
+
+
+class CountOut(BaseModel):
+    start: datetime
+    mentions: int
+
+
+class EntityDetail(EntityOut):
+    description: str
+    aliases: dict[str, list[str]]
+    offices: list[OfficeOut]
+    bucket: str
+    mentions: int
+    counts: list[CountOut]
+
+
+class CooccurOut(EntityOut):
+    articles: int
+
+
+class CooccurPage(BaseModel):
+    entity: EntityOut
+    items: list[CooccurOut]
+
+
+def _window(since: datetime | None, until: datetime | None, hours: int) -> tuple[datetime, datetime]:
+    until = until or utcnow()
+    return since or until - timedelta(hours=hours), until
+
+
+def _base(e: Entity) -> dict[str, object]:
+    return {
+        "id": e.id or 0,
+        "kb_id": e.kb_id,
+        "name": e.name,
+        "label": e.label,
+        "linked": e.kb_id is not None,
+    }
+
+
+@router.get("", response_model=dict[str, list[TopEntityOut]])
+def top_entities(
+    session: SessionDep,
+    _key: KeyDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24,
+    type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="entity type")] = None,
+    linked: Annotated[bool | None, Query(description="only linked (true) or unlinked (false)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, list[TopEntityOut]]:
+    """The entities mentioned in the most articles in the window."""
+    start, end = _window(since, until, hours)
+    rows = entity_store.top_entities(
+        session=session, since=start, until=end, label=type, linked=linked, limit=limit
+    )
+    return {"items": [TopEntityOut(**_base(e), mentions=m, articles=a) for e, m, a in rows]}
+
+
+def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:
+    found = entity_store.get_entity(session=session, ref=entity_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entity")
+    return found
+
+
+@router.get("/{entity_id}", response_model=EntityDetail)
+def entity_detail(
+    entity_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    _key: KeyDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24 * 7,
+    bucket: Annotated[
+        Literal["hour", "day"], Query(description="count mentions per hour or per day")
+    ] = "day",
+) -> EntityDetail:
+    """One entity by database id or knowledge-base id: aliases, office holdings and mention counts."""
+    entity = _entity_or_404(session, entity_id)
+    start, end = _window(since, until, hours)
+    kb = _kb(str(settings.effective_kb_path))
+    known = kb.get(entity.kb_id) if entity.kb_id else None
+    offices = [
+        OfficeOut(
+            office_id=o.id,
+            office=o.name,
+            start=t.start.isoformat() if t.start else None,
+            end=t.end.isoformat() if t.end else None,
+        )
+        for o, t in (kb.offices_of(entity.kb_id) if entity.kb_id else [])
+    ]
+    assert entity.id is not None
+    times = entity_store.mention_times(session=session, entity_id=entity.id, since=start, until=end)
+    if bucket == "hour":
+        keys = Counter(t.replace(minute=0, second=0, microsecond=0) for t in times)
+    else:
+        keys = Counter(t.replace(hour=0, minute=0, second=0, microsecond=0) for t in times)
+    return EntityDetail(
+        **_base(entity),
+        description=known.description if known else "",
+        aliases=known.aliases if known else {},
+        offices=offices,
+        bucket=bucket,
+        mentions=len(times),
+        counts=[CountOut(start=k, mentions=n) for k, n in sorted(keys.items())],
+    )
+
+
+@router.get("/{entity_id}/cooccurrence", response_model=CooccurPage)
+def cooccurrence(
+    entity_id: str,
+    session: SessionDep,
+    _key: KeyDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24 * 7,
+    type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="only this type")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> CooccurPage:
+    """The entities most often in the same articles as this one, with the number of shared articles."""
+    entity = _entity_or_404(session, entity_id)
+    start, end = _window(since, until, hours)
+    assert entity.id is not None
+    rows = entity_store.cooccurring(
+        session=session, entity_id=entity.id, since=start, until=end, label=type, limit=limit
+    )
+    return CooccurPage(
+        entity=EntityOut(**_base(entity)), items=[CooccurOut(**_base(e), articles=n) for e, n in rows]
+    )
