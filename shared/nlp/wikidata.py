@@ -184,6 +184,9 @@ def convert(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: import a Wikidata JSON dump into a knowledge-base YAML file."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-wikidata"]:
+        argv = argv[1:]  # `newswatch kb import-wikidata ...` hands us its subcommand too
     ap = argparse.ArgumentParser(prog="newswatch kb import-wikidata", description=__doc__.splitlines()[0])
     ap.add_argument("dump", type=Path, help="Wikidata JSON dump (.json, .json.gz, .json.bz2)")
     ap.add_argument("--out", type=Path, default=DEFAULT_KB_PATH / "wikidata.yaml", help="YAML file to write")

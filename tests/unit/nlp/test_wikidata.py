@@ -66,7 +66,7 @@ def test_main_writes_a_loadable_kb_file(tmp_path: Path, capsys) -> None:
     with gzip.open(dump, "wt", encoding="utf-8") as fh:
         fh.write("\n".join(_dump_lines()))
     out = tmp_path / "kb" / "wikidata.yaml"
-    assert main([str(dump), "--out", str(out)]) == 0
+    assert main(["import-wikidata", str(dump), "--out", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["entities"] == 4
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["offices"]
     kb = KnowledgeBase.load(out.parent)
