@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 MARK_OPEN = "**"
 MARK_CLOSE = "**"
-_WS = re.compile(r"\s+")
 
 
 def highlight(text: str, spans: list[tuple[int, int]], *, before: int = 80, width: int = 240) -> str:
@@ -41,4 +38,4 @@ def highlight(text: str, spans: list[tuple[int, int]], *, before: int = 80, widt
     out.append(text[pos:end])
     if end < len(text):
         out.append("…")
-    return _WS.sub(" ", "".join(out)).strip()
+    return " ".join("".join(out).split())
