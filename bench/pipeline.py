@@ -55,7 +55,8 @@ def run(n: int, workers: int) -> dict[str, object]:
     os.environ.update(
         {
             "NEWSWATCH_DATABASE_URL": url,
-            "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:6379/12",
+            "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "NEWSWATCH_REDIS_KEY_PREFIX": f"nwbench{os.getpid()}:",
             "NEWSWATCH_MODE": "distributed",
             "NEWSWATCH_PIPELINE_STUCK_AFTER_SECONDS": "3600",
         }
@@ -77,7 +78,9 @@ def run(n: int, workers: int) -> dict[str, object]:
         upgrade(settings.effective_database_url)
         import redis
 
-        redis.Redis.from_url(settings.redis_url).flushdb()
+        client = redis.Redis.from_url(settings.redis_url)
+        for key in client.scan_iter(f"{settings.redis_key_prefix}*"):
+            client.delete(key)
         with session_scope() as session:
             seed(session=session, settings=settings, with_feeds=False)
             ids = ingest(

@@ -28,7 +28,10 @@ def broker_options(settings: Settings) -> dict[str, object]:
             "polling_interval": 0.1,
         }
     # every countdown we use is under a minute; a long-running task is re-delivered only after an hour
-    return {"visibility_timeout": 3600}
+    options: dict[str, object] = {"visibility_timeout": 3600}
+    if settings.redis_key_prefix:
+        options["global_keyprefix"] = settings.redis_key_prefix
+    return options
 
 
 def create_celery(settings: Settings) -> Celery:

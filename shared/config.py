@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: SQLite under data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""  # empty: redis_url (distributed) or the filesystem transport (embedded)
+    redis_key_prefix: str = ""  # prefixes broker keys, so several deployments (or test runs) share one Redis
     admin_api_key: str | None = None
     secret_key: str | None = None  # encrypts webhook secrets at rest; empty: a key file in data_dir
     allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)

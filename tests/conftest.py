@@ -32,7 +32,9 @@ TEST_DB_NAME = f"newswatch_test_{os.getpid()}"
 os.environ.update(
     {
         "NEWSWATCH_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{TEST_DB_NAME}",
-        "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:6379/11",
+        # a Redis database and broker prefix of this run's own: concurrent runs never take each other's tasks
+        "NEWSWATCH_REDIS_URL": f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}",
+        "NEWSWATCH_REDIS_KEY_PREFIX": f"nwtest{os.getpid()}:",
         "NEWSWATCH_ADMIN_API_KEY": "nwk_test_admin_key",
         "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8",
         "NEWSWATCH_FETCH_SCHEDULE_SECONDS": "1",
