@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.api.routers import alerts, articles, entities, feeds, health, keys, subscriptions, watches
+from services.api.routers import (
+    alerts,
+    articles,
+    entities,
+    feeds,
+    health,
+    keys,
+    subscriptions,
+    watches,
+    websub,
+)
 
 
 def create_app() -> FastAPI:
@@ -22,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(entities.router)
     app.include_router(keys.router)
+    app.include_router(websub.router)
     return app
 
 

@@ -1,26 +1,46 @@
-"""Fetching one feed: conditional GET, parse, ingest new entries; every failure recorded on the feed."""
+"""Fetching one feed: politeness, conditional GET, parse (feed or sitemap), optional full text, stories,
+adaptive schedule and health; every failure is recorded on the feed and never raised.
+
+Keyword-only functions; the Celery tasks in services/fetcher call them with ids.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from shared.articles.schemas import ArticleIn
-from shared.articles.service import ingest
 from shared.config import Settings
 from shared.fetching import store
-from shared.fetching.feeds import FeedParseError, parse_feed
-from shared.fetching.http import FetchLimits, HttpClient
+from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
+from shared.fetching.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
+from shared.fetching.ingestion import entry_to_article, store_entries
 from shared.fetching.net import BadSchemeError, FetchError
+from shared.fetching.pages import extract_page, needs_extraction
+from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
+from shared.fetching.polling import (
+    UNHEALTHY,
+    FeedHealth,
+    PollPolicy,
+    PollState,
+    after_failure,
+    after_success,
+    is_unhealthy_transition,
+)
+from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
 from shared.models import Feed
-from shared.models.base import utcnow
+from shared.models.base import to_utc, utcnow
 
+log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-MAX_BACKOFF_FACTOR = 64
+MAX_PAGES_PER_FETCH = 100
+MAX_CHILD_SITEMAPS = 5
 
 
 class FeedExistsError(ValueError):
@@ -35,6 +55,10 @@ class FetchOutcome:
     new_article_ids: list[int] = field(default_factory=list)
     error: str | None = None
     not_modified: bool = False
+    deferred: bool = False
+    health: str | None = None
+    delivery_ids: list[int] = field(default_factory=list)
+    websub_subscribe: bool = False
 
 
 def create_feed(
@@ -65,84 +89,262 @@ def http_client(settings: Settings) -> HttpClient:
         read_timeout=settings.fetch_timeout_seconds,
         total_timeout=max(settings.fetch_timeout_seconds * 2, 10.0),
         max_bytes=settings.fetch_max_bytes,
+        max_decompressed_bytes=settings.fetch_max_bytes * 4,
     )
-    return HttpClient(
-        policy=settings.address_policy(),
-        limits=limits,
-        user_agent=f"{settings.user_agent} (+{settings.contact_url})",
+    user_agent = default_user_agent(settings.contact_url).replace("Newswatch/0.1", settings.user_agent, 1)
+    return HttpClient(policy=settings.address_policy(), limits=limits, user_agent=user_agent)
+
+
+def poll_policy(settings: Settings) -> PollPolicy:
+    """Schedule bounds from the settings."""
+    return PollPolicy(
+        floor=float(settings.feed_min_interval_seconds),
+        ceiling=float(settings.feed_max_interval_seconds),
+        default=float(settings.feed_default_interval_seconds),
+        max_backoff=float(max(settings.feed_max_interval_seconds, 3600)),
     )
 
 
-def _record_error(feed: Feed, error: str, settings: Settings) -> None:
-    now = utcnow()
-    feed.consecutive_failures += 1
-    feed.last_error = error[:2000]
-    feed.last_error_at = now
+@functools.cache
+def _memory_limiter(concurrency: int, gap: float) -> MemoryHostLimiter:
+    return MemoryHostLimiter(max_concurrent=concurrency, min_gap=gap)
+
+
+@functools.cache
+def _redis_limiter(url: str, concurrency: int, gap: float) -> RedisHostLimiter:
+    import redis
+
+    return RedisHostLimiter(redis.Redis.from_url(url), max_concurrent=concurrency, min_gap=gap)
+
+
+def host_limiter(settings: Settings) -> HostLimiter:
+    """Redis-backed per-host slots in the distributed mode, in-process ones in the embedded mode."""
+    concurrency = int(getattr(settings, "fetch_host_concurrency", 2))
+    gap = float(getattr(settings, "fetch_host_min_gap_seconds", 1.0))
+    if settings.mode == "embedded":
+        return _memory_limiter(concurrency, gap)
+    return _redis_limiter(settings.redis_url, concurrency, gap)
+
+
+def _state(feed: Feed) -> PollState:
+    return PollState(
+        interval=float(feed.interval_seconds),
+        consecutive_failures=feed.consecutive_failures,
+        health=FeedHealth(feed.health) if feed.health in FeedHealth._value2member_map_ else FeedHealth.OK,
+        usual_gap=feed.usual_gap_seconds,
+        last_success_at=to_utc(feed.last_success_at),
+        last_new_item_at=to_utc(feed.last_new_item_at),
+        last_error=feed.last_error,
+        next_poll_at=to_utc(feed.next_fetch_at),
+    )
+
+
+def _apply(feed: Feed, state: PollState, now: datetime) -> None:
+    feed.interval_seconds = round(state.interval)
+    feed.consecutive_failures = state.consecutive_failures
+    feed.health = state.health.value
+    feed.usual_gap_seconds = state.usual_gap
+    feed.last_success_at = state.last_success_at
+    feed.last_new_item_at = state.last_new_item_at
+    feed.last_error = state.last_error
     feed.last_fetched_at = now
-    feed.health = "failing" if feed.consecutive_failures >= 3 else "degraded"
-    factor = min(2 ** (feed.consecutive_failures - 1), MAX_BACKOFF_FACTOR)
-    delay = min(feed.interval_seconds * factor, settings.feed_max_interval_seconds)
-    feed.next_fetch_at = now + timedelta(seconds=delay)
+    feed.next_fetch_at = state.next_poll_at or now + timedelta(seconds=state.interval)
+
+
+def _health_change(session: Session, feed: Feed, old: FeedHealth, reason: str, now: datetime) -> list[int]:
+    """Store the event of a health change; a move into failing/stale also goes to subscriptions."""
+    new = FeedHealth(feed.health)
+    assert feed.id is not None
+    if is_unhealthy_transition(old, new):
+        feed.unhealthy_since = now
+        event = store.add_event(
+            session=session, feed_id=feed.id, type="feed.unhealthy", health=new, reason=reason
+        )
+        from shared.alerts.payload import FEED_UNHEALTHY, feed_unhealthy_data
+        from shared.alerts.service import enqueue_event
+
+        data = feed_unhealthy_data(
+            feed_id=feed.id, url=feed.url, reason=f"{new.value}: {reason}", since=now,
+            failures=feed.consecutive_failures,
+        )  # fmt: skip
+        data["health"] = new.value
+        return enqueue_event(
+            session=session, event_type=FEED_UNHEALTHY, event_key=f"{FEED_UNHEALTHY}:{event.id}", data=data
+        )
+    if old in UNHEALTHY and new not in UNHEALTHY:
+        feed.unhealthy_since = None
+        store.add_event(session=session, feed_id=feed.id, type="feed.recovered", health=new, reason=reason)
+    return []
+
+
+def _parse(result: FetchResult, *, kind: str, client: HttpClient) -> ParsedFeed:
+    if kind != "sitemap":
+        return parse_feed(result.content, url=result.url, content_type=result.content_type)
+    sitemap = parse_sitemap(result.content)
+    if sitemap.kind == "index":
+        # Child sitemaps are usually listed oldest first; the newest few carry the news.
+        entries: list[FeedEntry] = []
+        for child_url in sitemap.sitemaps[-MAX_CHILD_SITEMAPS:]:
+            child = client.get(child_url)
+            entries.extend(sitemap_as_feed(parse_sitemap(child.content)).entries)
+        return ParsedFeed(title=None, entries=entries, kind="sitemap")
+    return sitemap_as_feed(sitemap)
+
+
+def _with_pages(
+    entries: list[FeedEntry], *, client: HttpClient, limiter: HostLimiter | None, always: bool
+) -> list[tuple[FeedEntry, str | None, str | None]]:
+    """(entry, text, language) with the page's extracted text where the entry has only a summary."""
+    out: list[tuple[FeedEntry, str | None, str | None]] = []
+    fetched = 0
+    for entry in entries:
+        wanted = always or needs_extraction(entry.summary, entry.content)
+        if not entry.url or fetched >= MAX_PAGES_PER_FETCH or not wanted:
+            out.append((entry, None, None))
+            continue
+        fetched += 1
+        host = urlsplit(entry.url).hostname or ""
+        token = limiter.acquire(host, wait=10.0) if limiter is not None else None
+        if limiter is not None and token is None:
+            out.append((entry, None, None))  # host too busy: keep the summary
+            continue
+        summary = entry.content or entry.summary
+        try:
+            page = client.get(entry.url, accept="text/html,application/xhtml+xml")
+            extracted = extract_page(
+                page.content, url=page.url, summary=summary, content_type=page.content_type
+            )
+        except FetchError as exc:
+            log.info("page %s not fetched: %s", entry.url, exc)
+            out.append((entry, None, None))
+            continue
+        finally:
+            if limiter is not None and token is not None:
+                limiter.release(host, token)
+        if extracted.ok:
+            entry.title = entry.title or (extracted.title or "")
+            entry.author = entry.author or extracted.author
+            entry.published = entry.published or extracted.published
+            if extracted.canonical_url:
+                entry.url = extracted.canonical_url
+        out.append((entry, extracted.text if extracted.ok else None, extracted.language))
+    return out
+
+
+def _record_failure(*, session_factory: SessionFactory, feed_id: int, message: str, retry_after: float | None,
+                    status: int | None, settings: Settings, now: datetime) -> FetchOutcome:  # fmt: skip
+    with session_factory() as session:
+        feed = session.get(Feed, feed_id)
+        if feed is None:
+            return FetchOutcome(feed_id, error=message)
+        old = FeedHealth(feed.health) if feed.health in FeedHealth._value2member_map_ else FeedHealth.OK
+        policy = poll_policy(settings)
+        state = after_failure(_state(feed), now=now, error=message, retry_after=retry_after, policy=policy)
+        _apply(feed, state, now)
+        feed.last_error_at = now
+        feed.last_status = status
+        deliveries = _health_change(session, feed, old, message, now)
+        session.add(feed)
+        return FetchOutcome(feed_id, error=message, health=feed.health, delivery_ids=deliveries)
 
 
 def fetch_feed(
-    *, feed_id: int, settings: Settings, session_factory: SessionFactory, client: HttpClient | None = None
+    *,
+    feed_id: int,
+    settings: Settings,
+    session_factory: SessionFactory,
+    client: HttpClient | None = None,
+    limiter: HostLimiter | None = None,
+    now: datetime | None = None,
 ) -> FetchOutcome:
     """Fetch and ingest one feed; never raises for a bad feed (the error is stored on it)."""
     with session_factory() as session:
         feed = session.get(Feed, feed_id)
         if feed is None or not feed.enabled:
             return FetchOutcome(feed_id, error="no such enabled feed")
-        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+        url, etag, last_modified, kind = feed.url, feed.etag, feed.last_modified, feed.kind
+        extract, websub_verified = feed.extract_full_text, feed.websub_state == "verified"
     own_client = client is None
     client = client or http_client(settings)
-    try:
-        result = client.get(url, etag=etag, last_modified=last_modified)
-        parsed = (
-            None
-            if result.not_modified
-            else parse_feed(result.content, url=result.url, content_type=result.headers.get("content-type"))
-        )
-    except (FetchError, FeedParseError) as exc:
-        message = f"{type(exc).__name__}: {exc}"
+    host = urlsplit(url).hostname or ""
+    token = limiter.acquire(host, wait=5.0) if limiter is not None else None
+    if limiter is not None and token is None:
+        # The host is busy with other workers: come back soon instead of holding this worker.
         with session_factory() as session:
             feed = session.get(Feed, feed_id)
             if feed is not None:
-                _record_error(feed, message, settings)
+                feed.next_fetch_at = utcnow() + timedelta(seconds=15)
                 session.add(feed)
-        return FetchOutcome(feed_id, error=message)
+        return FetchOutcome(feed_id, deferred=True)
+    try:
+        try:
+            result = client.get(url, etag=etag, last_modified=last_modified)
+            parsed = None if result.not_modified else _parse(result, kind=kind, client=client)
+        finally:
+            if limiter is not None and token is not None:
+                limiter.release(host, token)
+        with session_factory() as session:
+            entries = parsed.entries if parsed is not None else []
+            known = store.known_guids(session=session, feed_id=feed_id, guids=[e.guid for e in entries])
+        fresh = [e for e in entries if e.guid not in known]
+        if kind == "sitemap":
+            fresh = fresh[:MAX_PAGES_PER_FETCH]  # the rest stay unknown and come with the next polls
+        prepared = (
+            _with_pages(fresh, client=client, limiter=limiter, always=kind == "sitemap")
+            if extract or kind == "sitemap"
+            else [(e, None, None) for e in fresh]
+        )
+    except (FetchError, FeedParseError) as exc:
+        status = exc.status if isinstance(exc, HTTPStatusError) else None
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        return _record_failure(
+            session_factory=session_factory, feed_id=feed_id, message=f"{type(exc).__name__}: {exc}",
+            retry_after=retry_after, status=status, settings=settings, now=now or utcnow(),
+        )  # fmt: skip
     finally:
         if own_client:
             client.close()
+    now = now or utcnow()
     with session_factory() as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
             return FetchOutcome(feed_id, error="feed deleted during fetch")
-        now = utcnow()
-        new_ids: list[int] = []
+        old = FeedHealth(feed.health) if feed.health in FeedHealth._value2member_map_ else FeedHealth.OK
+        items = [a for e, text, lang in prepared if (a := entry_to_article(e, text=text, language=lang))]
+        new_ids = store_entries(session=session, items=items, source="feed", feed_id=feed_id).new_ids
+        policy = poll_policy(settings)
+        state = after_success(
+            _state(feed),
+            now=now,
+            new_items=len(new_ids),
+            published=[e.published for e in entries],
+            ttl_minutes=parsed.ttl_minutes if parsed else None,
+            headers=result.headers,
+            policy=policy,
+        )
+        if websub_verified:
+            # Pushed items arrive by WebSub; polling is only the safety net.
+            later = now + timedelta(seconds=policy.ceiling)
+            state = replace(state, interval=policy.ceiling, next_poll_at=later)
+        _apply(feed, state, now)
+        feed.last_status = result.status
         if parsed is not None:
-            items = [
-                ArticleIn(
-                    title=e.title or "",
-                    text=e.content or e.summary or "",
-                    url=e.url,
-                    published=e.published,
-                    author=e.author,
-                    guid=e.guid,
-                )
-                for e in parsed.entries
-                if (e.title or e.content or e.summary)
-            ]
-            new_ids = ingest(session=session, items=items, source="feed", feed_id=feed_id).new_ids
             feed.title = feed.title or parsed.title
             feed.etag = result.etag
             feed.last_modified = result.last_modified
-        if new_ids:
-            feed.last_new_item_at = now
-        feed.last_fetched_at = now
-        feed.last_success_at = now
-        feed.consecutive_failures = 0
-        feed.health = "ok"
-        feed.next_fetch_at = now + timedelta(seconds=feed.interval_seconds)
+        subscribe = False
+        if parsed is not None and parsed.hub:
+            hub_changed = parsed.hub[:2000] != feed.hub_url
+            feed.hub_url = parsed.hub[:2000]
+            feed.websub_topic = (parsed.self_url or url)[:2000]
+            subscribe = hub_changed or feed.websub_state == "none"
+        deliveries = _health_change(session, feed, old, "no new item for longer than usual", now)
         session.add(feed)
-    return FetchOutcome(feed_id, new_article_ids=new_ids, not_modified=result.not_modified)
+    return FetchOutcome(
+        feed_id,
+        new_article_ids=new_ids,
+        not_modified=result.not_modified,
+        health=state.health.value,
+        delivery_ids=deliveries,
+        websub_subscribe=subscribe,
+    )

@@ -1,4 +1,4 @@
-"""/api/v1/feeds: create (address-checked), list with health, read, update, delete."""
+"""/api/v1/feeds: create (address-checked), list with health, read, update, delete, events, fetch now."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.queue import send
 from shared.fetching import service, store
 from shared.fetching.net import UnsafeURLError
 from shared.models import Feed
+from shared.models.base import utcnow
+from shared.models.feed import FeedEvent
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
 
@@ -47,6 +50,22 @@ class FeedOut(BaseModel):
     last_error_at: datetime | None
     consecutive_failures: int
     created_at: datetime
+    usual_gap_seconds: float | None = None
+    last_status: int | None = None
+    unhealthy_since: datetime | None = None
+    hub_url: str | None = None
+    websub_state: str = "none"
+    websub_renew_at: datetime | None = None
+    websub_error: str | None = None
+
+
+class FeedEventOut(BaseModel):
+    id: int
+    feed_id: int
+    type: str
+    health: str
+    reason: str
+    created_at: datetime
 
 
 def _get(session: SessionDep, feed_id: int) -> Feed:
@@ -77,13 +96,36 @@ def create_feed(body: FeedIn, session: SessionDep, settings: SettingsDep, _: Key
 
 
 @router.get("", response_model=list[FeedOut])
-def list_feeds(session: SessionDep, _: KeyDep) -> list[Feed]:
-    return store.list_feeds(session=session)
+def list_feeds(
+    session: SessionDep, _: KeyDep, health: Literal["ok", "degraded", "failing", "stale"] | None = None
+) -> list[Feed]:
+    return store.list_feeds(session=session, health=health)
+
+
+@router.get("/events", response_model=list[FeedEventOut])
+def list_all_events(session: SessionDep, _: KeyDep, limit: int = 100) -> list[FeedEvent]:
+    return store.list_events(session=session, limit=min(max(limit, 1), 1000))
 
 
 @router.get("/{feed_id}", response_model=FeedOut)
 def get_feed(feed_id: int, session: SessionDep, _: KeyDep) -> Feed:
     return _get(session, feed_id)
+
+
+@router.get("/{feed_id}/events", response_model=list[FeedEventOut])
+def list_feed_events(feed_id: int, session: SessionDep, _: KeyDep, limit: int = 100) -> list[FeedEvent]:
+    _get(session, feed_id)
+    return store.list_events(session=session, feed_id=feed_id, limit=min(max(limit, 1), 1000))
+
+
+@router.post("/{feed_id}/fetch", status_code=status.HTTP_202_ACCEPTED, response_model=FeedOut)
+def fetch_now(feed_id: int, session: SessionDep, _: KeyDep) -> Feed:
+    feed = _get(session, feed_id)
+    feed.next_fetch_at = utcnow()
+    session.add(feed)
+    session.commit()
+    send("fetcher.fetch", [feed_id])
+    return feed
 
 
 @router.patch("/{feed_id}", response_model=FeedOut)
