@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.api.routers import (
     alerts,
     articles,
+    deliveries,
     entities,
     feeds,
     health,
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(subscriptions.router)
     app.include_router(alerts.router)
     app.include_router(entities.router)
+    app.include_router(deliveries.router)
     app.include_router(keys.router)
     app.include_router(websub.router)
     return app

@@ -1,41 +1,51 @@
-"""The outbox's send side: claim a due delivery, POST it signed, log the attempt, schedule the next one.
+"""The outbox's send side: claim a due delivery, send it through its channel, log the attempt, decide.
 
-The claim, the request and the result are three steps: the row is locked only while claimed (a lease in
-`locked_until`), never during the HTTP request, so a killed worker's delivery is due again once the lease
-ends and the periodic sweep finds it.
+Three short steps, never one long transaction: (1) claim the row with a lease (`locked_until` + a token),
+(2) send outside any transaction, under the endpoint's concurrency and rate limits, (3) record the attempt
+and apply the retry policy. A worker killed between (1) and (3) leaves a lease that runs out; the sweep then
+finds the row due again and it is sent again with the same webhook-id, which receivers deduplicate.
+
+Long waits live in the database (`next_attempt_at`); a Celery countdown is only used for waits under a
+minute (the task layer decides), so Redis's visibility timeout never re-delivers a sleeping message.
 """
 
 from __future__ import annotations
 
-import time
+import logging
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
-import httpx
 from sqlmodel import Session
 
-from shared.alerts import payload, store
-from shared.alerts.signing import webhook_headers
+from shared.alerts import limits as limits_mod
+from shared.alerts import store
+from shared.alerts import subscriptions as subs
+from shared.alerts.channels import AttemptResult, ChannelRegistry, Message, registry
+from shared.alerts.retry import Outcome, RetryPolicy
 from shared.config import Settings
-from shared.fetching.net import UnsafeURLError
-from shared.fetching.transport import PinnedTransport
 from shared.models import Delivery, DeliveryAttempt, Subscription
-from shared.models.base import utcnow
-from shared.models.delivery import FAILED, SUCCEEDED
-from shared.security.keys import SecretBox
+from shared.models.base import to_utc, utcnow
+from shared.models.delivery import FAILED, MISSED, SUCCEEDED
+
+log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
-BODY_LOG_BYTES = 4096
+CLAIM_SLACK = timedelta(seconds=0.5)  # a countdown may fire a moment early
 
 
 @dataclass
 class SendOutcome:
-    """What one deliver step did; `retry_in` is set when the next attempt is due soon."""
+    """What one deliver step did; `retry_in` when the next try is due soon; `follow_up` ids to enqueue."""
 
-    status: str  # "sent", "retry", "failed", "skipped"
+    status: str  # sent, retry, failed, disabled, throttled, skipped
     retry_in: float | None = None
+    follow_up: list[int] = field(default_factory=list)
+    result: AttemptResult | None = None
 
 
 @dataclass
@@ -43,88 +53,172 @@ class _Claimed:
     url: str
     msg_id: str
     event_type: str
-    data: dict
+    data: dict[str, Any]
     secrets: list[str]
+    endpoint: str
+    limits: limits_mod.EndpointLimits
 
 
-def _secrets(sub: Subscription, box: SecretBox) -> list[str]:
-    out = [box.decrypt(sub.secret_encrypted)]
-    exp = sub.previous_secret_expires_at
-    if sub.previous_secret_encrypted and exp is not None and exp > utcnow():
-        out.append(box.decrypt(sub.previous_secret_encrypted))
-    return out
+def enqueue_grace(settings: Settings) -> timedelta:
+    """How long an enqueued delivery is left to its message before the sweep enqueues it again."""
+    seconds = getattr(settings, "delivery_enqueue_grace_seconds", None)
+    if seconds is None:  # a few sweep periods: long enough for a queued message, short enough to recover
+        seconds = max(5.0, 3 * float(settings.delivery_sweep_seconds))
+    return timedelta(seconds=float(seconds))
 
 
-def _claim(session: Session, delivery_id: int, settings: Settings, box: SecretBox) -> _Claimed | None:
-    now = utcnow()
-    row = store.claim_delivery(session=session, delivery_id=delivery_id, now=now)
-    # a countdown may fire a moment early: half a second of slack avoids waiting for the sweep
-    if row is None or row.next_attempt_at is None or row.next_attempt_at > now + timedelta(seconds=0.5):
-        return None
-    sub = session.get(Subscription, row.subscription_id)
-    if sub is None or not sub.enabled:
-        return None
-    row.locked_until = now + timedelta(seconds=settings.delivery_lock_seconds)
-    session.add(row)
-    return _Claimed(sub.url, row.msg_id, row.event_type, dict(row.payload), _secrets(sub, box))
-
-
-def _post(claimed: _Claimed, settings: Settings, transport: httpx.BaseTransport | None) -> DeliveryAttempt:
-    body = payload.render(claimed.event_type, claimed.data)
-    headers = webhook_headers(
-        msg_id=claimed.msg_id, timestamp=int(time.time()), body=body, secrets=claimed.secrets
+def endpoint_limits(sub: Subscription, settings: Settings) -> limits_mod.EndpointLimits:
+    """The subscription's limits, or the defaults from settings."""
+    timeout = float(settings.webhook_timeout_seconds)
+    return limits_mod.EndpointLimits(
+        max_concurrent=sub.max_concurrent or int(getattr(settings, "endpoint_max_concurrent", 4)),
+        rate_per_second=sub.rate_per_second or float(getattr(settings, "endpoint_rate_per_second", 0.0)),
+        lease_seconds=timeout + 15.0,
     )
-    headers["user-agent"] = settings.user_agent
-    attempt = DeliveryAttempt(delivery_id=0)
-    started = time.monotonic()
-    try:
-        with httpx.Client(
-            transport=PinnedTransport(settings.address_policy(), inner=transport),
-            timeout=settings.webhook_timeout_seconds,
-            follow_redirects=False,
-            trust_env=False,
-        ) as client:
-            resp = client.post(claimed.url, content=body.encode(), headers=headers)
-            attempt.status_code = resp.status_code
-            attempt.response_headers = dict(resp.headers)
-            attempt.response_body = resp.content[:BODY_LOG_BYTES].decode("utf-8", "replace")
-    except UnsafeURLError as exc:
-        attempt.error = f"refused: {exc}"
-    except httpx.HTTPError as exc:
-        attempt.error = f"{type(exc).__name__}: {exc}"
-    attempt.duration_ms = (time.monotonic() - started) * 1000
-    return attempt
 
 
-def _record(session: Session, delivery_id: int, attempt: DeliveryAttempt, settings: Settings) -> SendOutcome:
-    row = session.get(Delivery, delivery_id)
+_LOCAL_LIMITER = limits_mod.LocalLimiter()
+
+
+@lru_cache(maxsize=4)
+def _redis_limiter(url: str) -> limits_mod.RedisLimiter:
+    import redis
+
+    return limits_mod.RedisLimiter(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
+
+
+def limiter_for(settings: Settings) -> limits_mod.Limiter:
+    """Redis-shared limits in the distributed mode, in-process ones in the embedded mode."""
+    if settings.mode == "embedded":
+        return _LOCAL_LIMITER
+    return _redis_limiter(settings.redis_url)
+
+
+class _FailOpen:
+    """When Redis is unreachable, send without the shared limit rather than not at all."""
+
+    def __init__(self, inner: limits_mod.Limiter) -> None:
+        self.inner = inner
+
+    def acquire(self, endpoint: str, limits: limits_mod.EndpointLimits) -> limits_mod.Permit:
+        try:
+            return self.inner.acquire(endpoint, limits)
+        except Exception as exc:  # redis errors of any kind: the database stays the source of truth
+            log.warning("endpoint limiter unavailable (%s); sending without it", exc)
+            return limits_mod.Permit(endpoint, True, token="")
+
+    def release(self, permit: limits_mod.Permit) -> None:
+        if permit.token:
+            try:
+                self.inner.release(permit)
+            except Exception as exc:  # the lease expires on its own
+                log.warning("could not release endpoint slot: %s", exc)
+
+
+_CONFIGURED: list[tuple[Any, ...]] = []
+
+
+def channels_for(settings: Settings) -> ChannelRegistry:
+    """The process registry, its built-in channels set to the settings' address policy and timeout."""
+    key = (tuple(settings.allowed_networks), float(settings.webhook_timeout_seconds))
+    if not _CONFIGURED or _CONFIGURED[0] != key:
+        registry.configure(policy=settings.address_policy(), timeout=key[1])
+        _CONFIGURED[:] = [key]
+    return registry
+
+
+def _claim(session: Session, delivery_id: int, token: str, settings: Settings) -> _Claimed | SendOutcome:
+    now = utcnow()
+    lease = timedelta(seconds=float(settings.delivery_lock_seconds))
+    row = store.claim_delivery(
+        session=session, delivery_id=delivery_id, token=token, now=now, lease=lease, slack=CLAIM_SLACK
+    )
     if row is None:
         return SendOutcome("skipped")
+    sub = session.get(Subscription, row.subscription_id)
+    if sub is None or not sub.enabled:
+        row.status, row.next_attempt_at, row.locked_until, row.lock_token = MISSED, None, None, None
+        session.add(row)
+        return SendOutcome("skipped")
+    return _Claimed(
+        url=sub.url,
+        msg_id=row.msg_id,
+        event_type=row.event_type,
+        data=dict(row.payload),
+        secrets=subs.signing_secrets(sub, settings=settings),
+        endpoint=f"sub{sub.id}",
+        limits=endpoint_limits(sub, settings),
+    )
+
+
+def _record(
+    session: Session, delivery_id: int, token: str, result: AttemptResult, settings: Settings
+) -> SendOutcome:
+    row = session.get(Delivery, delivery_id, with_for_update=True)
+    if row is None:
+        return SendOutcome("skipped", result=result)
     now = utcnow()
-    attempt.delivery_id = delivery_id
-    attempt.attempted_at = now
-    session.add(attempt)
     row.attempts += 1
-    row.locked_until = None
-    row.last_status_code = attempt.status_code
-    ok = attempt.status_code is not None and 200 <= attempt.status_code < 300
-    if ok:
-        row.status = SUCCEEDED
-        row.delivered_at = now
-        row.next_attempt_at = None
-        row.last_error = None
-        outcome = SendOutcome("sent")
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery_id,
+            attempt_number=row.attempts,
+            attempted_at=now,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            response_headers=result.response_headers,
+            response_body=result.response_body,
+            error=result.error,
+        )
+    )
+    if row.lock_token != token or row.status != "pending":
+        # our lease ran out and the row moved on (another worker, a replay, a disable): log only
+        session.add(row)
+        return SendOutcome("skipped", result=result)
+    sub = session.get(Subscription, row.subscription_id)
+    failing_since = to_utc(sub.failing_since) if sub is not None else None
+    if not result.ok and failing_since is None:
+        failing_since = now
+    decision = RetryPolicy.from_settings(settings).decide(
+        attempts_made=row.attempts,
+        status_code=result.status_code if result.error is None else None,
+        retry_after=result.retry_after,
+        failing_since=failing_since,
+        now=now,
+    )
+    row.locked_until, row.lock_token = None, None
+    row.last_status_code = result.status_code
+    outcome: SendOutcome
+    if decision.outcome is Outcome.DELIVERED:
+        row.status, row.delivered_at, row.next_attempt_at, row.last_error = SUCCEEDED, now, None, None
+        if sub is not None and (sub.failing_since is not None or sub.last_success_at is None):
+            sub.failing_since, sub.last_success_at = None, now
+            session.add(sub)
+        outcome = SendOutcome("sent", result=result)
     else:
-        row.last_error = attempt.error or f"HTTP {attempt.status_code}"
-        schedule = settings.retry_schedule
-        if row.attempts < len(schedule):
-            delay = float(schedule[row.attempts])
-            row.next_attempt_at = now + timedelta(seconds=delay)
-            outcome = SendOutcome("retry", retry_in=delay)
+        row.last_error = (result.error or decision.reason)[:2000]
+        if sub is not None and sub.failing_since is None:
+            sub.failing_since = now
+            session.add(sub)
+        if decision.outcome is Outcome.RETRY:
+            row.next_attempt_at = decision.next_attempt_at
+            delay = decision.delay or 0.0
+            row.enqueued_until = (
+                now + timedelta(seconds=delay) + enqueue_grace(settings) if delay <= 60 else None
+            )
+            outcome = SendOutcome("retry", retry_in=delay, result=result)
         else:
-            row.status = FAILED
-            row.next_attempt_at = None
-            outcome = SendOutcome("failed")
+            row.status, row.next_attempt_at = FAILED, None
+            outcome = SendOutcome("failed", result=result)
+            if decision.outcome is Outcome.DISABLE and sub is not None and sub.enabled:
+                session.add(row)
+                outcome = SendOutcome(
+                    "disabled",
+                    result=result,
+                    follow_up=subs.disable_subscription(
+                        session=session, subscription=sub, reason=decision.reason
+                    ),
+                )
     session.add(row)
     return outcome
 
@@ -134,19 +228,47 @@ def deliver(
     delivery_id: int,
     settings: Settings,
     session_factory: SessionFactory,
-    transport: httpx.BaseTransport | None = None,
+    channels: ChannelRegistry | None = None,
+    limiter: limits_mod.Limiter | None = None,
 ) -> SendOutcome:
     """One attempt at one delivery, if it is due and no other worker holds it."""
-    box = SecretBox.from_settings(settings.secret_key, settings.data_dir)
+    token = uuid.uuid4().hex
     with session_factory() as session:
-        claimed = _claim(session, delivery_id, settings, box)
-    if claimed is None:
-        return SendOutcome("skipped")
-    attempt = _post(claimed, settings, transport)
+        claimed = _claim(session, delivery_id, token, settings)
+    if isinstance(claimed, SendOutcome):
+        return claimed
+    lim = _FailOpen(limiter or limiter_for(settings))
+    permit = lim.acquire(claimed.endpoint, claimed.limits)
+    if not permit.granted:
+        until = utcnow() + timedelta(seconds=permit.retry_in)
+        with session_factory() as session:
+            store.postpone(
+                session=session,
+                delivery_id=delivery_id,
+                token=token,
+                until=until,
+                grace=enqueue_grace(settings),
+            )
+        return SendOutcome("throttled", retry_in=permit.retry_in)
+    try:
+        channel = (channels or channels_for(settings)).for_target(claimed.url)
+        result = channel.send(
+            Message(
+                target=claimed.url,
+                msg_id=claimed.msg_id,
+                event_type=claimed.event_type,
+                data=claimed.data,
+                secrets=tuple(claimed.secrets),
+            )
+        )
+    finally:
+        lim.release(permit)
     with session_factory() as session:
-        return _record(session, delivery_id, attempt, settings)
+        return _record(session, delivery_id, token, result, settings)
 
 
-def due_deliveries(*, session: Session, limit: int = 500) -> list[int]:
-    """Ids the sweep should (re)enqueue: pending, due, not held."""
-    return store.due_delivery_ids(session=session, now=utcnow(), limit=limit)
+def sweep(*, session: Session, settings: Settings, limit: int = 1000) -> list[int]:
+    """Claim due deliveries for enqueueing (SKIP LOCKED); the caller enqueues them after commit."""
+    return store.claim_due_for_enqueue(
+        session=session, now=utcnow(), grace=enqueue_grace(settings), limit=limit
+    )

@@ -1,21 +1,29 @@
 """Alerts and the outbox: a match becomes (at most) one alert per watch and story, and one delivery per
-subscription that wants it, all in the caller's transaction so nothing is sent for work that rolled back."""
+subscription that wants it, all in the caller's transaction so nothing is sent for work that rolled back.
+
+Story threading: the first matching article of a story raises `alert.created`; later articles of the same
+story add themselves to that alert and raise `alert.updated` listing the new sources. Throttle: a watch raises
+at most `max_alerts_per_hour` alerts an hour; the rest are kept (throttled) and summarised later in one digest
+alert (`digest_throttled`, run by the sweep).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from shared.alerts import payload, store
-from shared.alerts.signing import generate_secret
-from shared.config import Settings
+from shared.alerts import live, payload, store
+from shared.config import Settings, get_settings
 from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
+from shared.models.delivery import MISSED, PENDING
 from shared.rules import MatchResult
-from shared.security.keys import SecretBox
+
+DEFAULT_ALERTS_PER_HOUR = 60
 
 
 def story_key(article: Article) -> str:
@@ -29,13 +37,16 @@ def new_msg_id() -> str:
 
 
 def wants(subscription: Subscription, *, event_type: str, watch_id: int | None) -> bool:
-    """Does the subscription ask for this event (and this watch)?"""
+    """Does the subscription ask for this event (and this watch)? Pings always go."""
+    if event_type == payload.PING:
+        return True
     if subscription.event_types and event_type not in subscription.event_types:
         return False
     return not (watch_id is not None and subscription.watch_ids and watch_id not in subscription.watch_ids)
 
 
 def article_ref(article: Article, feed_url: str | None = None) -> payload.ArticleRef:
+    """The payload's view of an article."""
     return payload.ArticleRef(
         id=article.id or 0,
         url=article.url or article.canonical_url,
@@ -55,10 +66,17 @@ def alert_facts(
     article: Article,
     entities: Sequence[payload.EntityRef],
     feed_url: str | None,
+    sources: Sequence[payload.ArticleRef] = (),
+    new_sources: Sequence[payload.ArticleRef] = (),
 ) -> payload.AlertFacts:
+    """Everything the alert events carry."""
     terms = [
         payload.MatchedTerm(
-            term=t.get("term", ""), field=t.get("field", ""), start=t.get("start"), end=t.get("end")
+            term=t.get("term", ""),
+            field=t.get("field", ""),
+            start=t.get("start"),
+            end=t.get("end"),
+            snippet=alert.snippet or None,
         )
         for t in alert.terms
     ]
@@ -68,17 +86,12 @@ def alert_facts(
         article=article_ref(article, feed_url),
         score=alert.score,
         story_id=article.story_id,
-        terms=_with_snippet(terms, alert.snippet) if alert.snippet else terms,
+        terms=terms,
         entities=entities,
+        sources=sources,
+        new_sources=new_sources,
         matched_at=alert.created_at,
     )
-
-
-def _with_snippet(terms: list[payload.MatchedTerm], snippet: str) -> list[payload.MatchedTerm]:
-    return [
-        payload.MatchedTerm(term=t.term, field=t.field, start=t.start, end=t.end, snippet=snippet)
-        for t in terms
-    ]
 
 
 def enqueue_event(
@@ -91,9 +104,15 @@ def enqueue_event(
     alert_id: int | None = None,
     subscriptions: Sequence[Subscription] | None = None,
 ) -> list[int]:
-    """Write one delivery per interested subscription (idempotent per event key); returns new ids."""
+    """One delivery per interested subscription (idempotent per event key); returns the ids to enqueue.
+
+    Disabled subscriptions get the delivery too, as `missed`, so re-enabling can replay what they missed.
+    """
     ids: list[int] = []
-    for sub in subscriptions if subscriptions is not None else store.active_subscriptions(session=session):
+    now = utcnow()
+    grace = timedelta(seconds=30)  # the caller enqueues right after commit; the sweep covers a lost message
+    subs = subscriptions if subscriptions is not None else store.all_subscriptions(session=session)
+    for sub in subs:
         if not wants(sub, event_type=event_type, watch_id=watch_id):
             continue
         row = store.insert_delivery(
@@ -105,12 +124,24 @@ def enqueue_event(
                 event_type=event_type,
                 event_key=event_key,
                 payload=data,
-                next_attempt_at=utcnow(),
+                status=PENDING if sub.enabled else MISSED,
+                next_attempt_at=now if sub.enabled else None,
+                enqueued_until=now + grace if sub.enabled else None,
             ),
         )
-        if row is not None and row.id is not None:
+        if row is not None and row.id is not None and sub.enabled:
             ids.append(row.id)
     return ids
+
+
+def _throttled(session: Session, watch: Watch, settings: Settings) -> bool:
+    per_hour = watch.max_alerts_per_hour
+    if per_hour is None:
+        per_hour = int(getattr(settings, "watch_max_alerts_per_hour", DEFAULT_ALERTS_PER_HOUR))
+    if per_hour <= 0:
+        return False
+    since = utcnow() - timedelta(hours=1)
+    return store.count_recent_alerts(session=session, watch_id=watch.id or 0, since=since) >= per_hour
 
 
 def record_match(
@@ -121,8 +152,10 @@ def record_match(
     result: MatchResult,
     entities: Sequence[payload.EntityRef] = (),
     feed_url: str | None = None,
+    settings: Settings | None = None,
 ) -> list[int]:
-    """Store the match, raise the alert once per story, write its deliveries; returns new delivery ids."""
+    """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids."""
+    settings = settings or get_settings()
     terms = [
         {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
         for t in result.terms
@@ -137,64 +170,152 @@ def record_match(
     match_row = store.insert_match(session=session, match=match)
     if match_row is None:
         return []  # this watch matched this article before: nothing new to say
-    alert, created = store.insert_alert(
-        session=session,
-        alert=Alert(
-            watch_id=watch.id or 0,
-            article_id=article.id or 0,
-            story_key=story_key(article),
-            match_id=match_row.id,
-            score=result.score,
-            terms=terms,
-            snippet=result.snippet,
-            article_ids=[article.id or 0],
-        ),
+    key = story_key(article)
+    existing = store.alert_for(session=session, watch_id=watch.id or 0, story_key=key, lock=True)
+    if existing is None:
+        alert, created = store.insert_alert(
+            session=session,
+            alert=Alert(
+                watch_id=watch.id or 0,
+                article_id=article.id or 0,
+                story_key=key,
+                match_id=match_row.id,
+                score=result.score,
+                terms=terms,
+                snippet=result.snippet,
+                article_ids=[article.id or 0],
+                throttled=_throttled(session, watch, settings),
+            ),
+        )
+    else:
+        alert, created = existing, False
+    if created:
+        if alert.throttled:
+            return []  # kept, and summarised later in the watch's digest
+        facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
+        data = payload.alert_data(facts)
+        live.after_commit(session, payload.ALERT_CREATED, data, watch_id=watch.id)
+        return enqueue_event(
+            session=session,
+            event_type=payload.ALERT_CREATED,
+            event_key=f"{payload.ALERT_CREATED}:{alert.id}",
+            data=data,
+            watch_id=watch.id,
+            alert_id=alert.id,
+        )
+    return _thread_into(session, alert, watch, article, entities, feed_url)
+
+
+def _thread_into(
+    session: Session,
+    alert: Alert,
+    watch: Watch,
+    article: Article,
+    entities: Sequence[payload.EntityRef],
+    feed_url: str | None,
+) -> list[int]:
+    """A later article of the story: add it to the alert and raise alert.updated with the new source."""
+    if (article.id or 0) in alert.article_ids:
+        return []
+    alert.article_ids = [*alert.article_ids, article.id or 0]
+    alert.revision += 1
+    alert.updated_at = utcnow()
+    session.add(alert)
+    session.flush()
+    if alert.throttled:
+        return []
+    first = session.get(Article, alert.article_id) or article
+    sources = [article_ref(a) for a in (session.get(Article, i) for i in alert.article_ids) if a is not None]
+    facts = alert_facts(
+        alert=alert,
+        watch=watch,
+        article=first,
+        entities=entities,
+        feed_url=None,
+        sources=sources,
+        new_sources=[article_ref(article, feed_url)],
     )
-    if not created:
-        return []  # later articles of a story: threading into alert.updated is the delivery issue's work
-    facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
+    data = payload.alert_data(facts)
+    data["revision"] = alert.revision
+    live.after_commit(session, payload.ALERT_UPDATED, data, watch_id=watch.id)
     return enqueue_event(
         session=session,
-        event_type=payload.ALERT_CREATED,
-        event_key=f"{payload.ALERT_CREATED}:{alert.id}",
-        data=payload.alert_data(facts),
+        event_type=payload.ALERT_UPDATED,
+        event_key=f"{payload.ALERT_UPDATED}:{alert.id}:{alert.revision}",
+        data=data,
         watch_id=watch.id,
         alert_id=alert.id,
     )
 
 
-class SubscriptionError(ValueError):
-    """The subscription request is invalid (unknown event type or watch)."""
+def digest_throttled(*, session: Session, settings: Settings) -> list[int]:
+    """Summarise each watch's throttled alerts in one digest alert once the hour has passed."""
+    window = float(getattr(settings, "watch_digest_after_seconds", 3600.0))
+    ids: list[int] = []
+    for watch_id, alerts in store.undigested(
+        session=session, older_than=utcnow() - timedelta(seconds=window)
+    ).items():
+        watch = session.get(Watch, watch_id)
+        if watch is None:
+            continue
+        first = session.get(Article, alerts[0].article_id)
+        if first is None:
+            continue
+        digest = Alert(
+            watch_id=watch_id,
+            article_id=first.id or 0,
+            story_key=f"digest:{alerts[0].id}",
+            score=max(a.score for a in alerts),
+            terms=[],
+            article_ids=[a.article_id for a in alerts],
+            is_digest=True,
+        )
+        session.add(digest)
+        session.flush()
+        for a in alerts:
+            a.digest_id = digest.id
+            session.add(a)
+        titles = [t.title for t in (session.get(Article, a.article_id) for a in alerts) if t is not None]
+        facts = payload.AlertFacts(
+            alert_id=digest.id or 0,
+            watch=payload.WatchRef(id=watch_id, name=watch.name, rule_version=watch.version),
+            article=article_ref(first),
+            score=digest.score,
+            matched_at=digest.created_at,
+            digest={"count": len(alerts), "alert_ids": [a.id for a in alerts], "titles": titles[:50]},
+        )
+        data = payload.alert_data(facts)
+        live.after_commit(session, payload.ALERT_CREATED, data, watch_id=watch_id)
+        ids += enqueue_event(
+            session=session,
+            event_type=payload.ALERT_CREATED,
+            event_key=f"{payload.ALERT_CREATED}:{digest.id}",
+            data=data,
+            watch_id=watch_id,
+            alert_id=digest.id,
+        )
+    return ids
 
 
-def create_subscription(
-    *,
-    session: Session,
-    url: str,
-    settings: Settings,
-    watch_ids: list[int] | None = None,
-    event_types: list[str] | None = None,
-    description: str | None = None,
-) -> tuple[Subscription, str]:
-    """Check the URL and filters, store the subscription; returns it and its secret (shown once)."""
-    settings.address_policy().check_url(url)
-    types = event_types or [payload.ALERT_CREATED, payload.ALERT_UPDATED]
-    unknown = sorted(set(types) - set(payload.EVENT_TYPES))
-    if unknown:
-        raise SubscriptionError(f"unknown event types {unknown}; known: {list(payload.EVENT_TYPES)}")
-    if watch_ids:
-        missing = [w for w in watch_ids if session.get(Watch, w) is None]
-        if missing:
-            raise SubscriptionError(f"no such watches: {missing}")
-    secret = generate_secret()
-    box = SecretBox.from_settings(settings.secret_key, settings.data_dir)
-    sub = Subscription(
-        url=url,
-        description=description,
-        watch_ids=watch_ids or None,
-        event_types=types,
-        secret_encrypted=box.encrypt(secret),
+def feed_unhealthy(
+    *, session: Session, feed_id: int, url: str, reason: str, since: Any = None, failures: int | None = None
+) -> list[int]:
+    """Raise feed.unhealthy for the subscriptions that want it (once per feed and start of trouble)."""
+    data = payload.feed_unhealthy_data(
+        feed_id=feed_id, url=url, reason=reason, since=since, failures=failures
     )
-    session.add(sub)
-    session.flush()
-    return sub, secret
+    key = f"{payload.FEED_UNHEALTHY}:{feed_id}:{payload.iso(since) or utcnow().date().isoformat()}"
+    return enqueue_event(session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data)
+
+
+def live_data(*, session: Session, alert: Alert) -> tuple[str, dict[str, Any]]:
+    """The live-stream event for an alert as it is now: alert.created at revision 1, else alert.updated."""
+    watch = session.get(Watch, alert.watch_id)
+    first = session.get(Article, alert.article_id)
+    sources = [article_ref(a) for a in (session.get(Article, i) for i in alert.article_ids) if a is not None]
+    if watch is None or first is None:
+        return payload.ALERT_UPDATED, {"alert_id": alert.id}
+    facts = alert_facts(alert=alert, watch=watch, article=first, entities=(), feed_url=None, sources=sources)
+    data = payload.alert_data(facts)
+    data["revision"] = alert.revision
+    return (payload.ALERT_CREATED if alert.revision == 1 else payload.ALERT_UPDATED), data

@@ -1,19 +1,37 @@
-"""SQL for alerts, subscriptions and deliveries."""
+"""SQL for alerts, subscriptions and deliveries (the outbox). Nothing else in the alerts package writes SQL.
+
+Claiming: a delivery is claimed by one conditional UPDATE (status pending, due, lease free → lease taken with
+a fresh token), which is atomic on PostgreSQL and SQLite alike; the sweep picks due rows with
+`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer at a time, so the plain SELECT inside
+the write transaction is its equivalent) and marks them enqueued for a short grace period.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.models import Alert, Delivery, Match, Subscription
-from shared.models.delivery import PENDING
+from shared.models import Alert, Article, Delivery, DeliveryAttempt, Match, Subscription, Watch
+from shared.models.delivery import FAILED, MISSED, PENDING
 
 
-def alert_for(*, session: Session, watch_id: int, story_key: str) -> Alert | None:
-    return session.exec(select(Alert).where(Alert.watch_id == watch_id, Alert.story_key == story_key)).first()
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- alerts ------------------------------------------------------------------------------------------------
+
+
+def alert_for(*, session: Session, watch_id: int, story_key: str, lock: bool = False) -> Alert | None:
+    """The alert of this watch and story (row-locked when `lock`, so concurrent updates serialise)."""
+    q = select(Alert).where(Alert.watch_id == watch_id, Alert.story_key == story_key)
+    if lock:
+        q = q.with_for_update()
+    return session.exec(q).first()
 
 
 def insert_alert(*, session: Session, alert: Alert) -> tuple[Alert, bool]:
@@ -23,11 +41,36 @@ def insert_alert(*, session: Session, alert: Alert) -> tuple[Alert, bool]:
             session.add(alert)
             session.flush()
     except IntegrityError:
-        found = alert_for(session=session, watch_id=alert.watch_id, story_key=alert.story_key)
+        found = alert_for(session=session, watch_id=alert.watch_id, story_key=alert.story_key, lock=True)
         if found is None:
             raise
         return found, False
     return alert, True
+
+
+def count_recent_alerts(*, session: Session, watch_id: int, since: datetime) -> int:
+    """Alerts raised (not digests, not throttled) for a watch since a time: the throttle's count."""
+    q = select(func.count()).where(
+        Alert.watch_id == watch_id,
+        col(Alert.created_at) >= since,
+        col(Alert.throttled).is_(False),
+        col(Alert.is_digest).is_(False),
+    )
+    return int(session.exec(q).one())
+
+
+def undigested(*, session: Session, older_than: datetime, limit: int = 1000) -> dict[int, list[Alert]]:
+    """Throttled alerts without a digest, per watch, for watches whose oldest one is older than the cut."""
+    rows = session.exec(
+        select(Alert)
+        .where(col(Alert.throttled).is_(True), col(Alert.digest_id).is_(None))
+        .order_by(col(Alert.id))
+        .limit(limit)
+    )
+    out: dict[int, list[Alert]] = {}
+    for a in rows:
+        out.setdefault(a.watch_id, []).append(a)
+    return {w: lst for w, lst in out.items() if min(x.created_at for x in lst) <= older_than}
 
 
 def insert_match(*, session: Session, match: Match) -> Match | None:
@@ -41,8 +84,54 @@ def insert_match(*, session: Session, match: Match) -> Match | None:
     return match
 
 
-def active_subscriptions(*, session: Session) -> list[Subscription]:
-    return list(session.exec(select(Subscription).where(Subscription.enabled).order_by(col(Subscription.id))))
+def list_alerts(*, session: Session, watch_id: int | None, limit: int, before: int | None) -> Sequence[Alert]:
+    """Alerts newest first, optionally of one watch."""
+    q = select(Alert).order_by(col(Alert.id).desc()).limit(limit)
+    if watch_id is not None:
+        q = q.where(Alert.watch_id == watch_id)
+    if before is not None:
+        q = q.where(col(Alert.id) < before)
+    return session.exec(q).all()
+
+
+def alerts_changed_since(*, session: Session, since: datetime, limit: int = 500) -> Sequence[Alert]:
+    """Alerts created or updated since a time (the embedded live stream's tail)."""
+    q = select(Alert).where(col(Alert.updated_at) >= since).order_by(col(Alert.updated_at)).limit(limit)
+    return session.exec(q).all()
+
+
+# --- subscriptions -----------------------------------------------------------------------------------------
+
+
+def all_subscriptions(*, session: Session) -> list[Subscription]:
+    """Every subscription, enabled or not (disabled ones collect missed deliveries)."""
+    return list(session.exec(select(Subscription).order_by(col(Subscription.id))))
+
+
+def list_subscriptions(
+    *, session: Session, owner_key_id: int | None, limit: int, before: int | None
+) -> Sequence[Subscription]:
+    """Subscriptions newest first; all of them when `owner_key_id` is None (admin)."""
+    q = select(Subscription).order_by(col(Subscription.id).desc()).limit(limit)
+    if owner_key_id is not None:
+        q = q.where(Subscription.owner_key_id == owner_key_id)
+    if before is not None:
+        q = q.where(col(Subscription.id) < before)
+    return session.exec(q).all()
+
+
+def owner_subscriptions(*, session: Session, owner_key_id: int | None, exclude_id: int) -> list[Subscription]:
+    """The owner's other enabled subscriptions."""
+    q = select(Subscription).where(col(Subscription.enabled).is_(True), Subscription.id != exclude_id)
+    q = q.where(
+        col(Subscription.owner_key_id).is_(None)
+        if owner_key_id is None
+        else Subscription.owner_key_id == owner_key_id
+    )
+    return list(session.exec(q))
+
+
+# --- deliveries --------------------------------------------------------------------------------------------
 
 
 def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
@@ -56,30 +145,171 @@ def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     return delivery
 
 
-def due_delivery_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
-    """Pending deliveries whose time has come and which no worker holds."""
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return (
+        Delivery.status == PENDING,
+        col(Delivery.next_attempt_at) <= now,
+        or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
+    )
+
+
+def claim_due_for_enqueue(*, session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
+    """The sweep's claim: due, not held, not recently enqueued; marks them enqueued until now + grace."""
     q = (
         select(Delivery.id)
         .where(
-            Delivery.status == PENDING,
-            col(Delivery.next_attempt_at) <= now,
-            or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
+            *_due(now),
+            or_(col(Delivery.enqueued_until).is_(None), col(Delivery.enqueued_until) < now),
         )
         .order_by(col(Delivery.next_attempt_at))
         .limit(limit)
     )
-    return [i for i in session.exec(q) if i is not None]
+    if _is_pg(session):
+        q = q.with_for_update(skip_locked=True)
+    ids = [i for i in session.exec(q) if i is not None]
+    if ids:
+        session.exec(  # type: ignore[call-overload]
+            update(Delivery).where(col(Delivery.id).in_(ids)).values(enqueued_until=now + grace)
+        )
+    return ids
 
 
-def claim_delivery(*, session: Session, delivery_id: int, now: datetime) -> Delivery | None:
-    """Lock one due delivery row for this worker (SKIP LOCKED on PostgreSQL), or None."""
-    q = (
-        select(Delivery)
+def claim_delivery(
+    *, session: Session, delivery_id: int, token: str, now: datetime, lease: timedelta, slack: timedelta
+) -> Delivery | None:
+    """Take one due delivery for this worker (one atomic conditional UPDATE); None when not ours to send."""
+    res = session.exec(  # type: ignore[call-overload]
+        update(Delivery)
         .where(
             Delivery.id == delivery_id,
             Delivery.status == PENDING,
+            col(Delivery.next_attempt_at) <= now + slack,
             or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
         )
-        .with_for_update(skip_locked=True)
+        .values(locked_until=now + lease, lock_token=token)
+        .execution_options(synchronize_session=False)
     )
-    return session.exec(q).first()
+    if res.rowcount != 1:
+        return None
+    row = session.get(Delivery, delivery_id, populate_existing=True)
+    return row
+
+
+def postpone(*, session: Session, delivery_id: int, token: str, until: datetime, grace: timedelta) -> None:
+    """Give a claimed delivery back without an attempt (its endpoint is at its limit)."""
+    session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.lock_token == token)
+        .values(next_attempt_at=until, locked_until=None, lock_token=None, enqueued_until=until + grace)
+    )
+
+
+def mark_missed(*, session: Session, subscription_id: int) -> int:
+    """A disabled endpoint's pending deliveries become missed (replayable on re-enable)."""
+    res = session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(Delivery.subscription_id == subscription_id, Delivery.status == PENDING)
+        .values(status=MISSED, next_attempt_at=None, locked_until=None, lock_token=None)
+    )
+    return int(res.rowcount or 0)
+
+
+def replay(
+    *,
+    session: Session,
+    subscription_id: int,
+    now: datetime,
+    since: datetime | None = None,
+    delivery_id: int | None = None,
+    statuses: Sequence[str] = (FAILED, MISSED),
+) -> list[int]:
+    """Make deliveries pending again (same webhook-id, fresh attempt count); returns their ids."""
+    q = select(Delivery.id).where(Delivery.subscription_id == subscription_id)
+    if delivery_id is not None:
+        q = q.where(Delivery.id == delivery_id)
+    else:
+        q = q.where(col(Delivery.status).in_(list(statuses)))
+    if since is not None:
+        q = q.where(col(Delivery.created_at) >= since)
+    ids = [i for i in session.exec(q) if i is not None]
+    if ids:
+        session.exec(  # type: ignore[call-overload]
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids))
+            .values(
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                locked_until=None,
+                lock_token=None,
+                enqueued_until=now + timedelta(seconds=30),
+                replays=Delivery.replays + 1,
+            )
+        )
+    return ids
+
+
+def count_by_status(*, session: Session, subscription_id: int, status: str) -> int:
+    """How many deliveries of a subscription are in a status."""
+    q = select(func.count()).where(Delivery.subscription_id == subscription_id, Delivery.status == status)
+    return int(session.exec(q).one())
+
+
+def list_deliveries(
+    *,
+    session: Session,
+    subscription_id: int | None,
+    status: str | None,
+    event_type: str | None,
+    limit: int,
+    before: int | None,
+    subscription_ids: Sequence[int] | None = None,
+) -> Sequence[Delivery]:
+    """Deliveries newest first, filtered."""
+    q = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit)
+    if subscription_id is not None:
+        q = q.where(Delivery.subscription_id == subscription_id)
+    if subscription_ids is not None:
+        q = q.where(col(Delivery.subscription_id).in_(list(subscription_ids)))
+    if status:
+        q = q.where(Delivery.status == status)
+    if event_type:
+        q = q.where(Delivery.event_type == event_type)
+    if before is not None:
+        q = q.where(col(Delivery.id) < before)
+    return session.exec(q).all()
+
+
+def attempts_of(*, session: Session, delivery_id: int) -> Sequence[DeliveryAttempt]:
+    """The attempt log of one delivery, oldest first."""
+    q = (
+        select(DeliveryAttempt)
+        .where(DeliveryAttempt.delivery_id == delivery_id)
+        .order_by(col(DeliveryAttempt.id))
+    )
+    return session.exec(q).all()
+
+
+def alerts_with_refs(
+    *,
+    session: Session,
+    alert_id: int | None = None,
+    watch_id: int | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[tuple[Alert, Watch, Article]]:
+    """Alerts with their watch and first article, newest first."""
+    q = (
+        select(Alert, Watch, Article)
+        .join(Watch, col(Watch.id) == Alert.watch_id)
+        .join(Article, col(Article.id) == Alert.article_id)
+        .order_by(col(Alert.id).desc())
+        .limit(limit)
+    )
+    if alert_id is not None:
+        q = q.where(Alert.id == alert_id)
+    if watch_id is not None:
+        q = q.where(Alert.watch_id == watch_id)
+    if before is not None:
+        q = q.where(col(Alert.id) < before)
+    return [(a, w, art) for a, w, art in session.exec(q)]

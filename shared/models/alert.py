@@ -24,6 +24,11 @@ class Alert(SQLModel, table=True):
     terms: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column(nullable=False))
     snippet: str = Field(default="", sa_column=text_column(nullable=False, default=""))
     article_ids: list[int] = Field(default_factory=list, sa_column=json_column(nullable=False))
-    revision: int = 1
+    revision: int = Field(default=1, description="bumped each time a later article of the story joins")
+    throttled: bool = Field(
+        default=False, description="over the watch's hourly limit: kept, sent in a digest"
+    )
+    is_digest: bool = False
+    digest_id: int | None = Field(default=None, foreign_key="alerts.id", index=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -12,7 +12,9 @@ from shared.models.base import json_column, text_column, utcnow
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
-FAILED = "failed"
+FAILED = "failed"  # a dead letter: every attempt failed, or the endpoint answered 410
+MISSED = "missed"  # written or parked while the subscription was disabled; replayable
+STATUSES = (PENDING, SUCCEEDED, FAILED, MISSED)
 
 
 class Delivery(SQLModel, table=True):
@@ -29,7 +31,10 @@ class Delivery(SQLModel, table=True):
     status: str = Field(default=PENDING, max_length=20, index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default_factory=utcnow, index=True)
-    locked_until: datetime | None = None
+    locked_until: datetime | None = Field(default=None, description="a worker's claim lease")
+    lock_token: str | None = Field(default=None, max_length=32, description="which claim holds the lease")
+    enqueued_until: datetime | None = Field(default=None, description="a message is in flight until then")
+    replays: int = 0
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, sa_column=text_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
@@ -41,6 +46,7 @@ class DeliveryAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(foreign_key="deliveries.id", index=True, ondelete="CASCADE")
+    attempt_number: int = 1
     attempted_at: datetime = Field(default_factory=utcnow)
     status_code: int | None = None
     duration_ms: float = 0.0

@@ -1,4 +1,4 @@
-"""Webhook subscriptions. Secrets are stored encrypted (they must sign), never in clear."""
+"""Subscriptions: webhook or Apprise URLs. Secrets are stored encrypted (they must sign), never in clear."""
 
 from __future__ import annotations
 
@@ -23,5 +23,9 @@ class Subscription(SQLModel, table=True):
     enabled: bool = True
     disabled_at: datetime | None = None
     disabled_reason: str | None = Field(default=None, max_length=500)
-    failing_since: datetime | None = None
+    failing_since: datetime | None = Field(default=None, description="start of the current run of failures")
+    last_success_at: datetime | None = None
+    owner_key_id: int | None = Field(default=None, foreign_key="api_keys.id", index=True, ondelete="SET NULL")
+    max_concurrent: int | None = Field(default=None, description="parallel requests; None: the default")
+    rate_per_second: float | None = Field(default=None, description="requests a second; None: the default")
     created_at: datetime = Field(default_factory=utcnow)

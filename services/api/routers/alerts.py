@@ -1,19 +1,24 @@
-"""/api/v1/alerts: newest first, paginated, filterable by watch."""
+"""/api/v1/alerts: newest first, paginated, filterable by watch; `/stream` is the live SSE feed."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlmodel import col, select
 
-from services.api.deps import KeyDep, SessionDep
+from services.api.deps import KeyDep, SessionDep, SettingsDep
 from services.api.pagination import BeforeQ, LimitQ, Page, page
+from shared.alerts import live, store
+from shared.alerts.stream import iter_sse
+from shared.db import session_scope
 from shared.models import Alert, Article, Watch
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+_TAIL: live.EmbeddedTail | None = None
 
 
 class AlertOut(BaseModel):
@@ -29,6 +34,9 @@ class AlertOut(BaseModel):
     snippet: str
     article_ids: list[int]
     revision: int
+    throttled: bool
+    is_digest: bool
+    digest_id: int | None
     created_at: datetime
     updated_at: datetime
 
@@ -47,16 +55,11 @@ def _out(alert: Alert, watch: Watch, article: Article) -> AlertOut:
         snippet=alert.snippet,
         article_ids=alert.article_ids,
         revision=alert.revision,
+        throttled=alert.throttled,
+        is_digest=alert.is_digest,
+        digest_id=alert.digest_id,
         created_at=alert.created_at,
         updated_at=alert.updated_at,
-    )
-
-
-def _query():  # type: ignore[no-untyped-def]
-    return (
-        select(Alert, Watch, Article)
-        .join(Watch, col(Watch.id) == Alert.watch_id)
-        .join(Article, col(Article.id) == Alert.article_id)
     )
 
 
@@ -64,18 +67,44 @@ def _query():  # type: ignore[no-untyped-def]
 def list_alerts(
     session: SessionDep, _: KeyDep, limit: LimitQ = 50, before: BeforeQ = None, watch_id: int | None = None
 ) -> Page[AlertOut]:
-    q = _query().order_by(col(Alert.id).desc()).limit(limit)
-    if before is not None:
-        q = q.where(col(Alert.id) < before)
-    if watch_id is not None:
-        q = q.where(Alert.watch_id == watch_id)
-    rows = [_out(a, w, art) for a, w, art in session.exec(q)]
+    """Alerts, newest first."""
+    rows = [
+        _out(*r)
+        for r in store.alerts_with_refs(session=session, watch_id=watch_id, limit=limit, before=before)
+    ]
     return page(rows, limit, rows[-1].id if rows else None)
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "alert.created / alert.updated"}},
+)
+def stream_alerts(
+    session: SessionDep,
+    settings: SettingsDep,
+    _: KeyDep,
+    watch_id: Annotated[list[int] | None, Query(description="only these watches (repeatable)")] = None,
+    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
+) -> StreamingResponse:
+    """Server-Sent Events of new and updated alerts; resumable with Last-Event-ID; filter by watch."""
+    global _TAIL
+    session.close()  # a stream can last hours: hold no database connection meanwhile
+    if settings.mode == "embedded" and _TAIL is None:
+        _TAIL = live.EmbeddedTail(session_factory=session_scope)
+        _TAIL.start()
+    sub = live.stream_for(settings).subscribe(last_event_id=last_event_id, watch_ids=watch_id)
+    return StreamingResponse(
+        iter_sse(sub),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
 
 
 @router.get("/{alert_id}", response_model=AlertOut)
 def get_alert(alert_id: int, session: SessionDep, _: KeyDep) -> AlertOut:
-    row = session.exec(_query().where(Alert.id == alert_id)).first()
-    if row is None:
+    """One alert."""
+    rows = store.alerts_with_refs(session=session, alert_id=alert_id, limit=1)
+    if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    return _out(*row)
+    return _out(*rows[0])

@@ -88,22 +88,6 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('subscriptions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('watch_ids', sa.JSON(), nullable=True),
-    sa.Column('event_types', sa.JSON(), nullable=False),
-    sa.Column('secret_encrypted', sa.Text(), nullable=False),
-    sa.Column('previous_secret_encrypted', sa.Text(), nullable=True),
-    sa.Column('previous_secret_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('enabled', sa.Boolean(), nullable=False),
-    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
     op.create_table('watches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -162,6 +146,30 @@ def upgrade() -> None:
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feed_events_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feed_events_feed_id'), ['feed_id'], unique=False)
+
+    op.create_table('subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('watch_ids', sa.JSON(), nullable=True),
+    sa.Column('event_types', sa.JSON(), nullable=False),
+    sa.Column('secret_encrypted', sa.Text(), nullable=False),
+    sa.Column('previous_secret_encrypted', sa.Text(), nullable=True),
+    sa.Column('previous_secret_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('disabled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('failing_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('owner_key_id', sa.Integer(), nullable=True),
+    sa.Column('max_concurrent', sa.Integer(), nullable=True),
+    sa.Column('rate_per_second', sa.Float(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['owner_key_id'], ['api_keys.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subscriptions_owner_key_id'), ['owner_key_id'], unique=False)
 
     op.create_table('article_sources',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,9 +244,13 @@ def upgrade() -> None:
     sa.Column('snippet', sa.Text(), nullable=False),
     sa.Column('article_ids', sa.JSON(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('throttled', sa.Boolean(), nullable=False),
+    sa.Column('is_digest', sa.Boolean(), nullable=False),
+    sa.Column('digest_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['digest_id'], ['alerts.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['match_id'], ['matches.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['watch_id'], ['watches.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -247,6 +259,8 @@ def upgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alerts_article_id'), ['article_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_digest_id'), ['digest_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_watch_id'), ['watch_id'], unique=False)
 
     op.create_table('deliveries',
@@ -261,6 +275,9 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('locked_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('lock_token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('enqueued_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('replays', sa.Integer(), nullable=False),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -281,6 +298,7 @@ def upgrade() -> None:
     op.create_table('delivery_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
+    sa.Column('attempt_number', sa.Integer(), nullable=False),
     sa.Column('attempted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('duration_ms', sa.Float(), nullable=False),
@@ -312,6 +330,8 @@ def downgrade() -> None:
     op.drop_table('deliveries')
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alerts_watch_id'))
+        batch_op.drop_index(batch_op.f('ix_alerts_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_alerts_digest_id'))
         batch_op.drop_index(batch_op.f('ix_alerts_created_at'))
         batch_op.drop_index(batch_op.f('ix_alerts_article_id'))
 
@@ -337,6 +357,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_sources_article_id'))
 
     op.drop_table('article_sources')
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subscriptions_owner_key_id'))
+
+    op.drop_table('subscriptions')
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feed_events_feed_id'))
         batch_op.drop_index(batch_op.f('ix_feed_events_created_at'))
@@ -352,7 +376,6 @@ def downgrade() -> None:
 
     op.drop_table('articles')
     op.drop_table('watches')
-    op.drop_table('subscriptions')
     op.drop_table('ruleset_state')
     with op.batch_alter_table('feeds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feeds_websub_renew_at'))

@@ -1,0 +1,223 @@
+"""Subscriptions: create, sign, rotate secrets, disable (and tell the owner), re-enable, replay, test ping.
+
+Exceptions:
+    SubscriptionError   base: the request about a subscription is invalid (→ 422 in the API)
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session
+
+from shared.alerts import payload, store
+from shared.alerts.channels import validate_target
+from shared.alerts.service import enqueue_event
+from shared.alerts.signing import DEFAULT_ROTATION_GRACE, generate_secret
+from shared.config import Settings
+from shared.fetching.net import UnsafeURLError
+from shared.models import Delivery, Subscription, Watch
+from shared.models.base import to_utc, utcnow
+from shared.models.delivery import FAILED, MISSED, PENDING
+from shared.security.keys import SecretBox
+
+
+class SubscriptionError(ValueError):
+    """The subscription request is invalid (unknown event type or watch, unusable URL)."""
+
+
+@lru_cache(maxsize=4)
+def _box(secret_key: str | None, data_dir: Path) -> SecretBox:
+    return SecretBox.from_settings(secret_key, data_dir)
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The encryption box for webhook secrets at rest (cached per key)."""
+    return _box(settings.secret_key, settings.data_dir.resolve())
+
+
+def rotation_grace(settings: Settings) -> timedelta:
+    """How long the previous secret keeps signing after a rotation."""
+    seconds = getattr(settings, "secret_rotation_grace_seconds", None)
+    return timedelta(seconds=float(seconds)) if seconds is not None else DEFAULT_ROTATION_GRACE
+
+
+def signing_secrets(sub: Subscription, *, settings: Settings, now: datetime | None = None) -> list[str]:
+    """The secrets that sign for this subscription now: the current one, and the previous one in its grace."""
+    box = secret_box(settings)
+    out = [box.decrypt(sub.secret_encrypted)]
+    exp = to_utc(sub.previous_secret_expires_at)
+    if sub.previous_secret_encrypted and exp is not None and exp > (now or utcnow()):
+        out.append(box.decrypt(sub.previous_secret_encrypted))
+    return out
+
+
+def _check_filters(session: Session, watch_ids: list[int] | None, event_types: list[str] | None) -> None:
+    unknown = sorted(set(event_types or []) - set(payload.EVENT_TYPES))
+    if unknown:
+        raise SubscriptionError(f"unknown event types {unknown}; known: {list(payload.EVENT_TYPES)}")
+    if watch_ids:
+        missing = [w for w in watch_ids if session.get(Watch, w) is None]
+        if missing:
+            raise SubscriptionError(f"no such watches: {missing}")
+
+
+def create_subscription(
+    *,
+    session: Session,
+    url: str,
+    settings: Settings,
+    watch_ids: list[int] | None = None,
+    event_types: list[str] | None = None,
+    description: str | None = None,
+    owner_key_id: int | None = None,
+    max_concurrent: int | None = None,
+    rate_per_second: float | None = None,
+) -> tuple[Subscription, str]:
+    """Check the target and filters, store the subscription; returns it and its secret (shown once).
+
+    `url` is an http(s) webhook URL, or an Apprise URL (mailto://, slack://, tgram://, msteams://, json://…).
+    """
+    try:
+        validate_target(url, settings.address_policy())
+    except UnsafeURLError as exc:
+        raise SubscriptionError(str(exc)) from exc
+    types = list(event_types) if event_types else list(payload.EVENT_TYPES)
+    _check_filters(session, watch_ids, types)
+    secret = generate_secret()
+    sub = Subscription(
+        url=url,
+        description=description,
+        watch_ids=watch_ids or None,
+        event_types=types,
+        secret_encrypted=secret_box(settings).encrypt(secret),
+        owner_key_id=owner_key_id,
+        max_concurrent=max_concurrent,
+        rate_per_second=rate_per_second,
+    )
+    session.add(sub)
+    session.flush()
+    return sub, secret
+
+
+def update_filters(
+    *,
+    session: Session,
+    subscription: Subscription,
+    watch_ids: list[int] | None = None,
+    event_types: list[str] | None = None,
+    clear_watches: bool = False,
+) -> Subscription:
+    """Change which watches and event types the subscription receives."""
+    _check_filters(session, watch_ids, event_types)
+    if event_types is not None:
+        subscription.event_types = list(event_types)
+    if clear_watches:
+        subscription.watch_ids = None
+    elif watch_ids is not None:
+        subscription.watch_ids = watch_ids or None
+    session.add(subscription)
+    return subscription
+
+
+def rotate_secret(
+    *, session: Session, subscription: Subscription, settings: Settings
+) -> tuple[str, datetime]:
+    """A new secret (shown once); the current one keeps signing for the grace period. Returns (new, until)."""
+    box = secret_box(settings)
+    new = generate_secret()
+    until = utcnow() + rotation_grace(settings)
+    subscription.previous_secret_encrypted = subscription.secret_encrypted
+    subscription.previous_secret_expires_at = until
+    subscription.secret_encrypted = box.encrypt(new)
+    session.add(subscription)
+    return new, until
+
+
+def disable_subscription(*, session: Session, subscription: Subscription, reason: str) -> list[int]:
+    """Disable the endpoint, park its pending deliveries as missed, tell the owner's other subscriptions.
+
+    Returns the ids of the `endpoint.disabled` deliveries to enqueue after commit.
+    """
+    now = utcnow()
+    subscription.enabled = False
+    subscription.disabled_at = now
+    subscription.disabled_reason = reason[:500]
+    session.add(subscription)
+    session.flush()
+    store.mark_missed(session=session, subscription_id=subscription.id or 0)
+    others = store.owner_subscriptions(
+        session=session, owner_key_id=subscription.owner_key_id, exclude_id=subscription.id or 0
+    )
+    data = payload.endpoint_disabled_data(
+        subscription_id=subscription.id or 0, url=subscription.url, reason=reason, disabled_at=now
+    )
+    return enqueue_event(
+        session=session,
+        event_type=payload.ENDPOINT_DISABLED,
+        event_key=f"{payload.ENDPOINT_DISABLED}:{subscription.id}:{now.isoformat()}",
+        data=data,
+        subscriptions=others,
+    )
+
+
+def enable_subscription(
+    *, session: Session, subscription: Subscription, replay_missed: bool
+) -> dict[str, object]:
+    """Re-enable; reports what it missed and, when asked, replays it. Returns {"missed", "replayed"}."""
+    missed = store.count_by_status(session=session, subscription_id=subscription.id or 0, status=MISSED)
+    subscription.enabled = True
+    subscription.failing_since = None
+    subscription.disabled_at = None
+    subscription.disabled_reason = None
+    session.add(subscription)
+    session.flush()
+    ids: list[int] = []
+    if replay_missed:
+        ids = store.replay(
+            session=session, subscription_id=subscription.id or 0, now=utcnow(), statuses=(MISSED,)
+        )
+    return {"missed": missed, "replayed": ids}
+
+
+def replay(
+    *,
+    session: Session,
+    subscription: Subscription,
+    since: datetime | None = None,
+    delivery_id: int | None = None,
+) -> list[int]:
+    """Send again one delivery, or every failed or missed one since a time; the webhook-id is kept."""
+    if delivery_id is not None:
+        d = session.get(Delivery, delivery_id)
+        if d is None or d.subscription_id != subscription.id:
+            raise SubscriptionError(
+                f"delivery {delivery_id} does not belong to subscription {subscription.id}"
+            )
+        if d.status == PENDING:
+            return [delivery_id]
+    return store.replay(
+        session=session,
+        subscription_id=subscription.id or 0,
+        now=utcnow(),
+        since=since,
+        delivery_id=delivery_id,
+        statuses=(FAILED, MISSED),
+    )
+
+
+def create_ping(*, session: Session, subscription: Subscription) -> int:
+    """Write a signed test ping for the subscription to the outbox; returns its delivery id."""
+    ids = enqueue_event(
+        session=session,
+        event_type=payload.PING,
+        event_key=f"{payload.PING}:{uuid.uuid4().hex}",
+        data=payload.ping_data(subscription_id=subscription.id or 0),
+        subscriptions=[subscription] if subscription.enabled else [],
+    )
+    if not ids:
+        raise SubscriptionError("the subscription is disabled; enable it first")
+    return ids[0]
