@@ -311,14 +311,18 @@ class Linker:
                 out[(cs, ce)] = self._unlinked(text, cs, ce, label)
                 continue
             ms = list(inside.values())
-            if len(ms) == 1 and ms[0].ti > ti and ms[0].tj <= tj and ms[0].label != label:
-                # The model read a longer name of another type around a known one ("Bank of China").
-                dropped.add(id(ms[0]))
-                out[(cs, ce)] = self._unlinked(text, cs, ce, label)
-            elif len(ms) == 1 and ms[0].ti > ti and ms[0].tj == tj and label == PERSON == ms[0].label:
+            inner = ms[0] if len(ms) == 1 and ti <= ms[0].ti and ms[0].tj <= tj else None
+            if inner is None or (inner.ti == ti and inner.tj == tj):
+                continue
+            if inner.tj == tj and label == PERSON == inner.label:
                 # A fuller form of a known person's name ("Vladimir Vladimirovich Putin"): the longer span.
-                dropped.add(id(ms[0]))
-                out[(cs, ce)] = self._make(text, cs, ce, ms[0])
+                dropped.add(id(inner))
+                out[(cs, ce)] = self._make(text, cs, ce, inner)
+            elif inner.label != PERSON or label != PERSON:
+                # The model read a longer name around a known one ("Bank of China", "The SCO Group"):
+                # that longer name is a different entity, which the knowledge base does not know.
+                dropped.add(id(inner))
+                out[(cs, ce)] = self._unlinked(text, cs, ce, label)
         for m in gaz:
             if id(m) not in dropped:
                 out[(m.start, m.end)] = self._make(text, m.start, m.end, m)
