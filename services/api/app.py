@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.api.routers import (
     alerts,
     articles,
+    dashboard,
     deliveries,
     entities,
     feeds,
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
     )
     app.include_router(health.router)
+    app.include_router(dashboard.router)
     app.include_router(articles.router)
     app.include_router(feeds.router)
     app.include_router(watches.router)

@@ -116,3 +116,10 @@ def test_admin_creates_keys_and_keys_are_hashed(api: TestClient) -> None:
     assert all(key not in str(k) for k in api.get("/api/v1/keys").json())
     api.delete(f"/api/v1/keys/{r.json()['id']}")
     assert api.get("/api/v1/alerts", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_dashboard_page_is_served_without_a_key(api: TestClient) -> None:
+    r = api.get("/", headers={"Authorization": ""})
+    assert r.status_code == 200
+    assert "text/html" in r.headers["content-type"]
+    assert "/api/v1/alerts" in r.text and "Bearer" in r.text
