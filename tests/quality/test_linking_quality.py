@@ -72,3 +72,34 @@ def test_seed_article_yields_its_nine_leaders(extractor: EntityExtractor) -> Non
     assert kremlin and all(e.label == "ORG" and e.entity_id == "kremlin" for e in kremlin)
     for e in got.entities:
         assert text[e.start : e.end] == e.text
+
+
+SCO_STATES = {
+    # members
+    "Q148", "Q159", "Q668", "Q843", "Q232", "Q813", "Q863", "Q265", "Q794", "Q184",
+    # observers
+    "Q711", "Q889",
+    # dialogue partners
+    "Q43", "Q227", "Q399", "Q854", "Q837", "Q424", "Q79", "Q846", "Q851", "Q817", "Q878", "Q398", "Q826",
+    "Q836", "Q819",
+}  # fmt: skip
+SUMMIT_HOSTS = {"Q8686", "Q649", "Q1520", "Q269", "Q9361", "Q9365", "Q887", "Q956", "ufa", "qingdao", "Q5753"}
+
+
+def test_knowledge_base_covers_the_sco_world(extractor: EntityExtractor) -> None:
+    kb = extractor.kb
+    for entity_id in SCO_STATES | SUMMIT_HOSTS | {"sco", "sco-secretariat", "sco-rats", "kremlin"}:
+        entity = kb.get(entity_id)
+        assert entity is not None, entity_id
+        assert {"en", "ru", "zh"} <= set(entity.aliases), entity_id
+    assert kb.get("kremlin").type == "ORG"
+    members = ["russia", "china", "india", "pakistan", "kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan"]
+    for country in [*members, "iran", "belarus"]:
+        assert kb.office_holders(f"President of {country}", dt.date(2024, 1, 1)) or kb.office_holders(
+            f"Prime Minister of {country}", dt.date(2024, 1, 1)
+        ), country
+        assert kb.office_holders(f"Foreign Minister of {country}", dt.date(2023, 9, 1)), country
+    secretaries = {
+        kb.office_holders("SCO Secretary-General", dt.date(y, 6, 1)).pop() for y in range(2016, 2026)
+    }
+    assert len(secretaries) == 4
