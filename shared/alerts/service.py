@@ -248,9 +248,10 @@ def _thread_into(
     )
 
 
-def digest_throttled(*, session: Session, settings: Settings) -> list[int]:
-    """Summarise each watch's throttled alerts in one digest alert once the hour has passed."""
-    window = float(getattr(settings, "watch_digest_after_seconds", 3600.0))
+def digest_throttled(*, session: Session, settings: Settings, window: float | None = None) -> list[int]:
+    """Summarise each watch's throttled alerts in one digest alert once `window` seconds (an hour) passed."""
+    if window is None:
+        window = float(getattr(settings, "watch_digest_after_seconds", 3600.0))
     ids: list[int] = []
     for watch_id, alerts in store.undigested(
         session=session, older_than=utcnow() - timedelta(seconds=window)
