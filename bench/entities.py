@@ -4,7 +4,8 @@ Bare spaCy is the model with tok2vec + ner (the rest excluded) over the article 
 (`EntityExtractor.extract_many`): language id, ner alone (en_core_web_sm's ner has its own embedding, so the
 shared tok2vec is not loaded), gazetteer linking and document consistency. Speed is articles per CPU-second of
 this process (per core); the two runs alternate so that neither gets a warmer cache. Memory is the resident
-size of a fresh process after loading the model and the knowledge base and processing one article.
+size of a fresh process after loading the models and the knowledge base and processing an English and a
+Russian article.
 
     .venv/bin/python -m bench.entities --json            # all 2,225 articles
     .venv/bin/python -m bench.entities --limit 300 --json
@@ -56,7 +57,13 @@ def memory_probe(model: str) -> dict[str, float]:
 
     before = rss_mb()
     ex = EntityExtractor(kb=KnowledgeBase.load(), model_name=model)
-    ex.extract_many([ArticleInput(title="Putin meets Xi", text="Vladimir Putin met Xi Jinping in Astana.")])
+    # One English and one Russian article, so both statistical models are resident.
+    ex.extract_many(
+        [
+            ArticleInput(title="Putin meets Xi", text="Vladimir Putin met Xi Jinping in Astana."),
+            ArticleInput(title="", text="Владимир Путин встретился с Си Цзиньпином в Астане на саммите."),
+        ]
+    )
     return {"rss_before_mb": round(before, 1), "rss_loaded_mb": round(rss_mb(), 1)}
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from shared.nlp.kb import KnowledgeBase
 from shared.nlp.language import detect_language
 from shared.nlp.linker import SPACY_LABELS, Linker
+from shared.nlp.russian import RussianNER
 from shared.nlp.types import ArticleEntities, ArticleInput, article_text
 
-# Languages the statistical model was trained on; other articles are linked by the gazetteer alone, because an
-# English model on Russian or Chinese text yields mostly noise.
+# Languages the spaCy model was trained on. Russian has its own model (russian.py); other languages are linked
+# by the gazetteer alone, because an English model on Russian or Chinese text yields mostly noise.
 MODEL_LANGUAGES = frozenset({"en"})
 # spaCy's cost grows with the text; beyond this the tail of a very long page is linked by the gazetteer only.
 MAX_MODEL_CHARS = 100_000
@@ -28,6 +29,7 @@ class EntityExtractor:
         self.linker = Linker(kb)
         self._nlp: Any = None
         self._lock = threading.Lock()
+        self.russian = RussianNER()
 
     @property
     def nlp(self) -> Any:
@@ -52,6 +54,12 @@ class EntityExtractor:
                     for e in doc.ents
                     if e.label_ in SPACY_LABELS
                 ]
+        ru = [n for n, lang in enumerate(langs) if lang == "ru" and texts[n].strip()]
+        if ru:
+            for n, found in zip(
+                ru, self.russian.spans([texts[n][:MAX_MODEL_CHARS] for n in ru]), strict=True
+            ):
+                spans[n] = found
         return [
             ArticleEntities(lang, self.linker.link(text, sp, published=item.published))
             for item, text, lang, sp in zip(items, texts, langs, spans, strict=True)

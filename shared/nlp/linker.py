@@ -16,6 +16,7 @@ one pass over the article whatever the size of the knowledge base. Rules, in the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -92,6 +93,7 @@ TITLE_KEYS = frozenset(key(t) for t in _TITLES)
 _STRIP_KEYS = TITLE_KEYS | {"the", "-", "'", "s", "’"}
 
 FULL, SHORT, OFFICE = 0, 1, 2
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _CASE_NONE, _CASE_CAP, _CASE_UPPER = 0, 1, 2
 
 
@@ -346,7 +348,11 @@ class Linker:
     @staticmethod
     def _unlinked(text: str, s: int, e: int, label: str) -> ExtractedEntity:
         surface = text[s:e]
-        return ExtractedEntity(surface, label, s, e, None, None, clean_surface(surface))
+        norm = clean_surface(surface)
+        if _CYRILLIC.search(norm):
+            # Russian names inflect (Миллером, Миллера): their stemmed key groups the case forms.
+            norm = key(norm)
+        return ExtractedEntity(surface, label, s, e, None, None, norm)
 
     @staticmethod
     def _drop_overlaps(ents: list[ExtractedEntity]) -> list[ExtractedEntity]:

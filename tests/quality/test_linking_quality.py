@@ -103,3 +103,16 @@ def test_knowledge_base_covers_the_sco_world(extractor: EntityExtractor) -> None
         kb.office_holders("SCO Secretary-General", dt.date(y, 6, 1)).pop() for y in range(2016, 2026)
     }
     assert len(secretaries) == 4
+
+
+def test_russian_unknown_names_show_up_unlinked(extractor: EntityExtractor) -> None:
+    if not extractor.russian.available:
+        pytest.skip("natasha/slovnet not installed")
+    text = "Глава компании «Газпром» Алексей Миллер прибыл в Астану. Миллера встретил Токаев."
+    got = extractor.extract_many([ArticleInput(title="", text=text)])[0]
+    assert got.language == "ru"
+    found = {(e.text, e.label, e.entity_id) for e in got.entities}
+    assert ("Алексей Миллер", "PERSON", None) in found
+    assert ("Астану", "PLACE", "Q1520") in found and ("Токаев", "PERSON", "kassym-jomart-tokayev") in found
+    miller = {e.normalized for e in got.entities if e.text.startswith(("Алексей", "Миллер"))}
+    assert len(miller) == 1, miller  # the genitive surname groups with the full name
