@@ -17,9 +17,11 @@ import hashlib
 import re
 import struct
 import unicodedata
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -41,6 +43,7 @@ SHINGLE = 4
 THRESHOLD = 0.5
 MIN_WORDS = 30
 _SEED = 1
+_SALTS = [i.to_bytes(16, "little") for i in range(512)]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -53,6 +56,11 @@ def content_fingerprint(title: str, text: str) -> str:
     """Exact-duplicate fingerprint (hex sha256) of the normalised title and text."""
     payload = normalize_text(title) + "\n" + normalize_text(text)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _permutations(num_perm: int) -> Any:
+    return MinHash(num_perm=num_perm, seed=_SEED, scheme="affine32").permutations
 
 
 @functools.cache
@@ -82,9 +90,13 @@ class MinHasher:
         shingles = self.shingles(title, text)
         if shingles is None:
             return None
-        m = MinHash(num_perm=self.num_perm, seed=_SEED)
+        # Permutations are fixed by the seed, so they are made once; crc32 is a stable, fast 32-bit hash.
+        perms = _permutations(self.num_perm)
+        m = MinHash(
+            num_perm=self.num_perm, seed=_SEED, hashfunc=zlib.crc32, permutations=perms, scheme="affine32"
+        )
         m.update_batch(shingles)
-        return tuple(int(v) for v in m.hashvalues)
+        return tuple(m.hashvalues.tolist())
 
 
 def signature_to_bytes(signature: tuple[int, ...]) -> bytes:
@@ -104,23 +116,24 @@ def signature_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return float(np.count_nonzero(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64))) / len(a)
 
 
-def band_keys(signature: tuple[int, ...], *, threshold: float = THRESHOLD) -> list[str]:
-    """LSH band keys ("<band>:<hash>") of a signature; two texts above the threshold very likely share one."""
-    b, r = _lsh_params(threshold, len(signature))
-    keys = []
-    for band in range(b):
-        # The band number is hashed in, so equal values in different bands never collide.
-        chunk = band.to_bytes(2, "little") + signature_to_bytes(signature[band * r : (band + 1) * r])
-        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
-    return keys
-
-
 def band_hashes(signature: tuple[int, ...], *, threshold: float = THRESHOLD) -> list[int]:
-    """The band keys as signed 64-bit integers (compact, indexable in any SQL database)."""
-    return [
-        int.from_bytes(bytes.fromhex(k.split(":", 1)[1]), "big", signed=True)
-        for k in band_keys(signature, threshold=threshold)
-    ]
+    """LSH band hashes (signed 64-bit, indexable in any SQL database); texts above the threshold very
+    likely share one."""
+    b, r = _lsh_params(threshold, len(signature))
+    packed = np.asarray(signature[: b * r], dtype="<u8").tobytes()
+    step = r * 8
+    # The band number is hashed in, so equal values in different bands never collide.
+    out = []
+    for i in range(b):
+        digest = hashlib.blake2b(packed[i * step : (i + 1) * step], digest_size=8, salt=_SALTS[i]).digest()
+        out.append(int.from_bytes(digest, "big", signed=True))
+    return out
+
+
+def band_keys(signature: tuple[int, ...], *, threshold: float = THRESHOLD) -> list[str]:
+    """The band hashes as "<band>:<hex>" strings (for key-value stores)."""
+    hashes = band_hashes(signature, threshold=threshold)
+    return [f"{i}:{h & 0xFFFFFFFFFFFFFFFF:016x}" for i, h in enumerate(hashes)]
 
 
 class StoryIndex:
@@ -129,7 +142,7 @@ class StoryIndex:
     def __init__(self, *, threshold: float = THRESHOLD, hasher: MinHasher | None = None) -> None:
         self.threshold = threshold
         self.hasher = hasher or MinHasher()
-        self._buckets: dict[str, list[int]] = defaultdict(list)
+        self._buckets: dict[int, list[int]] = defaultdict(list)
         self._signatures: dict[int, tuple[int, ...]] = {}
         self._story: dict[int, int] = {}
 
@@ -146,28 +159,35 @@ class StoryIndex:
             index.insert(article_id, story_id, signature)
         return index
 
-    def insert(self, article_id: int, story_id: int, signature: tuple[int, ...]) -> None:
-        """Record an article whose story is already decided."""
+    def insert(
+        self, article_id: int, story_id: int, signature: tuple[int, ...], bands: Sequence[int] | None = None
+    ) -> None:
+        """Record an article whose story is already decided (bands: precomputed band_hashes)."""
         self._signatures[article_id] = signature
         self._story[article_id] = story_id
-        for key in band_keys(signature, threshold=self.threshold):
+        for key in bands if bands is not None else band_hashes(signature, threshold=self.threshold):
             self._buckets[key].append(article_id)
 
-    def candidates(self, signature: tuple[int, ...]) -> list[tuple[int, float]]:
+    def candidates(
+        self, signature: tuple[int, ...], bands: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
         """Known articles sharing a band with the signature, with their estimated similarity, best first."""
-        keys = band_keys(signature, threshold=self.threshold)
+        keys = bands if bands is not None else band_hashes(signature, threshold=self.threshold)
         ids = {a for key in keys for a in self._buckets.get(key, ())}
         scored = [(a, signature_similarity(signature, self._signatures[a])) for a in ids]
         return sorted((s for s in scored if s[1] >= self.threshold), key=lambda s: (-s[1], s[0]))
 
-    def assign(self, article_id: int, signature: tuple[int, ...] | None) -> int:
+    def assign(
+        self, article_id: int, signature: tuple[int, ...] | None, bands: Sequence[int] | None = None
+    ) -> int:
         """Story id for a new article: the best near-duplicate's story, else the article's own id."""
         if signature is None:
             self._story[article_id] = article_id
             return article_id
-        found = self.candidates(signature)
+        bands = bands if bands is not None else band_hashes(signature, threshold=self.threshold)
+        found = self.candidates(signature, bands)
         story = self._story[found[0][0]] if found else article_id
-        self.insert(article_id, story, signature)
+        self.insert(article_id, story, signature, bands)
         return story
 
     def story_of(self, article_id: int) -> int | None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlmodel import Session
 
 from shared.articles.schemas import ArticleIn
-from shared.articles.service import IngestResult, ingest
+from shared.articles.service import IngestResult, canonical_key
 from shared.fetching import store
+from shared.fetching.dedup import content_fingerprint
 from shared.fetching.feeds import FeedEntry
-from shared.fetching.stories import assign_story
+from shared.fetching.stories import NewArticle, assign_stories_batch, assign_story
+from shared.models import Article
+from shared.models.base import utcnow
 
 __all__ = ["assign_stories", "entry_to_article", "store_entries"]
 
@@ -50,8 +54,51 @@ def assign_stories(*, session: Session, article_ids: Sequence[int]) -> dict[int,
 def store_entries(
     *, session: Session, items: Iterable[ArticleIn], source: str, feed_id: int | None = None
 ) -> IngestResult:
-    """Ingest articles (one row per canonical URL, every feed remembered) and assign stories to new ones."""
-    result = ingest(session=session, items=list(items), source=source, feed_id=feed_id)
+    """Store new articles (one row per canonical URL), remember the feed for all, and give new ones stories.
+
+    Set-at-a-time: a fixed handful of statements per batch whatever its size (the per-item path of
+    shared.articles.service.ingest costs several round trips per article); same keys and same rows.
+    """
+    now = utcnow()
+    prepared: list[tuple[ArticleIn, str, str]] = []
+    for item in items:
+        fp = content_fingerprint(item.title, item.text)
+        prepared.append((item, canonical_key(item, fp), fp))
+    known = store.existing_articles(session=session, canonical_urls=[c for _, c, _ in prepared])
+    rows: list[dict[str, Any]] = []
+    fresh: dict[str, tuple[ArticleIn, str]] = {}
+    for item, canon, fp in prepared:
+        if canon in known or canon in fresh:
+            continue
+        fresh[canon] = (item, fp)
+        article = Article(
+            url=item.url, canonical_url=canon, title=item.title.strip(), text=item.text, author=item.author,
+            language=item.language, published_at=item.published, fingerprint=fp, source=source,
+            feed_id=feed_id, guid=item.guid, fetched_at=now,
+        )  # fmt: skip
+        rows.append(article.model_dump(exclude={"id"}))
+    inserted = store.insert_articles(session=session, rows=rows)
+    lost = [c for c in fresh if c not in inserted]  # inserted meanwhile by another worker
+    if lost:
+        known.update(store.existing_articles(session=session, canonical_urls=lost))
+    ids_by_url = {**known, **inserted}
+    result = IngestResult()
+    for _item, canon, _fp in prepared:
+        result.ids.append(ids_by_url[canon])
+    result.new_ids = [inserted[c] for c in fresh if c in inserted]
+    if feed_id is not None:
+        sources: dict[int, dict[str, Any]] = {}
+        for item, canon, _fp in prepared:
+            aid = ids_by_url[canon]
+            sources.setdefault(
+                aid, {"article_id": aid, "feed_id": feed_id, "guid": item.guid, "seen_at": now}
+            )
+        store.add_sources(session=session, rows=list(sources.values()))
     if result.new_ids:
-        assign_stories(session=session, article_ids=result.new_ids)
+        new = [
+            NewArticle(inserted[c], item.title.strip(), item.text, fp)
+            for c, (item, fp) in fresh.items()
+            if c in inserted
+        ]
+        assign_stories_batch(store.SqlBatchStoryStore(session), new)
     return result

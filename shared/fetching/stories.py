@@ -23,7 +23,14 @@ from shared.fetching.dedup import (
     signature_to_bytes,
 )
 
-__all__ = ["StoryCandidate", "StoryStore", "assign_story"]
+__all__ = [
+    "BatchStoryStore",
+    "NewArticle",
+    "StoryCandidate",
+    "StoryStore",
+    "assign_stories_batch",
+    "assign_story",
+]
 
 _HASHER = MinHasher()
 
@@ -86,3 +93,74 @@ def assign_story(
         bands=bands,
     )
     return story
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """What batch assignment needs of a freshly inserted article."""
+
+    article_id: int
+    title: str
+    text: str
+    fingerprint: str | None
+
+
+class BatchStoryStore(Protocol):
+    """Set-at-a-time persistence for `assign_stories_batch` (a handful of queries per batch)."""
+
+    def stories_by_fingerprints(self, fingerprints: Sequence[str]) -> dict[str, int]:
+        """Story of the earliest already-assigned article for each fingerprint."""
+        ...
+
+    def candidates_for_bands(self, bands: Sequence[int]) -> list[StoryCandidate]:
+        """Already-assigned articles sharing any of these bands."""
+        ...
+
+    def save_many(self, rows: Sequence[tuple[int, int, bytes | None, Sequence[int]]]) -> None:
+        """Persist (article id, story id, signature, bands) for every row."""
+        ...
+
+
+def assign_stories_batch(
+    store: BatchStoryStore,
+    articles: Sequence[NewArticle],
+    *,
+    threshold: float = THRESHOLD,
+    hasher: MinHasher = _HASHER,
+) -> dict[int, int]:
+    """Assign stories to many new articles at once, the earlier ones first; returns {article id: story id}."""
+    from shared.fetching.dedup import StoryIndex
+
+    ordered = sorted(articles, key=lambda a: a.article_id)
+    sigs = {a.article_id: hasher.signature(a.title, a.text) for a in ordered}
+    bands = {i: band_hashes(s, threshold=threshold) if s is not None else [] for i, s in sigs.items()}
+    by_fp = store.stories_by_fingerprints(sorted({a.fingerprint for a in ordered if a.fingerprint}))
+    all_bands = sorted({b for bs in bands.values() for b in bs})
+    index = StoryIndex(threshold=threshold, hasher=hasher)
+    for cand in store.candidates_for_bands(all_bands) if all_bands else []:
+        if cand.signature is not None:
+            index.insert(
+                cand.article_id, cand.story_id or cand.article_id, signature_from_bytes(cand.signature)
+            )
+    out: dict[int, int] = {}
+    rows: list[tuple[int, int, bytes | None, Sequence[int]]] = []
+    for art in ordered:
+        sig = sigs[art.article_id]
+        story = by_fp.get(art.fingerprint) if art.fingerprint else None
+        if story is None:
+            story = index.assign(art.article_id, sig, bands[art.article_id])
+        elif sig is not None:
+            index.insert(art.article_id, story, sig, bands[art.article_id])
+        if art.fingerprint and art.fingerprint not in by_fp:
+            by_fp[art.fingerprint] = story
+        out[art.article_id] = story
+        rows.append(
+            (
+                art.article_id,
+                story,
+                signature_to_bytes(sig) if sig is not None else None,
+                bands[art.article_id],
+            )
+        )
+    store.save_many(rows)
+    return out
