@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 CJK = (
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -42,8 +43,9 @@ def is_caps(word: str) -> bool:
     return sum(c.isalpha() for c in word) >= 2 and word.upper() == word and word.lower() != word
 
 
+@lru_cache(maxsize=1 << 16)
 def term_pattern(text: str, case: str) -> tuple[WordPat, ...]:
-    """Compile a term's text into word patterns, validating wildcards."""
+    """Compile a term's text into word patterns, validating wildcards (cached: rules repeat terms)."""
     matches = list(TOKEN_RE.finditer(text))
     if not matches:
         raise TermTextError("term has no letters or digits", 0, "a word")

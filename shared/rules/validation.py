@@ -34,10 +34,10 @@ def canonical(query: str) -> str:
 
 
 def _has_anchor(node: Node) -> bool:
-    # Import here: the engine imports this module's neighbours, keep the dependency one-way.
-    from shared.rules.engine import _Compiler
+    # Import here: the compiler imports this module (COMMON_WORDS); keep the dependency one-way.
+    from shared.rules.compiler import Compiler
 
-    return _Compiler(None).anchor(node) is not None
+    return Compiler(None).anchor(node) is not None
 
 
 def validate(query: str) -> Validation:

@@ -1,0 +1,405 @@
+"""Rule compiler: query trees → per-rule evaluation closures over a per-article context.
+
+Each distinct term gets a *presence key*: the lower-cased word itself for single plain words (found by
+a set intersection with the article's words, in C), or its Aho-Corasick key for phrases, wildcards and
+CJK terms. Presence of the key is necessary for a term hit; for plain words without case rules it is
+also sufficient (`exact`), so most evaluation is set membership. Exact positions (needed for NEAR,
+fields, case checks and results) are found lazily, per term, only for the rules actually evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
+from shared.rules.text import CompiledTerm, WordPat, compile_term, term_pattern, within_words
+from shared.rules.types import EntityResolver, WatchSpec
+from shared.rules.validation import COMMON_WORDS
+
+if TYPE_CHECKING:
+    from shared.rules.engine import Ctx
+
+Hit = tuple[int, int, int]  # (field index, start, end): character offsets into that field
+BoolFn = Callable[["Ctx"], bool]
+SpanFn = Callable[["Ctx"], list[Hit]]
+FIELD_INDEX = {"title": 0, "text": 1}
+STEM = "\x01"  # presence-set keys of wildcard stems ("\x01sanct"), apart from plain words
+CJK_KEY = "\x02"  # presence-set keys of terms with CJK characters, found by the automaton
+_LABELS = {
+    "person": frozenset({"PERSON", "PER"}),
+    "org": frozenset({"ORG", "ORGANIZATION"}),
+    "place": frozenset({"PLACE", "GPE", "LOC", "LOCATION"}),
+}
+
+
+class TermInfo:
+    """One distinct term: its presence key, whether presence alone is a hit, and its likely frequency.
+
+    Presence keys: a plain word is itself (set intersection with the article's words); a phrase is its
+    rarest pair of adjacent plain words ("united nations", intersected with the article's word pairs),
+    else its rarest plain word, else its first stem; a lone wildcard word is STEM + stem; a term with CJK
+    characters is CJK_KEY + its automaton key. Phrases are verified on the text when evaluated.
+    """
+
+    __slots__ = ("_rx", "cost", "cterm", "exact", "pattern", "pkey", "stem", "tid")
+
+    def __init__(self, tid: int, text: str, pattern: tuple[WordPat, ...]) -> None:
+        self.tid = tid
+        self.pattern = pattern
+        self._rx: re.Pattern[str] | None = None
+        self.cterm: CompiledTerm = compile_term(text, pattern)
+        self.stem: str | None = None
+        checks_free = not self.cterm.checks and not self.cterm.tail_checks
+        if self.cterm.has_cjk:
+            self.pkey = CJK_KEY + self.cterm.key
+            self.exact = self.cterm.simple
+            self.cost = _cost(pattern)
+            return
+        plain = [w for w in pattern if not w.prefix]
+        pairs = [(a, b) for a, b in pairwise(pattern) if not a.prefix and not b.prefix]
+        if pairs:
+            # Adjacent plain words: the article's word pairs are a set too, and far rarer than words.
+            a, b = min(pairs, key=lambda p: _cost(p))
+            self.pkey = f"{a.norm} {b.norm}"
+            self.cost = _cost((a, b))
+        elif plain:
+            best = min(plain, key=lambda w: _cost((w,)))
+            self.pkey = best.norm
+            self.cost = _cost((best,))
+        else:
+            self.stem = pattern[0].norm
+            self.pkey = STEM + self.stem
+            self.cost = _cost(pattern[:1])
+        # Presence is a hit when nothing is left to check: one word, no case rule.
+        self.exact = len(pattern) == 1 and checks_free
+
+    @property
+    def phrase_rx(self) -> re.Pattern[str] | None:
+        """For multi-word non-CJK terms: a regex over the framed normalised text, any run of separators
+        between the words (so "Shanghai  Cooperation" and "Shanghai - Cooperation" match), one group per
+        word for the case checks. Compiled on first use: most terms are never verified."""
+        if len(self.pattern) < 2 or self.cterm.has_cjk:
+            return None
+        if self._rx is None:
+            words = [f"({re.escape(w.norm)}{'[^ ]*' if w.prefix else ''})" for w in self.pattern]
+            self._rx = re.compile("(?<= )" + " +".join(words) + "(?= )")
+        return self._rx
+
+
+def _cost(pattern: tuple[WordPat, ...]) -> float:
+    # Lucene Monitor's default weighting: longer terms are rarer; prefixes and stop words match more.
+    chars = sum(len(w.norm) for w in pattern)
+    prefix = sum(3.0 for w in pattern if w.prefix)
+    common = 20.0 if len(pattern) == 1 and pattern[0].norm in COMMON_WORDS else 1.0
+    return common * (1.0 + prefix) / (chars + 4.0 * (len(pattern) - 1))
+
+
+class Rule:
+    """A compiled watch: its evaluator, the terms that count as evidence, and weight scorers."""
+
+    __slots__ = ("anchor", "anchor2", "fn", "index", "positives", "scores", "spec")
+
+    def __init__(self, index: int, spec: WatchSpec) -> None:
+        self.index = index
+        self.spec = spec
+        self.fn: BoolFn = _never
+        # The two cheapest key sets that must both be hit (the same set twice when there is one).
+        self.anchor: frozenset[str] | None = None
+        self.anchor2: frozenset[str] | None = None
+        self.positives: list[tuple[int, int | None, str]] = []  # (term id, field or None, display)
+        self.scores: list[Callable[[Ctx], float]] = []
+
+
+def _never(c: Ctx) -> bool:
+    return False
+
+
+class Compiler:
+    """Builds Rules; shares one term table across all rules of an engine."""
+
+    def __init__(self, resolver: EntityResolver | None) -> None:
+        self.resolver = resolver
+        self.by_text: dict[tuple[str, str], int] = {}
+        self.by_pattern: dict[tuple[WordPat, ...], int] = {}
+        self.terms: list[TermInfo] = []
+        self.key_cost: dict[str, float] = {}
+        self.office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
+        self.rule: Rule | None = None
+
+    def tid(self, term: Term) -> int:
+        """The id of a term, adding it to the table on first sight."""
+        tid = self.by_text.get((term.text, term.case))
+        if tid is not None:
+            return tid
+        pattern = term_pattern(term.text, term.case)
+        tid = self.by_pattern.get(pattern)
+        if tid is None:
+            tid = self.by_pattern[pattern] = len(self.terms)
+            info = TermInfo(tid, term.text, pattern)
+            self.terms.append(info)
+            self.key_cost[info.pkey] = min(self.key_cost.get(info.pkey, info.cost), info.cost)
+        self.by_text[(term.text, term.case)] = tid
+        return tid
+
+    def compile(self, index: int, spec: WatchSpec, tree: Node) -> Rule:
+        """One rule from its parsed tree."""
+        rule = self.rule = Rule(index, spec)
+        rule.fn = self.boolean(tree, None, False)
+        groups = sorted(set(self.groups(tree)), key=self.cost)
+        if groups:
+            rule.anchor = groups[0]
+            rule.anchor2 = groups[1] if len(groups) > 1 else groups[0]
+        unique: dict[tuple[int, int | None], tuple[int, int | None, str]] = {}
+        for p in rule.positives:
+            unique.setdefault((p[0], p[1]), p)
+        rule.positives = list(unique.values())
+        self.rule = None
+        return rule
+
+    # -- presearch anchors --------------------------------------------------------------------------
+    def anchor(self, node: Node) -> frozenset[str] | None:
+        """Presence keys at least one of which must occur for the node to match; None when none must."""
+        if isinstance(node, Term):
+            return frozenset((self.terms[self.tid(node)].pkey,))
+        if isinstance(node, Field):
+            return self.anchor(node.child)
+        if isinstance(node, Or):
+            out: set[str] = set()
+            for c in node.children:
+                a = self.anchor(c)
+                if a is None:
+                    return None
+                out |= a
+            return frozenset(out)
+        if isinstance(node, And | Near):
+            groups = self.groups(node)
+            return min(groups, key=self.cost) if groups else None
+        if isinstance(node, Weighted):
+            if node.threshold <= 0:
+                return None
+            out = set()
+            for item, weight in node.items:
+                if weight <= 0:
+                    continue
+                a = self.anchor(item)
+                if a is None:
+                    return None
+                out |= a
+            return frozenset(out)
+        return None  # Not, Lang, Entity
+
+    def groups(self, node: Node) -> list[frozenset[str]]:
+        """Key sets that must *all* be hit (AND and NEAR operands); empty when nothing is required."""
+        if isinstance(node, Field):
+            return self.groups(node.child)
+        if isinstance(node, And):
+            return [g for c in node.children for g in self.groups(c)]
+        if isinstance(node, Near):
+            return self.groups(node.left) + self.groups(node.right)
+        one = self.anchor(node)
+        return [one] if one is not None else []
+
+    def cost(self, keys: frozenset[str]) -> float:
+        """Estimated frequency of a key set: the presearcher indexes each rule under its cheapest set."""
+        return sum(self.key_cost[k] for k in keys)
+
+    # -- evaluators ---------------------------------------------------------------------------------
+    def _positive(self, tid: int, field: int | None, text: str, negated: bool) -> None:
+        if not negated and self.rule is not None:
+            self.rule.positives.append((tid, field, text))
+
+    def boolean(self, node: Node, field: int | None, negated: bool) -> BoolFn:
+        """A closure telling whether the node matches the article in the context."""
+        if isinstance(node, Term):
+            tid = self.tid(node)
+            info = self.terms[tid]
+            self._positive(tid, field, node.text, negated)
+            key = info.pkey
+            if field is None:
+                if info.exact:
+                    return lambda c: key in c.present
+                return lambda c: key in c.present and bool(c.hits(tid))
+            return lambda c: key in c.present and any(h[0] == field for h in c.hits(tid))
+        if isinstance(node, Field):
+            return self.boolean(node.child, FIELD_INDEX[node.field], negated)
+        if isinstance(node, And):
+            ordered = sorted(node.children, key=self._eval_cost)
+            fns = tuple(self.boolean(ch, field, negated) for ch in ordered)
+            if len(fns) == 2:
+                a, b = fns
+                return lambda c: a(c) and b(c)
+
+            def all_of(c: Ctx) -> bool:
+                for f in fns:  # noqa: SIM110 - a plain loop beats all() over a generator here
+                    if not f(c):
+                        return False
+                return True
+
+            return all_of
+        if isinstance(node, Or):
+            return self._or(node, field, negated)
+        if isinstance(node, Not):
+            inner = self.boolean(node.child, field, not negated)
+            return lambda c: not inner(c)
+        if isinstance(node, Near):
+            spans = self.spans(node, field, negated)
+            return lambda c: bool(spans(c))
+        if isinstance(node, Lang):
+            code = node.code
+            return lambda c: lang_ok(c.doc.language, code)
+        if isinstance(node, Entity):
+            return self.entity(node)
+        if isinstance(node, Weighted):
+            return self._weighted(node, field, negated)
+        raise TypeError(f"not a query node: {node!r}")
+
+    def _exact_key(self, node: Node, field: int | None) -> str | None:
+        if field is None and isinstance(node, Term):
+            info = self.terms[self.tid(node)]
+            return info.pkey if info.exact else None
+        return None
+
+    def _eval_cost(self, node: Node) -> tuple[int, float]:
+        # Cheap set tests first, rarest first, so AND fails fast; NEAR and NOT last.
+        if isinstance(node, Term | Or | Field):
+            anchor = self.anchor(node)
+            return (0, self.cost(anchor)) if anchor is not None else (1, 0.0)
+        if isinstance(node, And):
+            return (0, min((self._eval_cost(c)[1] for c in node.children), default=0.0))
+        if isinstance(node, Lang | Entity):
+            return (1, 0.0)
+        return (2, 0.0)
+
+    def _or(self, node: Or, field: int | None, negated: bool) -> BoolFn:
+        keys: set[str] = set()
+        rest: list[BoolFn] = []
+        for ch in node.children:
+            key = self._exact_key(ch, field)
+            if key is not None:
+                keys.add(key)
+                self.boolean(ch, field, negated)  # records the positive term
+            else:
+                rest.append(self.boolean(ch, field, negated))
+        frozen, others = frozenset(keys), tuple(rest)
+        if not others:
+            return lambda c: not frozen.isdisjoint(c.present)
+
+        def any_of(c: Ctx) -> bool:
+            if not frozen.isdisjoint(c.present):
+                return True
+            for f in others:  # noqa: SIM110
+                if f(c):
+                    return True
+            return False
+
+        return any_of
+
+    def _weighted(self, node: Weighted, field: int | None, negated: bool) -> BoolFn:
+        threshold = node.threshold
+        weights: dict[str, float] = {}
+        rest: list[tuple[BoolFn, float]] = []
+        for item, w in node.items:
+            key = self._exact_key(item, field)
+            fn = self.boolean(item, field, negated)
+            if key is not None:
+                weights[key] = weights.get(key, 0.0) + w
+            else:
+                rest.append((fn, w))
+        wkeys = frozenset(weights)
+        others = tuple(rest)
+
+        def total(c: Ctx) -> float:
+            s = sum(weights[k] for k in wkeys.intersection(c.present)) if wkeys else 0.0
+            for f, w in others:
+                if f(c):
+                    s += w
+            return s
+
+        if not negated and self.rule is not None:
+            self.rule.scores.append(total)
+        return lambda c: total(c) >= threshold
+
+    def spans(self, node: Node, field: int | None, negated: bool) -> SpanFn:
+        """A closure giving the node's hits (NEAR operands)."""
+        if isinstance(node, Term):
+            tid = self.tid(node)
+            self._positive(tid, field, node.text, negated)
+            if field is None:
+                return lambda c: c.hits(tid)
+            return lambda c: [h for h in c.hits(tid) if h[0] == field]
+        if isinstance(node, Field):
+            return self.spans(node.child, FIELD_INDEX[node.field], negated)
+        if isinstance(node, Or):
+            fns = tuple(self.spans(ch, field, negated) for ch in node.children)
+            return lambda c: [h for f in fns for h in f(c)]
+        if isinstance(node, Near):
+            left = self.spans(node.left, field, negated)
+            right = self.spans(node.right, field, negated)
+            n, ordered = node.distance, node.ordered
+
+            def near(c: Ctx) -> list[Hit]:
+                a = left(c)
+                return _near(a, right(c), n, ordered, c.norms) if a else []
+
+            return near
+        raise TypeError(f"not a span node: {node!r}")
+
+    def entity(self, node: Entity) -> BoolFn:
+        """An entity constraint over the article's linked entities."""
+        value, kind, resolver = node.value, node.kind, self.resolver
+        if kind == "office":
+            if resolver is None:
+                return _never
+            cache = self.office_cache
+
+            def holds_office(c: Ctx) -> bool:
+                key = (value, c.date)
+                ids = cache.get(key)
+                if ids is None:
+                    ids = cache[key] = frozenset(resolver.office_holders(value, c.date))
+                return any(e.entity_id in ids for e in c.doc.entities if e.entity_id)
+
+            return holds_office
+        ids = (
+            frozenset(resolver.ids_for_name(value)) if resolver is not None and value != "*" else frozenset()
+        )
+        labels = _LABELS.get(kind)
+        folded = value.casefold()
+
+        def has_entity(c: Ctx) -> bool:
+            for e in c.doc.entities:
+                if labels is not None and e.label.upper() not in labels:
+                    continue
+                if value == "*" or (e.entity_id is not None and e.entity_id in ids):
+                    return True
+                if e.text.casefold() == folded or (e.canonical or "").casefold() == folded:
+                    return True
+            return False
+
+        return has_entity
+
+
+def lang_ok(language: str | None, code: str) -> bool:
+    """True when the article language is `code` or a regional form of it (en-GB for en)."""
+    if not language:
+        return False
+    lang = language.lower().replace("_", "-")
+    return lang == code or lang.startswith(code + "-")
+
+
+def _near(left: list[Hit], right: list[Hit], n: int, ordered: bool, norms: list[str]) -> list[Hit]:
+    out: list[Hit] = []
+    for f1, s1, e1 in left:
+        for f2, s2, e2 in right:
+            if f1 != f2:
+                continue
+            norm = norms[f1]
+            if (s2 >= e1 and within_words(norm, e1, s2, n)) or (
+                not ordered and s1 >= e2 and within_words(norm, e2, s1, n)
+            ):
+                out.append((f1, min(s1, s2), max(e1, e2)))
+    return out
