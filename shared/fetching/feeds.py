@@ -24,6 +24,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from shared.fetching.fastfeed import FastFeed, parse_fast
+
 __all__ = ["FeedEntry", "FeedParseError", "ParsedFeed", "decode_document", "html_to_text", "parse_feed"]
 
 
@@ -190,6 +192,9 @@ def _parse_xml_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
     text = _DOCTYPE.sub("", text)
     text = _XML_DECL_TEXT.sub("", text, count=1)
     text = _BAD_XML_CHARS.sub("", text)
+    fast = parse_fast(text, url=url)
+    if fast is not None:
+        return _from_fast(fast, now=now)
     body = ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode("utf-8")
     parsed = feedparser.parse(
         body,
@@ -248,6 +253,39 @@ def _parse_xml_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
         link=feed.get("link"),
         self_url=self_url,
         warnings=warnings,
+    )
+
+
+def _from_fast(fast: FastFeed, *, now: datetime) -> ParsedFeed:
+    entries: list[FeedEntry] = []
+    seen: set[str] = set()
+    for guid, link, title_html, summary_html, content_html, published, author in fast.entries:
+        title = html_to_text(title_html)
+        summary = html_to_text(summary_html)
+        guid = (guid or "").strip() or link or _guid(title, summary)
+        if guid in seen:
+            continue
+        seen.add(guid)
+        entries.append(
+            FeedEntry(
+                guid=guid[:2000],
+                url=link,
+                title=title,
+                summary=summary,
+                content=html_to_text(content_html),
+                published=_clamp(published, now),
+                author=html_to_text(author) or None,
+            )
+        )
+    ttl = int(fast.ttl) if fast.ttl and fast.ttl.strip().isdigit() else None
+    return ParsedFeed(
+        title=html_to_text(fast.title) or None,
+        entries=entries,
+        hub=fast.hub,
+        ttl_minutes=ttl,
+        kind=fast.kind,
+        link=fast.link,
+        self_url=fast.self_url,
     )
 
 

@@ -223,18 +223,21 @@ class SqlBatchStoryStore:
         """Story of the earliest assigned article per fingerprint."""
         if not fingerprints:
             return {}
-        q = (
-            select(Article.fingerprint, Article.id, Article.story_id)
-            .where(col(Article.fingerprint).in_(list(fingerprints)), col(Article.story_id).is_not(None))
-            .order_by(col(Article.id))
+        q = select(Article.fingerprint, Article.id, Article.story_id).where(
+            col(Article.fingerprint).in_(list(fingerprints)), col(Article.story_id).is_not(None)
         )
-        out: dict[str, int] = {}
+        earliest: dict[str, tuple[int, int]] = {}
         with _prefer_indexes(self.session):
             found = list(self.session.exec(q))
-        for fp, _aid, story in found:
-            if fp is not None and story is not None:
-                out.setdefault(fp, int(story))
-        return out
+        for fp, aid, story in found:  # earliest article per fingerprint, chosen here: no ORDER BY in SQL
+            if (
+                fp is not None
+                and story is not None
+                and aid is not None
+                and (fp not in earliest or aid < earliest[fp][0])
+            ):
+                earliest[fp] = (int(aid), int(story))
+        return {fp: story for fp, (_aid, story) in earliest.items()}
 
     def candidates_for_bands(self, bands: Sequence[int]) -> list[StoryCandidate]:
         """Assigned articles sharing a band (at most 2,000, newest first), with their signatures."""
@@ -261,14 +264,19 @@ class SqlBatchStoryStore:
         band_rows = [(b, a) for a, _, _, bands in rows for b in bands]
         if _is_pg(self.session):
             # Set-at-a-time on PostgreSQL: one statement per table whatever the batch size.
-            conn.execute(
-                text(
-                    "UPDATE articles SET story_id = u.story, minhash = u.sig FROM unnest("
-                    "CAST(:ids AS integer[]), CAST(:stories AS integer[]), CAST(:sigs AS bytea[])) "
-                    "AS u(id, story, sig) WHERE articles.id = u.id"
-                ),
-                {"ids": [r[0] for r in rows], "stories": [r[1] for r in rows], "sigs": [r[2] for r in rows]},
-            )
+            with _prefer_indexes(self.session):
+                conn.execute(
+                    text(
+                        "UPDATE articles SET story_id = u.story, minhash = u.sig FROM unnest("
+                        "CAST(:ids AS integer[]), CAST(:stories AS integer[]), CAST(:sigs AS bytea[])) "
+                        "AS u(id, story, sig) WHERE articles.id = u.id"
+                    ),
+                    {
+                        "ids": [r[0] for r in rows],
+                        "stories": [r[1] for r in rows],
+                        "sigs": [r[2] for r in rows],
+                    },
+                )
             if band_rows:
                 conn.execute(
                     text(
