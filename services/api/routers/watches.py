@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.api.deps import KeyDep, SessionDep
+from services.api.deps import KeyDep, SessionDep, SettingsDep
 from shared.models import Watch
-from shared.rules import RuleSyntaxError, service, store
+from shared.rules import EntityResolver, RuleSyntaxError, service, store, validate
+from shared.rules.backtest import MAX_LIMIT, BacktestWindowError, backtest
 
 router = APIRouter(prefix="/api/v1/watches", tags=["watches"])
 
@@ -43,6 +47,34 @@ class WatchOut(BaseModel):
     updated_at: datetime
 
 
+class QueryIn(BaseModel):
+    query: str = Field(min_length=1, max_length=20_000)
+
+
+class ValidationOut(BaseModel):
+    valid: bool
+    canonical: str
+    terms: list[str]
+    warnings: list[str]
+
+
+class WindowIn(BaseModel):
+    since: str | None = Field(default=None, description="ISO date or date-time; default 30 days before until")
+    until: str | None = Field(default=None, description="ISO date (whole day) or date-time; default now")
+
+
+class DraftBacktestIn(WindowIn):
+    query: str = Field(min_length=1, max_length=20_000)
+
+
+@lru_cache(maxsize=4)
+def _knowledge_base(path: Path) -> EntityResolver:
+    # Loaded once per process: entity and office operators resolve names through it.
+    from shared.nlp import KnowledgeBase
+
+    return KnowledgeBase.load(path)
+
+
 def syntax_error(exc: RuleSyntaxError) -> HTTPException:
     """422 with the message, the position and what was expected."""
     return HTTPException(
@@ -68,6 +100,71 @@ def create_watch(body: WatchIn, session: SessionDep, _: KeyDep) -> Watch:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()
     return watch
+
+
+@router.post("/validate", response_model=ValidationOut)
+def validate_query(body: QueryIn, _: KeyDep) -> ValidationOut:
+    """Parse a query: its canonical form, terms and warnings (422 with the position when invalid)."""
+    try:
+        v = validate(body.query)
+    except RuleSyntaxError as exc:
+        raise syntax_error(exc) from exc
+    return ValidationOut(valid=True, canonical=v.canonical, terms=v.terms, warnings=v.warnings)
+
+
+def _backtest(
+    session: SessionDep,
+    settings: SettingsDep,
+    query: str,
+    window: WindowIn,
+    limit: int,
+    offset: int,
+    name: str,
+) -> dict[str, Any]:
+    try:
+        result = backtest(
+            session=session,
+            query=query,
+            since=window.since,
+            until=window.until,
+            limit=limit,
+            offset=offset,
+            resolver=_knowledge_base(settings.effective_kb_path),
+            name=name,
+        )
+    except RuleSyntaxError as exc:
+        raise syntax_error(exc) from exc
+    except BacktestWindowError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {"message": str(exc)}) from exc
+    return result.to_dict()
+
+
+@router.post("/backtest")
+def backtest_draft(
+    body: DraftBacktestIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: KeyDep,
+    limit: int = Query(100, ge=0, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Run a draft query over stored articles: total, counts per day, matches (paginated)."""
+    return _backtest(session, settings, body.query, body, limit, offset, "draft")
+
+
+@router.post("/{watch_id}/backtest")
+def backtest_watch(
+    watch_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: KeyDep,
+    body: WindowIn | None = None,
+    limit: int = Query(100, ge=0, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Run a stored watch over stored articles: total, counts per day, matches (paginated)."""
+    watch = _get(session, watch_id)
+    return _backtest(session, settings, watch.query, body or WindowIn(), limit, offset, watch.name)
 
 
 @router.get("", response_model=list[WatchOut])
