@@ -67,16 +67,20 @@ def store_entries(
     known = store.existing_articles(session=session, canonical_urls=[c for _, c, _ in prepared])
     rows: list[dict[str, Any]] = []
     fresh: dict[str, tuple[ArticleIn, str]] = {}
+    # Column defaults come from the model once per batch; each row then only sets its own values.
+    defaults = Article(canonical_url="", fetched_at=now, source=source).model_dump(exclude={"id"})
     for item, canon, fp in prepared:
         if canon in known or canon in fresh:
             continue
         fresh[canon] = (item, fp)
-        article = Article(
-            url=item.url, canonical_url=canon, title=item.title.strip(), text=item.text, author=item.author,
-            language=item.language, published_at=item.published, fingerprint=fp, source=source,
-            feed_id=feed_id, guid=item.guid, fetched_at=now,
+        rows.append(
+            {
+                **defaults,
+                "url": item.url, "canonical_url": canon, "title": item.title.strip(), "text": item.text,
+                "author": item.author, "language": item.language, "published_at": item.published,
+                "fingerprint": fp, "feed_id": feed_id, "guid": item.guid,
+            }
         )  # fmt: skip
-        rows.append(article.model_dump(exclude={"id"}))
     inserted = store.insert_articles(session=session, rows=rows)
     lost = [c for c in fresh if c not in inserted]  # inserted meanwhile by another worker
     if lost:

@@ -177,6 +177,31 @@ def _insert(session: Session, table: Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def _pg_insert_unnest(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: str,
+    returning: str | None = None,
+) -> Any:
+    """INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT DO NOTHING: one statement, one
+    round trip and one cached plan whatever the number of rows (PostgreSQL only).
+
+    The SQL is built from the table's own metadata, never from input.
+    """
+    cols = list(rows[0].keys())
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in cols)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING"
+    )
+    if returning:
+        sql += f" RETURNING {returning}"
+    return session.connection().execute(text(sql), {c: [r[c] for r in rows] for c in cols})
+
+
 def existing_articles(*, session: Session, canonical_urls: Sequence[str]) -> dict[str, int]:
     """{canonical URL: article id} for the URLs already stored."""
     out: dict[str, int] = {}
@@ -194,12 +219,16 @@ def insert_articles(*, session: Session, rows: Sequence[dict[str, Any]]) -> dict
     if not rows:
         return {}
     table = Article.__table__  # type: ignore[attr-defined]
+    if _is_pg(session):
+        result = _pg_insert_unnest(
+            session, table, rows, conflict="canonical_url", returning="id, canonical_url"
+        )
+        return {c: int(a) for a, c in result}
     stmt = (
         _insert(session, table)
         .on_conflict_do_nothing(index_elements=["canonical_url"])
         .returning(table.c.id, table.c.canonical_url)
     )
-    # executemany: one cached statement, batched by SQLAlchemy's insertmanyvalues into few round trips.
     result = session.connection().execute(stmt, list(rows))
     return {c: int(a) for a, c in result}
 
@@ -209,6 +238,9 @@ def add_sources(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     table = ArticleSource.__table__  # type: ignore[attr-defined]
+    if _is_pg(session):
+        _pg_insert_unnest(session, table, rows, conflict="article_id, feed_id")
+        return
     stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["article_id", "feed_id"])
     session.connection().execute(stmt, list(rows))
 
