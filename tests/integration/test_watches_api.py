@@ -151,3 +151,25 @@ def test_office_operator_through_the_pipeline(api: TestClient) -> None:
         json={"query": 'office:"President of Russia"', "since": "1990-01-01", "until": "2030-01-01"},
     ).json()
     assert body["total"] == 1 and body["matches"][0]["article_id"] == ids[0]
+
+
+def test_engine_cache_recompiles_when_the_rule_set_moves(api: TestClient) -> None:
+    """One process, one cache: a new watch is in the next engine it hands out, no restart needed."""
+    from shared.rules import MatchDocument
+    from shared.rules.service import EngineCache
+
+    cache = EngineCache()
+    api.post("/api/v1/watches", json={"name": "A", "query": "SCO"})
+    with session_scope() as s:
+        first = cache.get(session=s, resolver=None)
+        assert cache.get(session=s, resolver=None) is first  # same version: compiled once
+    api.post("/api/v1/watches", json={"name": "B", "query": "BRICS"})
+    with session_scope() as s:
+        second = cache.get(session=s, resolver=None)
+    assert second is not first
+    hits = second.match(MatchDocument(title="SCO and BRICS leaders meet", text=""))
+    assert [m.watch_name for m in hits] == ["A", "B"]
+    api.patch(f"/api/v1/watches/{hits[1].watch_id}", json={"enabled": False})
+    with session_scope() as s:
+        third = cache.get(session=s, resolver=None)
+    assert [m.watch_name for m in third.match(MatchDocument(title="SCO and BRICS", text=""))] == ["A"]
