@@ -1,9 +1,12 @@
 """Webhook delivery benchmark: deliveries/s to a local receiver and created→received latency at fixed rates.
 
 The receiver runs in its own process (uvicorn, a bare ASGI app) and stamps every request on arrival; the
-latency of one delivery is that stamp minus the moment its alert was created (both `time.time()` on the same
-machine). The baseline, measured in the same run, is a bare httpx POST of the same body: no signing, no
-address check, no attempt bookkeeping, so the difference is what the delivery layer costs.
+latency of one delivery is that stamp minus the moment its event was created (both `time.time()` on the same
+machine). Three layers, measured in the same run:
+- baseline: a bare httpx POST of a comparable body from a thread pool (no signing, no checks, no database);
+- channel: our WebhookChannel alone (signing, address policy, pinned transport);
+- outbox: the real path: the event written to PostgreSQL, a Celery message, a notifier worker process that
+  claims the row, sends under the endpoint limits, logs the attempt (a fresh database, Redis db 12).
 
     .venv/bin/python -m bench.delivery --json
     newswatch bench delivery --json
@@ -15,6 +18,7 @@ import argparse
 import contextlib
 import json
 import multiprocessing as mp
+import os
 import socket
 import statistics
 import sys
@@ -172,40 +176,90 @@ def baseline_sender(url: str) -> Callable[[int], bool]:
     return send
 
 
+def _outbox(rx: Receiver, args: argparse.Namespace, rates: list[float]) -> dict[str, Any]:
+    from bench import _outbox_run as ob
+
+    db_name = f"newswatch_bench_{os.getpid()}"
+    ob.prepare_env(db_name, args.redis_url)
+    ob.create_database(db_name)
+    worker = ob.Worker(pool=args.pool, concurrency=args.concurrency)
+    try:
+        worker.wait_ready()
+        ob.subscribe(rx.url)
+        ob.throughput(rx, 50, start=-1000)  # warm-up: connections, compiled statements
+        out: dict[str, Any] = {
+            "worker": {"pool": args.pool, "concurrency": args.concurrency},
+            "throughput": ob.throughput(rx, args.n, start=0),
+            "latency": [],
+        }
+        start = 1_000_000
+        for r in rates:
+            lat = ob.at_rate(rx, r, args.seconds, start)
+            start += 1_000_000
+            out["latency"].append(
+                {
+                    "rate": r,
+                    "sent": int(r * args.seconds),
+                    "received": len(lat),
+                    "p50_ms": _pct(lat, 0.5),
+                    "p95_ms": _pct(lat, 0.95),
+                    "max_ms": round(max(lat), 2) if lat else None,
+                }
+            )
+        return out
+    finally:
+        worker.stop()
+        ob.drop_database(db_name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the results."""
     ap = argparse.ArgumentParser(prog="newswatch bench delivery", description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON document")
-    ap.add_argument("-n", type=int, default=3000, help="deliveries for the throughput run")
-    ap.add_argument("--workers", type=int, default=16, help="sender threads")
+    ap.add_argument("-n", type=int, default=2000, help="deliveries for the throughput runs")
+    ap.add_argument("--workers", type=int, default=16, help="sender threads (baseline and channel layers)")
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of each fixed-rate run")
-    ap.add_argument("--rates", default="10,100", help="alerts per second for the latency runs")
+    ap.add_argument("--rates", default="10,100", help="events per second for the latency runs")
+    ap.add_argument("--layers", default="baseline,channel,outbox", help="which layers to measure")
+    ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"], help="outbox worker pool")
+    ap.add_argument("--concurrency", type=int, default=8, help="outbox worker concurrency")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="broker for the outbox run")
     args = ap.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r]
+    layers = {x.strip() for x in args.layers.split(",") if x.strip()}
+    result: dict[str, Any] = {
+        "benchmark": "delivery",
+        "cpus": mp.cpu_count(),
+        "goals": {"per_second": 300, "p95_ms_at_10_per_s": 250},
+    }
     with Receiver() as rx:
         ours, base = channel_sender(rx.url), baseline_sender(rx.url)
         for s in (ours, base):  # warm the connection pools
             throughput(s, 50, args.workers)
         rx.take()
-        result: dict[str, Any] = {
-            "benchmark": "delivery",
-            "layer": "channel (WebhookChannel: sign, address policy, pinned transport)",
-            "cpus": mp.cpu_count(),
-            "throughput": {
-                "ours": throughput(ours, args.n, args.workers),
-                "baseline_bare_httpx": throughput(base, args.n, args.workers),
-            },
-            "latency": [latency_at_rate(ours, rx, r, args.seconds, args.workers) for r in rates],
-            "goals": {"per_second": 300, "p95_ms_at_10_per_s": 250},
-        }
-        rx.take()
+        if "baseline" in layers:
+            result["baseline_bare_httpx"] = {
+                "throughput": throughput(base, args.n, args.workers),
+                "latency": [latency_at_rate(base, rx, r, args.seconds, args.workers) for r in rates],
+            }
+        if "channel" in layers:
+            result["channel"] = {
+                "throughput": throughput(ours, args.n, args.workers),
+                "latency": [latency_at_rate(ours, rx, r, args.seconds, args.workers) for r in rates],
+            }
+        if "outbox" in layers:
+            result["outbox"] = _outbox(rx, args, rates)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        t = result["throughput"]
-        print(f"ours {t['ours']['per_second']}/s, baseline {t['baseline_bare_httpx']['per_second']}/s")
-        for lat in result["latency"]:
-            print(f"{lat['rate']}/s: p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms")
+        for layer in ("baseline_bare_httpx", "channel", "outbox"):
+            if layer in result:
+                t = result[layer]["throughput"]
+                lat = ", ".join(
+                    f"{x['rate']:g}/s p50 {x['p50_ms']} p95 {x['p95_ms']} ms"
+                    for x in result[layer]["latency"]
+                )
+                print(f"{layer}: {t['per_second']}/s; {lat}")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-DEFAULT_MAX_CONCURRENT = 4
+DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_LEASE_SECONDS = 30.0  # longer than the 15 s request timeout, so a live request never loses its slot
 
 
@@ -81,10 +82,7 @@ local burst = tonumber(ARGV[5])
 if maxc > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
   if redis.call('ZCARD', KEYS[1]) >= maxc then
-    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    local wait = 50
-    if first[2] then wait = math.min(tonumber(first[2]) - now, 1000) end
-    return {0, math.max(wait, 10), 1}
+    return {0, 0, 1}
   end
 end
 if rate > 0 then
@@ -106,6 +104,12 @@ return {1, 0, 0}
 """
 
 _REASONS = {1: "concurrency", 2: "rate"}
+
+
+def _slot_wait() -> float:
+    """When to try a full endpoint again: a slot frees when any request ends, which nobody can predict;
+    a short jittered wait keeps the endpoint busy without a herd of retries at the same instant."""
+    return random.uniform(0.05, 0.15)
 
 
 class RedisLimiter:
@@ -134,7 +138,8 @@ class RedisLimiter:
         )
         if int(granted):
             return Permit(endpoint, True, token=token)
-        return Permit(endpoint, False, retry_in=int(wait_ms) / 1000, reason=_REASONS.get(int(why), ""))
+        wait = int(wait_ms) / 1000 if int(why) == 2 else _slot_wait()
+        return Permit(endpoint, False, retry_in=wait, reason=_REASONS.get(int(why), ""))
 
     def release(self, permit: Permit) -> None:
         """Give the concurrency slot back (the rate token stays spent)."""
@@ -172,8 +177,7 @@ class LocalLimiter:
                     if exp <= now:
                         del st.leases[tok]
                 if len(st.leases) >= limits.max_concurrent:
-                    wait = min(min(st.leases.values()) - now, 1.0)
-                    return Permit(endpoint, False, retry_in=max(wait, 0.01), reason="concurrency")
+                    return Permit(endpoint, False, retry_in=_slot_wait(), reason="concurrency")
             if limits.rate_per_second > 0:
                 cap = float(limits.bucket)
                 tokens = cap if st.tokens is None else st.tokens

@@ -12,6 +12,7 @@ minute (the task layer decides), so Redis's visibility timeout never re-delivers
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -28,7 +29,7 @@ from shared.alerts import subscriptions as subs
 from shared.alerts.channels import AttemptResult, ChannelRegistry, Message, registry
 from shared.alerts.retry import Outcome, RetryPolicy
 from shared.config import Settings
-from shared.models import Delivery, DeliveryAttempt, Subscription
+from shared.models import DeliveryAttempt, Subscription
 from shared.models.base import to_utc, utcnow
 from shared.models.delivery import FAILED, MISSED, SUCCEEDED
 
@@ -48,17 +49,6 @@ class SendOutcome:
     result: AttemptResult | None = None
 
 
-@dataclass
-class _Claimed:
-    url: str
-    msg_id: str
-    event_type: str
-    data: dict[str, Any]
-    secrets: list[str]
-    endpoint: str
-    limits: limits_mod.EndpointLimits
-
-
 def enqueue_grace(settings: Settings) -> timedelta:
     """How long an enqueued delivery is left to its message before the sweep enqueues it again."""
     seconds = getattr(settings, "delivery_enqueue_grace_seconds", None)
@@ -71,7 +61,8 @@ def endpoint_limits(sub: Subscription, settings: Settings) -> limits_mod.Endpoin
     """The subscription's limits, or the defaults from settings."""
     timeout = float(settings.webhook_timeout_seconds)
     return limits_mod.EndpointLimits(
-        max_concurrent=sub.max_concurrent or int(getattr(settings, "endpoint_max_concurrent", 4)),
+        max_concurrent=sub.max_concurrent
+        or int(getattr(settings, "endpoint_max_concurrent", limits_mod.DEFAULT_MAX_CONCURRENT)),
         rate_per_second=sub.rate_per_second or float(getattr(settings, "endpoint_rate_per_second", 0.0)),
         lease_seconds=timeout + 15.0,
     )
@@ -127,99 +118,142 @@ def channels_for(settings: Settings) -> ChannelRegistry:
     return registry
 
 
-def _claim(session: Session, delivery_id: int, token: str, settings: Settings) -> _Claimed | SendOutcome:
+@dataclass(frozen=True)
+class _SubInfo:
+    id: int
+    url: str
+    enabled: bool
+    secrets: list[str]
+    limits: limits_mod.EndpointLimits
+    failing_since: Any
+
+
+# Subscriptions change rarely and every delivery needs one: a short per-process cache saves a query and a
+# decryption per delivery. A change made through this process drops the entry at once; elsewhere it is seen
+# within the TTL (a disabled endpoint may get one more attempt in that second).
+_SUB_TTL = 1.0
+_SUBS: dict[int, tuple[float, _SubInfo]] = {}
+
+
+def _sub_info(session: Session, sub_id: int, settings: Settings) -> _SubInfo | None:
+    hit = _SUBS.get(sub_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    sub = session.get(Subscription, sub_id)
+    if sub is None:
+        _SUBS.pop(sub_id, None)
+        return None
+    info = _SubInfo(
+        id=sub_id,
+        url=sub.url,
+        enabled=sub.enabled,
+        secrets=subs.signing_secrets(sub, settings=settings) if sub.enabled else [],
+        limits=endpoint_limits(sub, settings),
+        failing_since=to_utc(sub.failing_since),
+    )
+    _SUBS[sub_id] = (time.monotonic() + _SUB_TTL, info)
+    return info
+
+
+def forget_subscription(sub_id: int | None = None) -> None:
+    """Drop a subscription (None: all of them) from this process's cache, after changing it."""
+    if sub_id is None:
+        _SUBS.clear()
+    else:
+        _SUBS.pop(sub_id, None)
+
+
+@dataclass
+class _Claim:
+    delivery_id: int
+    token: str
+    sub: _SubInfo
+    msg_id: str
+    event_type: str
+    data: dict[str, Any]
+    attempts: int
+
+
+def _claim(session: Session, delivery_id: int, token: str, settings: Settings) -> _Claim | SendOutcome:
     now = utcnow()
+    store.fast_commit(session)
     lease = timedelta(seconds=float(settings.delivery_lock_seconds))
     row = store.claim_delivery(
         session=session, delivery_id=delivery_id, token=token, now=now, lease=lease, slack=CLAIM_SLACK
     )
     if row is None:
         return SendOutcome("skipped")
-    sub = session.get(Subscription, row.subscription_id)
+    sub = _sub_info(session, row.subscription_id, settings)
     if sub is None or not sub.enabled:
-        row.status, row.next_attempt_at, row.locked_until, row.lock_token = MISSED, None, None, None
-        session.add(row)
+        store.set_status(session=session, delivery_id=delivery_id, status=MISSED)
         return SendOutcome("skipped")
-    return _Claimed(
-        url=sub.url,
-        msg_id=row.msg_id,
-        event_type=row.event_type,
-        data=dict(row.payload),
-        secrets=subs.signing_secrets(sub, settings=settings),
-        endpoint=f"sub{sub.id}",
-        limits=endpoint_limits(sub, settings),
-    )
+    return _Claim(delivery_id, token, sub, row.msg_id, row.event_type, dict(row.payload), row.attempts)
 
 
-def _record(
-    session: Session, delivery_id: int, token: str, result: AttemptResult, settings: Settings
-) -> SendOutcome:
-    row = session.get(Delivery, delivery_id, with_for_update=True)
-    if row is None:
-        return SendOutcome("skipped", result=result)
+def _record(session: Session, claim: _Claim, result: AttemptResult, settings: Settings) -> SendOutcome:
     now = utcnow()
-    row.attempts += 1
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery_id,
-            attempt_number=row.attempts,
-            attempted_at=now,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-            response_headers=result.response_headers,
-            response_body=result.response_body,
-            error=result.error,
-        )
+    store.fast_commit(session)
+    number = claim.attempts + 1
+    attempt = DeliveryAttempt(
+        delivery_id=claim.delivery_id,
+        attempt_number=number,
+        attempted_at=now,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        response_headers=result.response_headers,
+        response_body=result.response_body,
+        error=result.error,
     )
-    if row.lock_token != token or row.status != "pending":
-        # our lease ran out and the row moved on (another worker, a replay, a disable): log only
-        session.add(row)
-        return SendOutcome("skipped", result=result)
-    sub = session.get(Subscription, row.subscription_id)
-    failing_since = to_utc(sub.failing_since) if sub is not None else None
+    failing_since = claim.sub.failing_since
     if not result.ok and failing_since is None:
         failing_since = now
     decision = RetryPolicy.from_settings(settings).decide(
-        attempts_made=row.attempts,
+        attempts_made=number,
         status_code=result.status_code if result.error is None else None,
         retry_after=result.retry_after,
         failing_since=failing_since,
         now=now,
     )
-    row.locked_until, row.lock_token = None, None
-    row.last_status_code = result.status_code
+    values: dict[str, Any] = {
+        "attempts": number,
+        "locked_until": None,
+        "lock_token": None,
+        "last_status_code": result.status_code,
+    }
     outcome: SendOutcome
     if decision.outcome is Outcome.DELIVERED:
-        row.status, row.delivered_at, row.next_attempt_at, row.last_error = SUCCEEDED, now, None, None
-        if sub is not None and (sub.failing_since is not None or sub.last_success_at is None):
-            sub.failing_since, sub.last_success_at = None, now
-            session.add(sub)
+        values.update(status=SUCCEEDED, delivered_at=now, next_attempt_at=None, last_error=None)
         outcome = SendOutcome("sent", result=result)
     else:
-        row.last_error = (result.error or decision.reason)[:2000]
-        if sub is not None and sub.failing_since is None:
-            sub.failing_since = now
-            session.add(sub)
+        values["last_error"] = (result.error or decision.reason)[:2000]
         if decision.outcome is Outcome.RETRY:
-            row.next_attempt_at = decision.next_attempt_at
             delay = decision.delay or 0.0
-            row.enqueued_until = (
+            values["next_attempt_at"] = decision.next_attempt_at
+            values["enqueued_until"] = (
                 now + timedelta(seconds=delay) + enqueue_grace(settings) if delay <= 60 else None
             )
             outcome = SendOutcome("retry", retry_in=delay, result=result)
         else:
-            row.status, row.next_attempt_at = FAILED, None
+            values.update(status=FAILED, next_attempt_at=None)
             outcome = SendOutcome("failed", result=result)
-            if decision.outcome is Outcome.DISABLE and sub is not None and sub.enabled:
-                session.add(row)
-                outcome = SendOutcome(
-                    "disabled",
-                    result=result,
-                    follow_up=subs.disable_subscription(
-                        session=session, subscription=sub, reason=decision.reason
-                    ),
-                )
-    session.add(row)
+    applied = store.finish_attempt(
+        session=session, delivery_id=claim.delivery_id, token=claim.token, attempt=attempt, values=values
+    )
+    if not applied:
+        # our lease ran out and the row moved on (another worker, a replay, a disable): logged only
+        return SendOutcome("skipped", result=result)
+    if result.ok and claim.sub.failing_since is not None:
+        store.mark_healthy(session=session, subscription_id=claim.sub.id, now=now)
+        forget_subscription(claim.sub.id)
+    elif not result.ok and claim.sub.failing_since is None:
+        store.mark_failing(session=session, subscription_id=claim.sub.id, since=now)
+        forget_subscription(claim.sub.id)
+    if decision.outcome is Outcome.DISABLE:
+        sub = session.get(Subscription, claim.sub.id)
+        if sub is not None and sub.enabled:
+            follow = subs.disable_subscription(session=session, subscription=sub, reason=decision.reason)
+            forget_subscription(claim.sub.id)
+            outcome = SendOutcome("disabled", result=result, follow_up=follow)
     return outcome
 
 
@@ -238,7 +272,7 @@ def deliver(
     if isinstance(claimed, SendOutcome):
         return claimed
     lim = _FailOpen(limiter or limiter_for(settings))
-    permit = lim.acquire(claimed.endpoint, claimed.limits)
+    permit = lim.acquire(f"sub{claimed.sub.id}", claimed.sub.limits)
     if not permit.granted:
         until = utcnow() + timedelta(seconds=permit.retry_in)
         with session_factory() as session:
@@ -251,20 +285,20 @@ def deliver(
             )
         return SendOutcome("throttled", retry_in=permit.retry_in)
     try:
-        channel = (channels or channels_for(settings)).for_target(claimed.url)
+        channel = (channels or channels_for(settings)).for_target(claimed.sub.url)
         result = channel.send(
             Message(
-                target=claimed.url,
+                target=claimed.sub.url,
                 msg_id=claimed.msg_id,
                 event_type=claimed.event_type,
                 data=claimed.data,
-                secrets=tuple(claimed.secrets),
+                secrets=tuple(claimed.sub.secrets),
             )
         )
     finally:
         lim.release(permit)
     with session_factory() as session:
-        return _record(session, delivery_id, token, result, settings)
+        return _record(session, claimed, result, settings)
 
 
 def sweep(*, session: Session, settings: Settings, limit: int = 1000) -> list[int]:

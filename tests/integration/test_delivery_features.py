@@ -25,6 +25,14 @@ from tests.support.webhooks import Receiver
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def _fresh_subscription_cache() -> Iterator[None]:
+    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
+    outbox.forget_subscription()
+    yield
+    outbox.forget_subscription()
+
+
 def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
     r = api.post("/api/v1/subscriptions", json={"url": url, **extra})
     assert r.status_code == 201, r.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,14 @@ from tests.support.servers import LocalServer
 from tests.support.webhooks import Receiver
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _fresh_subscription_cache() -> Iterator[None]:
+    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
+    outbox.forget_subscription()
+    yield
+    outbox.forget_subscription()
 
 
 def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:

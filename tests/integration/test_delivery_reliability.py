@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,7 +19,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from services.queue import send
-from shared.alerts import service
+from shared.alerts import outbox, service
 from shared.db import session_scope
 from tests.support import processes
 from tests.support.processes import Proc
@@ -27,6 +27,14 @@ from tests.support.servers import LocalServer, Request, Response
 from tests.support.webhooks import Receiver
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _fresh_subscription_cache() -> Iterator[None]:
+    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
+    outbox.forget_subscription()
+    yield
+    outbox.forget_subscription()
 
 
 def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
