@@ -12,7 +12,7 @@ from shared.articles.service import IngestResult, canonical_key
 from shared.fetching import store
 from shared.fetching.dedup import content_fingerprint
 from shared.fetching.feeds import FeedEntry
-from shared.fetching.stories import NewArticle, assign_stories_batch, assign_story
+from shared.fetching.stories import NewArticle, assign_stories_batch, assign_story, decide_stories_batch
 from shared.models import Article
 from shared.models.base import utcnow
 
@@ -81,6 +81,18 @@ def store_entries(
                 "fingerprint": fp, "feed_id": feed_id, "guid": item.guid,
             }
         )  # fmt: skip
+    decided: dict[int, tuple[int, bytes | None, Sequence[int]]] = {}
+    reserved = store.reserve_article_ids(session=session, count=len(rows)) if rows else None
+    if reserved is not None:
+        # PostgreSQL: ids come from the sequence first, so stories and signatures go in with the INSERT
+        # (no second write of every new row). A reserved id lost to a concurrent insert is only a gap.
+        for row, new_id in zip(rows, reserved, strict=True):
+            row["id"] = new_id
+        new = [NewArticle(r["id"], r["title"], r["text"], r["fingerprint"]) for r in rows]
+        for aid, story, sig, bands in decide_stories_batch(store.SqlBatchStoryStore(session), new):
+            decided[aid] = (story, sig, bands)
+        for row in rows:
+            row["story_id"], row["minhash"], _bands = decided[row["id"]]
     inserted = store.insert_articles(session=session, rows=rows)
     lost = [c for c in fresh if c not in inserted]  # inserted meanwhile by another worker
     if lost:
@@ -98,7 +110,10 @@ def store_entries(
                 aid, {"article_id": aid, "feed_id": feed_id, "guid": item.guid, "seen_at": now}
             )
         store.add_sources(session=session, rows=list(sources.values()))
-    if result.new_ids:
+    if result.new_ids and decided:
+        story_store = store.SqlBatchStoryStore(session)
+        story_store.save_bands([(a, *decided[a]) for a in result.new_ids])
+    elif result.new_ids:
         new = [
             NewArticle(inserted[c], item.title.strip(), item.text, fp)
             for c, (item, fp) in fresh.items()

@@ -202,6 +202,14 @@ def _pg_insert_unnest(
     return session.connection().execute(text(sql), {c: [r[c] for r in rows] for c in cols})
 
 
+def reserve_article_ids(*, session: Session, count: int) -> list[int] | None:
+    """`count` fresh article ids from the sequence (PostgreSQL); None where ids come only from inserts."""
+    if not _is_pg(session) or count <= 0:
+        return None
+    q = text("SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, :n)")
+    return [int(r[0]) for r in session.connection().execute(q, {"n": count})]
+
+
 def existing_articles(*, session: Session, canonical_urls: Sequence[str]) -> dict[str, int]:
     """{canonical URL: article id} for the URLs already stored."""
     out: dict[str, int] = {}
@@ -286,6 +294,25 @@ class SqlBatchStoryStore:
             return []
         q = select(Article.id, Article.story_id, Article.minhash).where(col(Article.id).in_(ids))
         return [StoryCandidate(int(a), s, m) for a, s, m in self.session.exec(q) if a is not None]
+
+    def save_bands(self, rows: Sequence[tuple[int, int, bytes | None, Sequence[int]]]) -> None:
+        """Insert the band rows only (story and signature were written with the articles)."""
+        band_rows = [(b, a) for a, _, _, bands in rows for b in bands]
+        if not band_rows:
+            return
+        if _is_pg(self.session):
+            self.session.connection().execute(
+                text(
+                    "INSERT INTO story_bands (band, article_id) "
+                    "SELECT * FROM unnest(CAST(:bands AS bigint[]), CAST(:ids AS integer[]))"
+                ),
+                {"bands": [b for b, _ in band_rows], "ids": [a for _, a in band_rows]},
+            )
+            return
+        self.session.connection().execute(
+            insert(StoryBand.__table__),  # type: ignore[attr-defined]
+            [{"band": b, "article_id": a} for b, a in band_rows],
+        )
 
     def save_many(self, rows: Sequence[tuple[int, int, bytes | None, Sequence[int]]]) -> None:
         """One executemany UPDATE for stories and signatures, one INSERT for all band rows."""

@@ -30,6 +30,7 @@ __all__ = [
     "StoryStore",
     "assign_stories_batch",
     "assign_story",
+    "decide_stories_batch",
 ]
 
 _HASHER = MinHasher()
@@ -121,14 +122,18 @@ class BatchStoryStore(Protocol):
         ...
 
 
-def assign_stories_batch(
+StoryRow = tuple[int, int, bytes | None, Sequence[int]]
+
+
+def decide_stories_batch(
     store: BatchStoryStore,
     articles: Sequence[NewArticle],
     *,
     threshold: float = THRESHOLD,
     hasher: MinHasher = _HASHER,
-) -> dict[int, int]:
-    """Assign stories to many new articles at once, the earlier ones first; returns {article id: story id}."""
+) -> list[StoryRow]:
+    """Decide the stories of many new articles, earlier ids first; returns (id, story, signature, bands)
+    rows without writing them (the caller stores them with the articles or through `save_many`)."""
     from shared.fetching.dedup import StoryIndex
 
     ordered = sorted(articles, key=lambda a: a.article_id)
@@ -139,11 +144,9 @@ def assign_stories_batch(
     index = StoryIndex(threshold=threshold, hasher=hasher)
     for cand in store.candidates_for_bands(all_bands) if all_bands else []:
         if cand.signature is not None:
-            index.insert(
-                cand.article_id, cand.story_id or cand.article_id, signature_from_bytes(cand.signature)
-            )
-    out: dict[int, int] = {}
-    rows: list[tuple[int, int, bytes | None, Sequence[int]]] = []
+            known = signature_from_bytes(cand.signature)
+            index.insert(cand.article_id, cand.story_id or cand.article_id, known)
+    rows: list[StoryRow] = []
     for art in ordered:
         sig = sigs[art.article_id]
         story = by_fp.get(art.fingerprint) if art.fingerprint else None
@@ -153,14 +156,19 @@ def assign_stories_batch(
             index.insert(art.article_id, story, sig, bands[art.article_id])
         if art.fingerprint and art.fingerprint not in by_fp:
             by_fp[art.fingerprint] = story
-        out[art.article_id] = story
-        rows.append(
-            (
-                art.article_id,
-                story,
-                signature_to_bytes(sig) if sig is not None else None,
-                bands[art.article_id],
-            )
-        )
+        packed = signature_to_bytes(sig) if sig is not None else None
+        rows.append((art.article_id, story, packed, bands[art.article_id]))
+    return rows
+
+
+def assign_stories_batch(
+    store: BatchStoryStore,
+    articles: Sequence[NewArticle],
+    *,
+    threshold: float = THRESHOLD,
+    hasher: MinHasher = _HASHER,
+) -> dict[int, int]:
+    """Decide and persist the stories of many new articles; returns {article id: story id}."""
+    rows = decide_stories_batch(store, articles, threshold=threshold, hasher=hasher)
     store.save_many(rows)
-    return out
+    return {a: s for a, s, _sig, _bands in rows}
