@@ -190,6 +190,10 @@ def _outbox(rx: Receiver, args: argparse.Namespace, rates: list[float]) -> dict[
         out: dict[str, Any] = {
             "worker": {"pool": args.pool, "concurrency": args.concurrency},
             "throughput": ob.throughput(rx, args.n, start=0),
+            "throughput_batched": {
+                "ids_per_task": args.batch,
+                **ob.throughput(rx, args.n, start=10_000_000, batch=args.batch),
+            },
             "latency": [],
         }
         start = 1_000_000
@@ -223,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layers", default="baseline,channel,outbox", help="which layers to measure")
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"], help="outbox worker pool")
     ap.add_argument("--concurrency", type=int, default=8, help="outbox worker concurrency")
+    ap.add_argument("--batch", type=int, default=50, help="ids per task in the batched throughput run")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="broker for the outbox run")
     args = ap.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r]

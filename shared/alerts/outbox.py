@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 CLAIM_SLACK = timedelta(seconds=0.5)  # a countdown may fire a moment early
+PERMIT_WAIT = 2.0  # seconds a batch waits for a slot of a full endpoint before postponing
 
 
 @dataclass
@@ -257,6 +259,74 @@ def _record(session: Session, claim: _Claim, result: AttemptResult, settings: Se
     return outcome
 
 
+# Sends of one batch run side by side; each still takes its endpoint's permit, so limits hold.
+_SENDERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="newswatch-deliver")
+
+
+def deliver_many(
+    *,
+    delivery_ids: Sequence[int],
+    settings: Settings,
+    session_factory: SessionFactory,
+    channels: ChannelRegistry | None = None,
+    limiter: limits_mod.Limiter | None = None,
+) -> dict[int, SendOutcome]:
+    """One attempt at each due delivery no other worker holds: one claim transaction, the sends in
+    parallel, one transaction recording every result. Returns an outcome per id."""
+    token = uuid.uuid4().hex
+    out: dict[int, SendOutcome] = {}
+    claims: list[_Claim] = []
+    with session_factory() as session:
+        for delivery_id in dict.fromkeys(delivery_ids):
+            claimed = _claim(session, delivery_id, token, settings)
+            if isinstance(claimed, SendOutcome):
+                out[delivery_id] = claimed
+            else:
+                claims.append(claimed)
+    if not claims:
+        return out
+    lim = _FailOpen(limiter or limiter_for(settings))
+    reg = channels or channels_for(settings)
+
+    # A full endpoint frees a slot as soon as one of its requests ends: wait a little for it (bounded, so a
+    # hanging endpoint holds a sender for at most this long) before handing the delivery back.
+    wait_budget = PERMIT_WAIT if len(claims) > 1 else PERMIT_WAIT / 4
+
+    def attempt(c: _Claim) -> AttemptResult | limits_mod.Permit:
+        deadline = time.monotonic() + wait_budget
+        permit = lim.acquire(f"sub{c.sub.id}", c.sub.limits)
+        while not permit.granted and time.monotonic() + permit.retry_in < deadline:
+            time.sleep(permit.retry_in)
+            permit = lim.acquire(f"sub{c.sub.id}", c.sub.limits)
+        if not permit.granted:
+            return permit
+        try:
+            message = Message(
+                target=c.sub.url,
+                msg_id=c.msg_id,
+                event_type=c.event_type,
+                data=c.data,
+                secrets=tuple(c.sub.secrets),
+            )
+            return reg.for_target(c.sub.url).send(message)
+        finally:
+            lim.release(permit)
+
+    results = [attempt(claims[0])] if len(claims) == 1 else list(_SENDERS.map(attempt, claims))
+    with session_factory() as session:
+        for c, r in zip(claims, results, strict=True):
+            if isinstance(r, limits_mod.Permit):  # the endpoint is at its limit: back soon, no attempt spent
+                until = utcnow() + timedelta(seconds=r.retry_in)
+                grace = enqueue_grace(settings)
+                store.postpone(
+                    session=session, delivery_id=c.delivery_id, token=token, until=until, grace=grace
+                )
+                out[c.delivery_id] = SendOutcome("throttled", retry_in=r.retry_in)
+            else:
+                out[c.delivery_id] = _record(session, c, r, settings)
+    return out
+
+
 def deliver(
     *,
     delivery_id: int,
@@ -266,39 +336,13 @@ def deliver(
     limiter: limits_mod.Limiter | None = None,
 ) -> SendOutcome:
     """One attempt at one delivery, if it is due and no other worker holds it."""
-    token = uuid.uuid4().hex
-    with session_factory() as session:
-        claimed = _claim(session, delivery_id, token, settings)
-    if isinstance(claimed, SendOutcome):
-        return claimed
-    lim = _FailOpen(limiter or limiter_for(settings))
-    permit = lim.acquire(f"sub{claimed.sub.id}", claimed.sub.limits)
-    if not permit.granted:
-        until = utcnow() + timedelta(seconds=permit.retry_in)
-        with session_factory() as session:
-            store.postpone(
-                session=session,
-                delivery_id=delivery_id,
-                token=token,
-                until=until,
-                grace=enqueue_grace(settings),
-            )
-        return SendOutcome("throttled", retry_in=permit.retry_in)
-    try:
-        channel = (channels or channels_for(settings)).for_target(claimed.sub.url)
-        result = channel.send(
-            Message(
-                target=claimed.sub.url,
-                msg_id=claimed.msg_id,
-                event_type=claimed.event_type,
-                data=claimed.data,
-                secrets=tuple(claimed.sub.secrets),
-            )
-        )
-    finally:
-        lim.release(permit)
-    with session_factory() as session:
-        return _record(session, claimed, result, settings)
+    return deliver_many(
+        delivery_ids=[delivery_id],
+        settings=settings,
+        session_factory=session_factory,
+        channels=channels,
+        limiter=limiter,
+    )[delivery_id]
 
 
 def sweep(*, session: Session, settings: Settings, limit: int = 1000) -> list[int]:
