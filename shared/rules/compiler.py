@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
+from shared.rules.stats import CJK_KEY, STEM, Frequencies
 from shared.rules.text import CompiledTerm, WordPat, compile_term, term_pattern, within_words
 from shared.rules.types import EntityResolver, WatchSpec
 from shared.rules.validation import COMMON_WORDS
@@ -27,8 +28,9 @@ Hit = tuple[int, int, int]  # (field index, start, end): character offsets into 
 BoolFn = Callable[["Ctx"], bool]
 SpanFn = Callable[["Ctx"], list[Hit]]
 FIELD_INDEX = {"title": 0, "text": 1}
-STEM = "\x01"  # presence-set keys of wildcard stems ("\x01sanct"), apart from plain words
-CJK_KEY = "\x02"  # presence-set keys of terms with CJK characters, found by the automaton
+Key = str | tuple[str, str]  # a presence key: a word, STEM/CJK_KEY + automaton key, or a word pair
+MAX_GROUPS = 4  # required key sets checked per rule in the presearch
+
 _LABELS = {
     "person": frozenset({"PERSON", "PER"}),
     "org": frozenset({"ORG", "ORGANIZATION"}),
@@ -64,7 +66,7 @@ class TermInfo:
         if pairs:
             # Adjacent plain words: the article's word pairs are a set too, and far rarer than words.
             a, b = min(pairs, key=lambda p: _cost(p))
-            self.pkey = f"{a.norm} {b.norm}"
+            self.pkey: Key = (a.norm, b.norm)
             self.cost = _cost((a, b))
         elif plain:
             best = min(plain, key=lambda w: _cost((w,)))
@@ -74,8 +76,11 @@ class TermInfo:
             self.stem = pattern[0].norm
             self.pkey = STEM + self.stem
             self.cost = _cost(pattern[:1])
-        # Presence is a hit when nothing is left to check: one word, no case rule.
-        self.exact = len(pattern) == 1 and checks_free
+        # Presence is a hit when nothing is left to check: one word or a pair of plain words (pairs
+        # are adjacent words whatever separates them, as phrases are), and no case rule.
+        self.exact = checks_free and (
+            len(pattern) == 1 or (len(pattern) == 2 and isinstance(self.pkey, tuple))
+        )
 
     @property
     def phrase_rx(self) -> re.Pattern[str] | None:
@@ -101,17 +106,33 @@ def _cost(pattern: tuple[WordPat, ...]) -> float:
 class Rule:
     """A compiled watch: its evaluator, the terms that count as evidence, and weight scorers."""
 
-    __slots__ = ("anchor", "anchor2", "fn", "index", "positives", "scores", "spec")
+    __slots__ = (
+        "anchor",
+        "fn",
+        "index",
+        "need",
+        "positive_keys",
+        "positive_rest",
+        "positives",
+        "required",
+        "scores",
+        "spec",
+    )
 
     def __init__(self, index: int, spec: WatchSpec) -> None:
         self.index = index
         self.spec = spec
         self.fn: BoolFn = _never
-        # The two cheapest key sets that must both be hit (the same set twice when there is one).
-        self.anchor: frozenset[str] | None = None
-        self.anchor2: frozenset[str] | None = None
+        # The cheapest key set one of which must be present (the presearch index key), and further sets
+        # that must each be hit too (checked with C-level set tests before any closure runs).
+        self.anchor: frozenset[Key] | None = None
+        self.required: tuple[frozenset[Key], ...] = ()
+        self.need = 1  # distinct anchor keys that must be present (SCORE rules may need several)
         self.positives: list[tuple[int, int | None, str]] = []  # (term id, field or None, display)
         self.scores: list[Callable[[Ctx], float]] = []
+        # For the default score (distinct terms matched): keys whose presence is a hit, and the rest.
+        self.positive_keys: frozenset[Key] = frozenset()
+        self.positive_rest: tuple[tuple[int, int | None], ...] = ()
 
 
 def _never(c: Ctx) -> bool:
@@ -121,12 +142,13 @@ def _never(c: Ctx) -> bool:
 class Compiler:
     """Builds Rules; shares one term table across all rules of an engine."""
 
-    def __init__(self, resolver: EntityResolver | None) -> None:
+    def __init__(self, resolver: EntityResolver | None, frequencies: Frequencies | None = None) -> None:
         self.resolver = resolver
+        self.freq = frequencies
         self.by_text: dict[tuple[str, str], int] = {}
         self.by_pattern: dict[tuple[WordPat, ...], int] = {}
         self.terms: list[TermInfo] = []
-        self.key_cost: dict[str, float] = {}
+        self.key_cost: dict[Key, float] = {}
         self.office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
         self.rule: Rule | None = None
 
@@ -140,6 +162,8 @@ class Compiler:
         if tid is None:
             tid = self.by_pattern[pattern] = len(self.terms)
             info = TermInfo(tid, term.text, pattern)
+            if self.freq is not None:
+                info.cost = self.freq.cost(info.pkey)
             self.terms.append(info)
             self.key_cost[info.pkey] = min(self.key_cost.get(info.pkey, info.cost), info.cost)
         self.by_text[(term.text, term.case)] = tid
@@ -152,23 +176,29 @@ class Compiler:
         groups = sorted(set(self.groups(tree)), key=self.cost)
         if groups:
             rule.anchor = groups[0]
-            rule.anchor2 = groups[1] if len(groups) > 1 else groups[0]
+            rule.required = tuple(groups[1:MAX_GROUPS])
+            if isinstance(tree, Weighted):
+                rule.need = self._weighted_need(tree)
         unique: dict[tuple[int, int | None], tuple[int, int | None, str]] = {}
         for p in rule.positives:
             unique.setdefault((p[0], p[1]), p)
         rule.positives = list(unique.values())
+        infos = self.terms
+        quick = [p for p in rule.positives if p[1] is None and infos[p[0]].exact]
+        rule.positive_keys = frozenset(infos[p[0]].pkey for p in quick)
+        rule.positive_rest = tuple((p[0], p[1]) for p in rule.positives if p not in quick)
         self.rule = None
         return rule
 
     # -- presearch anchors --------------------------------------------------------------------------
-    def anchor(self, node: Node) -> frozenset[str] | None:
+    def anchor(self, node: Node) -> frozenset[Key] | None:
         """Presence keys at least one of which must occur for the node to match; None when none must."""
         if isinstance(node, Term):
             return frozenset((self.terms[self.tid(node)].pkey,))
         if isinstance(node, Field):
             return self.anchor(node.child)
         if isinstance(node, Or):
-            out: set[str] = set()
+            out: set[Key] = set()
             for c in node.children:
                 a = self.anchor(c)
                 if a is None:
@@ -192,7 +222,7 @@ class Compiler:
             return frozenset(out)
         return None  # Not, Lang, Entity
 
-    def groups(self, node: Node) -> list[frozenset[str]]:
+    def groups(self, node: Node) -> list[frozenset[Key]]:
         """Key sets that must *all* be hit (AND and NEAR operands); empty when nothing is required."""
         if isinstance(node, Field):
             return self.groups(node.child)
@@ -203,7 +233,26 @@ class Compiler:
         one = self.anchor(node)
         return [one] if one is not None else []
 
-    def cost(self, keys: frozenset[str]) -> float:
+    def _weighted_need(self, node: Weighted) -> int:
+        """How many distinct item keys a SCORE rule needs present: its threshold over its top weights.
+
+        Valid only when every item is one plain term (one key); otherwise one key is all we can ask.
+        """
+        by_key: dict[Key, float] = {}
+        for item, weight in node.items:
+            if not isinstance(item, Term):
+                return 1
+            if weight > 0:
+                key = self.terms[self.tid(item)].pkey
+                by_key[key] = by_key.get(key, 0.0) + weight
+        total = 0.0
+        for need, w in enumerate(sorted(by_key.values(), reverse=True), 1):
+            total += w
+            if total >= node.threshold:
+                return need
+        return 1  # unreachable threshold: the evaluator says no; keep the rule a plain candidate
+
+    def cost(self, keys: frozenset[Key]) -> float:
         """Estimated frequency of a key set: the presearcher indexes each rule under its cheapest set."""
         return sum(self.key_cost[k] for k in keys)
 
@@ -275,7 +324,7 @@ class Compiler:
         return (2, 0.0)
 
     def _or(self, node: Or, field: int | None, negated: bool) -> BoolFn:
-        keys: set[str] = set()
+        keys: set[Key] = set()
         rest: list[BoolFn] = []
         for ch in node.children:
             key = self._exact_key(ch, field)

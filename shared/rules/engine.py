@@ -14,18 +14,20 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import partial
-from itertools import chain, pairwise
-from operator import itemgetter
+from itertools import chain, compress, pairwise
+from operator import itemgetter, le, not_
 
 import ahocorasick
 
-from shared.rules.compiler import CJK_KEY, STEM, Compiler, Hit, Rule, TermInfo
+from shared.rules.compiler import CJK_KEY, STEM, Compiler, Hit, Key, Rule, TermInfo
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.snippet import highlight
+from shared.rules.stats import Frequencies
 from shared.rules.text import CompiledTerm, blank_cjk, normalize
 from shared.rules.types import EntityResolver, MatchDocument, MatchResult, TermHit, WatchSpec
 
@@ -87,7 +89,7 @@ class Ctx:
         texts: tuple[str, str],
         norms: list[str],
         blanks: list[str | None],
-        present: set[str],
+        present: set[Key],
     ) -> None:
         self.doc = doc
         self._terms = terms
@@ -138,30 +140,32 @@ class Engine:
         self._rules = rules
         self._terms = compiler.terms
         self._always: list[int] = []
-        # Two passes (Lucene Monitor's multipass presearcher): a rule is a candidate when a key of its
-        # cheapest required set and a key of its second-cheapest are both present.
-        by1: dict[str, list[int]] = {}
-        by2: dict[str, list[int]] = {}
+        # Presearch (Lucene Monitor's multipass idea): a rule is indexed under its cheapest required key
+        # set; a candidate must also hit every further required set, tested level by level in C.
+        by_key: dict[Key, list[int]] = {}
         for rule in rules:
-            if rule.anchor is None or rule.anchor2 is None:
+            if rule.anchor is None:
                 self._always.append(rule.index)
                 continue
             for key in rule.anchor:
-                by1.setdefault(key, []).append(rule.index)
-            for key in rule.anchor2:
-                by2.setdefault(key, []).append(rule.index)
-        self._by1 = {k: tuple(v) for k, v in by1.items()}
-        self._by2 = {k: tuple(v) for k, v in by2.items()}
-        self._keys1 = frozenset(by1)
-        self._keys2 = frozenset(by2)
-        keys = {t.pkey for t in self._terms if t.pkey[0] not in (STEM, CJK_KEY)}
-        self._words = frozenset(k for k in keys if " " not in k)
-        self._pairs = frozenset(k for k in keys if " " in k)
+                by_key.setdefault(key, []).append(rule.index)
+        self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        self._need = [r.need for r in rules]
+        self._needy = any(n > 1 for n in self._need)
+        self._anchor_keys = frozenset(by_key)
+        # levels[k][i]: rule i's (k+1)-th further required set; rules with fewer reuse their anchor.
+        self._levels = [
+            [r.required[k] if len(r.required) > k else (r.anchor or frozenset()) for r in rules]
+            for k in range(max((len(r.required) for r in rules), default=0))
+        ]
+        keys = {t.pkey for t in self._terms if isinstance(t.pkey, tuple) or t.pkey[0] not in (STEM, CJK_KEY)}
+        self._words = frozenset(k for k in keys if isinstance(k, str))
+        self._pairs = frozenset(k for k in keys if isinstance(k, tuple))
         # Wildcard stems (" sanct", at word starts) and CJK terms (no spaces in those scripts) come from
         # one Aho-Corasick scan; everything else from set intersections.
         self._automaton = ahocorasick.Automaton()
         for t in self._terms:
-            if t.pkey[0] in (STEM, CJK_KEY):
+            if isinstance(t.pkey, str) and t.pkey[0] in (STEM, CJK_KEY):
                 self._automaton.add_word(t.cterm.key, t.pkey)
         self._has_auto = len(self._automaton) > 0
         if self._has_auto:
@@ -187,7 +191,7 @@ class Engine:
         texts = (doc.title or "", doc.text or "")
         norms = [normalize(texts[0]) if texts[0] else "", normalize(texts[1]) if texts[1] else ""]
         blanks: list[str | None] = [None, None]
-        present: set[str] = set()
+        present: set[Key] = set()
         for f, norm in enumerate(norms):
             if not norm:
                 continue
@@ -202,21 +206,29 @@ class Engine:
             words = src.split()
             present |= self._words.intersection(words)
             if self._pairs:
-                present |= self._pairs.intersection(map(" ".join, pairwise(words)))
+                present |= self._pairs.intersection(pairwise(words))
         return Ctx(doc, self._terms, texts, norms, blanks, present)
 
     def candidates(self, ctx: Ctx) -> list[int]:
         """Indices of the rules worth evaluating for the article, in rule order."""
-        # map/chain keep the per-key work in C: no Python bytecode per present term.
+        # map/chain/compress keep the per-key and per-rule work in C: no Python bytecode per item.
         present = ctx.present
-        cand = set(chain.from_iterable(map(self._by1.__getitem__, self._keys1.intersection(present))))
-        if cand:
-            cand.intersection_update(
-                chain.from_iterable(map(self._by2.__getitem__, self._keys2.intersection(present)))
-            )
+        hit = self._anchor_keys.intersection(present)
+        entries = chain.from_iterable(map(self._by_key.__getitem__, hit))
+        if self._needy:
+            # Rules needing several anchor keys (SCORE): count keys per rule, keep those with enough.
+            counts = Counter(entries)
+            ids = list(counts)
+            cand = sorted(compress(ids, map(le, map(self._need.__getitem__, ids), counts.values())))
+        else:
+            cand = sorted(set(entries))
+        for level in self._levels:
+            if not cand:
+                break
+            cand = list(compress(cand, map(not_, map(present.isdisjoint, map(level.__getitem__, cand)))))
         if self._always:
-            cand.update(self._always)
-        return sorted(cand)
+            cand = sorted({*cand, *self._always})
+        return cand
 
     def match(self, doc: MatchDocument) -> list[MatchResult]:
         """Every watch that matches the document, in rule order."""
@@ -228,15 +240,12 @@ class Engine:
         if rule.scores:
             score = float(sum(fn(ctx) for fn in rule.scores))
         else:
-            present, infos = ctx.present, self._terms
-            shown: set[str] = set()
-            for tid, field, display in rule.positives:
-                info = infos[tid]
-                if info.pkey in present and (
-                    (field is None and info.exact) or any(field in (None, h[0]) for h in ctx.hits(tid))
-                ):
-                    shown.add(display)
-            score = float(len(shown)) or 1.0
+            # Distinct terms that matched: a set intersection for plain ones, positions for the rest.
+            n = len(rule.positive_keys.intersection(ctx.present))
+            for tid, field in rule.positive_rest:
+                if any(field in (None, h[0]) for h in ctx.hits(tid)):
+                    n += 1
+            score = float(n) or 1.0
         return MatchResult(rule.spec.id, rule.spec.name, score, details=partial(self._details, rule, ctx))
 
     def _details(self, rule: Rule, ctx: Ctx) -> tuple[list[TermHit], str]:
@@ -263,10 +272,18 @@ class Engine:
 
 
 def compile_watches(
-    watches: Iterable[WatchSpec], *, resolver: EntityResolver | None = None, version: int | None = None
+    watches: Iterable[WatchSpec],
+    *,
+    resolver: EntityResolver | None = None,
+    version: int | None = None,
+    frequencies: Frequencies | None = None,
 ) -> Engine:
-    """Compile watches into one Engine; a bad query raises RuleSyntaxError naming the watch."""
-    compiler = Compiler(resolver)
+    """Compile watches into one Engine; a bad query raises RuleSyntaxError naming the watch.
+
+    `frequencies` (document frequencies from a sample of articles) lets the presearcher pick each rule's
+    truly rarest terms; without it, longer terms count as rarer (Lucene Monitor's default).
+    """
+    compiler = Compiler(resolver, frequencies)
     rules: list[Rule] = []
     for spec in watches:
         try:

@@ -1,0 +1,108 @@
+"""Presearch and evaluation details: separators in phrases, SCORE presearch, required sets, lazy results."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shared.rules import MatchDocument, MatchResult, TermHit, WatchSpec, compile_watches
+from shared.rules.backtest import BacktestWindowError, parse_bound, window
+from shared.rules.stats import document_frequencies
+
+
+def engine(*queries: str, **kw: object):  # type: ignore[no-untyped-def]
+    return compile_watches([WatchSpec(i, f"w{i}", q) for i, q in enumerate(queries)], **kw)  # type: ignore[arg-type]
+
+
+def names(e, title: str = "", text: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.watch_name for m in e.match(MatchDocument(title=title, text=text))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Shanghai Cooperation Organisation",
+        "Shanghai  Cooperation\nOrganisation",
+        "Shanghai - Cooperation, Organisation",
+    ],
+)
+def test_phrases_match_whatever_run_of_separators_joins_the_words(text: str) -> None:
+    assert names(engine('"Shanghai Cooperation Organisation"'), text=text) == ["w0"]
+
+
+def test_phrase_case_rules_apply_per_word() -> None:
+    e = engine('"SCO summit"')
+    assert names(e, text="the SCO  Summit opened") == ["w0"]
+    assert names(e, text="the sco summit opened") == []
+    hits = e.match(MatchDocument(title="", text="the SCO  Summit opened"))[0].terms
+    assert [(h.start, h.end, h.text) for h in hits] == [(4, 15, "SCO  Summit")]
+
+
+def test_wildcards_inside_phrases_and_alone() -> None:
+    e = engine('"foreign minist*"', "sanction*")
+    assert names(e, text="Foreign  ministries met; new sanctions") == ["w0", "w1"]
+    assert names(e, text="foreign policy, sanctity") == []
+
+
+def test_score_rules_need_enough_weight_not_just_one_term() -> None:
+    e = engine("SCORE>=4(alpha^3, beta^1, gamma^1, delta^2)")
+    assert names(e, text="alpha alone") == []
+    assert names(e, text="alpha and beta") == ["w0"]
+    assert names(e, text="beta gamma delta") == ["w0"]
+    assert e.match(MatchDocument(title="", text="alpha beta delta"))[0].score == 6.0
+
+
+def test_every_required_part_must_be_present() -> None:
+    e = engine("(alpha OR beta) AND (gamma OR delta) AND epsilon", "alpha NOT gamma")
+    assert names(e, text="alpha gamma epsilon") == ["w0"]
+    assert names(e, text="beta delta") == []
+    assert names(e, text="alpha beta") == ["w1"]
+
+
+def test_not_only_and_lang_only_rules_are_never_lost() -> None:
+    e = engine("NOT football", "lang:ru")
+    assert names(e, text="election news") == ["w0"]
+    assert [m.watch_name for m in e.match(MatchDocument(title="", text="футбол", language="ru"))] == [
+        "w0",
+        "w1",
+    ]
+
+
+def test_results_build_terms_and_snippet_on_first_use() -> None:
+    e = engine("summit AND SCO")
+    got = e.match(MatchDocument(title="SCO summit", text="Leaders arrive for the SCO summit in Astana."))[0]
+    assert got.score == 2.0
+    assert [(t.term, t.field, t.start) for t in got.terms] == [
+        ("SCO", "title", 0),
+        ("summit", "title", 4),
+        ("SCO", "text", 23),
+        ("summit", "text", 27),
+    ]
+    assert "**SCO** **summit**" in got.snippet
+    eager = MatchResult(got.watch_id, got.watch_name, got.score, got.terms, got.snippet)
+    assert eager == got and "score=2.0" in repr(got)
+    given = MatchResult(1, "w", 1.5, [TermHit("SCO", "title", 0, 3, "SCO")], "SCO story")
+    assert given.terms[0].text == "SCO" and given.snippet == "SCO story"
+
+
+def test_frequencies_change_anchors_not_results() -> None:
+    freq = document_frequencies(["alpha beta", "alpha gamma", "alpha", "delta"])
+    assert freq.word("alpha") == 0.75 and freq.cost(("alpha", "beta")) < freq.word("beta")
+    queries = ["(alpha OR beta) AND delta", '"alpha beta" OR gamm*']
+    texts = ["alpha delta", "alpha beta", "gamma", "beta"]
+    plain, informed = engine(*queries), engine(*queries, frequencies=freq)
+    assert [names(plain, text=t) for t in texts] == [names(informed, text=t) for t in texts]
+
+
+def test_backtest_window_bounds() -> None:
+    assert parse_bound("2024-05-01", end=False) == datetime(2024, 5, 1, tzinfo=UTC)
+    assert parse_bound("2024-05-01", end=True) == datetime(2024, 5, 2, tzinfo=UTC)  # the whole day
+    assert parse_bound("2024-05-01T10:00:00+02:00", end=True) == datetime(2024, 5, 1, 8, tzinfo=UTC)
+    assert parse_bound(date(2024, 5, 1), end=False) == datetime(2024, 5, 1, tzinfo=UTC)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    assert window(None, None, now=now) == (datetime(2024, 5, 2, tzinfo=UTC), now)
+    with pytest.raises(BacktestWindowError):
+        parse_bound("last week", end=False)
+    with pytest.raises(BacktestWindowError):
+        window("2024-05-02", "2024-05-01")
