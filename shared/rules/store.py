@@ -81,3 +81,13 @@ def entities_for(*, session: Session, article_ids: list[int]) -> dict[int, list[
     for article_id, label, text, kb_id, name in session.exec(q):  # type: ignore[call-overload]
         out[article_id].append(DocEntity(kb_id, label, text, name))
     return out
+
+
+def recent_texts(*, session: Session, limit: int = 500, chars: int = 2000) -> list[str]:
+    """Title and the start of the text of the most recent articles (a sample for term frequencies)."""
+    q = (
+        select(Article.title, func.substr(Article.text, 1, chars))
+        .order_by(col(Article.id).desc())
+        .limit(limit)
+    )
+    return [f"{t} {x or ''}" for t, x in session.exec(q)]  # type: ignore[call-overload]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from shared.rules.ast import Node, Not, iter_terms, to_query
 from shared.rules.parser import parse
+from shared.rules.stats import STEM, Frequencies
 from shared.rules.text import MIN_STEM, TOKEN_RE
 
 # Words frequent enough in news that a rule anchored on them alone fires on most articles.
@@ -15,6 +16,8 @@ year years people also after last first two over than about up out time can told
 и в не на что с по как это он она они его к у из за от о для же то так а но все был была было
 的 了 是 在 和 有 不 这 中 人 我 他 也 就 都 而 及 与 或 年 月 日"""
 COMMON_WORDS = frozenset(_COMMON.split())
+FLOOD_SHARE = 0.2
+MIN_SAMPLE = 20
 OPERATOR_LOOKALIKES = frozenset({"and", "or", "not", "near", "onear"})
 
 
@@ -40,8 +43,12 @@ def _has_anchor(node: Node) -> bool:
     return Compiler(None).anchor(node) is not None
 
 
-def validate(query: str) -> Validation:
-    """Parse a query and report its canonical form, terms and warnings; raises RuleSyntaxError."""
+def validate(query: str, *, frequencies: Frequencies | None = None) -> Validation:
+    """Parse a query and report its canonical form, terms and warnings; raises RuleSyntaxError.
+
+    With `frequencies` (document frequencies of a sample of recent articles, at least MIN_SAMPLE), a term
+    found in FLOOD_SHARE or more of them is flagged as one that will flood.
+    """
     tree = parse(query)
     terms: list[str] = []
     warnings: list[str] = []
@@ -60,6 +67,14 @@ def validate(query: str) -> Validation:
             warnings.append(f"term {term.text!r} is a single character and will match very often")
         elif len(words) == 1 and term.text.endswith("*") and len(words[0]) <= MIN_STEM:
             warnings.append(f"wildcard {term.text!r} has a short stem and may match many unrelated words")
+        elif len(words) == 1 and frequencies is not None and frequencies.docs >= MIN_SAMPLE:
+            key = STEM + words[0].lower() if term.text.endswith("*") else words[0].lower()
+            share = frequencies.cost(key)
+            if share >= FLOOD_SHARE:
+                warnings.append(
+                    f"term {term.text!r} occurs in {share:.0%} of the {frequencies.docs} most recent "
+                    "articles: on its own it will flood"
+                )
     if not _has_anchor(tree):
         warnings.append(
             "the rule has no required term (only NOT, lang: or entity constraints), "

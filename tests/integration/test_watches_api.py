@@ -46,6 +46,16 @@ def test_validate_gives_canonical_form_terms_and_warnings(api: TestClient) -> No
     assert "'the'" in warnings and "common" in warnings
 
 
+def test_validate_flags_terms_common_in_recent_articles(api: TestClient) -> None:
+    for i in range(30):
+        _article(100 + i, f"Summit news {i}", "Leaders met at the summit." if i % 2 else "Markets fell.")
+    warnings = api.post("/api/v1/watches/validate", json={"query": "summit AND Astana"}).json()["warnings"]
+    assert warnings == [
+        "term 'summit' occurs in 100% of the 30 most recent articles: on its own it will flood"
+    ]
+    assert api.post("/api/v1/watches/validate", json={"query": "Astana"}).json()["warnings"] == []
+
+
 def test_validate_refuses_with_position_and_expected(api: TestClient) -> None:
     r = api.post("/api/v1/watches/validate", json={"query": "SCO AND (summit OR"})
     assert r.status_code == 422
