@@ -23,11 +23,12 @@ from operator import itemgetter, le, not_
 
 import ahocorasick
 
-from shared.rules.compiler import CJK_KEY, STEM, Compiler, Hit, Key, Rule, TermInfo
+from shared.rules.compiler import Compiler, Hit, Rule
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.snippet import highlight
-from shared.rules.stats import Frequencies
+from shared.rules.stats import CJK_KEY, STEM, Frequencies
+from shared.rules.terms import Key, TermInfo
 from shared.rules.text import CompiledTerm, blank_cjk, normalize
 from shared.rules.types import EntityResolver, MatchDocument, MatchResult, TermHit, WatchSpec
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from shared.rules.text import blank_cjk, normalize
 
-STEM = "\x01"  # kept equal to compiler.STEM (the compiler imports this module)
-CJK_KEY = "\x02"
+STEM = "\x01"  # presence keys of wildcard stems ("\x01sanct"), apart from plain words
+CJK_KEY = "\x02"  # presence keys of terms with CJK characters (found by the automaton)
 UNSEEN = 0.5  # an unseen word counts as half a document
 
 

@@ -37,7 +37,7 @@ def canonical(query: str) -> str:
 
 
 def _has_anchor(node: Node) -> bool:
-    # Import here: the compiler imports this module (COMMON_WORDS); keep the dependency one-way.
+    # Import here: the compiler (via terms) imports this module (COMMON_WORDS); keep it one-way.
     from shared.rules.compiler import Compiler
 
     return Compiler(None).anchor(node) is not None
