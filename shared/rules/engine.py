@@ -1,14 +1,17 @@
 """Matcher: many watch rules against one article, cheaply (the Lucene Monitor idea).
 
 1. Presence: the article's fields are normalised (lower case, non-word characters as spaces, same
-   length), split into words and intersected with the set of single-word terms of all rules (C-level
-   set operations); phrases, wildcards and CJK terms come from one Aho-Corasick scan over the same text.
-2. Presearch: each rule is indexed under its *anchor*, the cheapest set of terms one of which must occur
-   (OR: all children's terms; AND/NEAR: the rarest required operand's). Only rules whose anchor is hit
-   are evaluated. Rules with no anchor (NOT-only, lang:/entity-only, SCORE with threshold ≤ 0) are
-   evaluated for every article, so they are never lost.
-3. Evaluation: closures per rule; plain words are set membership, everything else (case, NEAR, fields,
-   results) asks for exact term positions, found lazily per term and cached for the article.
+   length) and split into words; the words and the adjacent word pairs are intersected with the sets of
+   word and pair keys of all rules (C-level set operations). Wildcard stems and CJK terms come from one
+   Aho-Corasick scan of the same text.
+2. Presearch: each rule is indexed under its *anchor*, the cheapest key set one of which must occur
+   (OR: all children's keys; AND/NEAR: the rarest required operand's; SCORE: its items, needing as many
+   as its threshold requires). Further required sets (other AND operands) must each be hit too. Both
+   tests run in C (map/chain/compress), so rules whose anchor is absent cost nothing. Rules with no anchor
+   (NOT-only, lang:/entity-only, SCORE with threshold <= 0) are evaluated for every article: never lost.
+3. Evaluation: closures per candidate rule; plain words and pairs are set membership, everything else
+   (case, longer phrases, NEAR, fields) asks for exact term positions, found per term on first use and
+   cached for the article. Results carry a score at once; terms and snippet are built on first access.
 """
 
 from __future__ import annotations
