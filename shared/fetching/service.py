@@ -310,6 +310,7 @@ def fetch_feed(
         if feed is None:
             return FetchOutcome(feed_id, error="feed deleted during fetch")
         old = FeedHealth(feed.health) if feed.health in FeedHealth._value2member_map_ else FeedHealth.OK
+        store.relaxed_commit(session=session)
         items = [a for e, text, lang in prepared if (a := entry_to_article(e, text=text, language=lang))]
         new_ids = store_entries(session=session, items=items, source="feed", feed_id=feed_id).new_ids
         policy = poll_policy(settings)

@@ -202,6 +202,16 @@ def _pg_insert_unnest(
     return session.connection().execute(text(sql), {c: [r[c] for r in rows] for c in cols})
 
 
+def relaxed_commit(*, session: Session) -> None:
+    """Let this transaction's commit return before its WAL reaches disk (PostgreSQL; no-op elsewhere).
+
+    Safe for fetch results: the feed's new etag and schedule are in the same transaction, so a commit lost
+    in a crash only means the feed is fetched again and the same items are found again.
+    """
+    if _is_pg(session):
+        session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]
+
+
 def reserve_article_ids(*, session: Session, count: int) -> list[int] | None:
     """`count` fresh article ids from the sequence (PostgreSQL); None where ids come only from inserts."""
     if not _is_pg(session) or count <= 0:
