@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rates", default="10,100", help="events per second for the latency runs")
     ap.add_argument("--layers", default="baseline,channel,outbox", help="which layers to measure")
     ap.add_argument("--pool", default="prefork", choices=["prefork", "threads"], help="outbox worker pool")
-    ap.add_argument("--concurrency", type=int, default=8, help="outbox worker concurrency")
+    ap.add_argument("--concurrency", type=int, default=4, help="outbox worker concurrency")
     ap.add_argument("--batch", type=int, default=50, help="ids per task in the batched throughput run")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/12", help="broker for the outbox run")
     args = ap.parse_args(argv)
