@@ -68,7 +68,7 @@ def _find_phrase(
     """Occurrences of a multi-word term, with the case rules of its words checked on the original text."""
     pattern = info.pattern
     for m in rx.finditer(framed):
-        start = m.start() - 1
+        start = m.start()  # the match begins at the space before the word: one ahead of `text`
         if start in skip:
             continue
         for g, w in enumerate(pattern, 1):
