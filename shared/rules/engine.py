@@ -146,17 +146,21 @@ class Engine:
         self._always: list[int] = []
         # Presearch (Lucene Monitor's multipass idea): a rule is indexed under its cheapest required key
         # set; a candidate must also hit every further required set, tested level by level in C.
+        # Rules needing several anchor keys (SCORE) sit in their own index, where keys are counted.
         by_key: dict[Key, list[int]] = {}
+        by_needy: dict[Key, list[int]] = {}
         for rule in rules:
             if rule.anchor is None:
                 self._always.append(rule.index)
                 continue
+            index = by_needy if rule.need > 1 else by_key
             for key in rule.anchor:
-                by_key.setdefault(key, []).append(rule.index)
+                index.setdefault(key, []).append(rule.index)
         self._by_key = {k: tuple(v) for k, v in by_key.items()}
-        self._need = [r.need for r in rules]
-        self._needy = any(n > 1 for n in self._need)
         self._anchor_keys = frozenset(by_key)
+        self._by_needy = {k: tuple(v) for k, v in by_needy.items()}
+        self._needy_keys = frozenset(by_needy)
+        self._need = [r.need for r in rules]
         # levels[k][i]: rule i's (k+1)-th further required set; rules with fewer reuse their anchor.
         self._levels = [
             [r.required[k] if len(r.required) > k else (r.anchor or frozenset()) for r in rules]
@@ -217,15 +221,14 @@ class Engine:
         """Indices of the rules worth evaluating for the article, in rule order."""
         # map/chain/compress keep the per-key and per-rule work in C: no Python bytecode per item.
         present = ctx.present
-        hit = self._anchor_keys.intersection(present)
-        entries = chain.from_iterable(map(self._by_key.__getitem__, hit))
-        if self._needy:
-            # Rules needing several anchor keys (SCORE): count keys per rule, keep those with enough.
-            counts = Counter(entries)
+        found = set(
+            chain.from_iterable(map(self._by_key.__getitem__, self._anchor_keys.intersection(present)))
+        )
+        if self._needy_keys and (hit := self._needy_keys.intersection(present)):
+            counts = Counter(chain.from_iterable(map(self._by_needy.__getitem__, hit)))
             ids = list(counts)
-            cand = sorted(compress(ids, map(le, map(self._need.__getitem__, ids), counts.values())))
-        else:
-            cand = sorted(set(entries))
+            found.update(compress(ids, map(le, map(self._need.__getitem__, ids), counts.values())))
+        cand = sorted(found)
         for level in self._levels:
             if not cand:
                 break
