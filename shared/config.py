@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     feed_min_interval_seconds: int = Field(default=60, ge=1)
     feed_max_interval_seconds: int = Field(default=86_400, ge=1)
     fetch_schedule_seconds: float = Field(default=30.0, gt=0)
+    fetch_host_concurrency: int = Field(default=2, ge=1)
+    fetch_host_min_gap_seconds: float = Field(default=1.0, ge=0)
+    public_url: str = ""  # how hubs reach this API (WebSub callbacks); empty: no WebSub subscriptions
 
     pipeline_batch_size: int = Field(default=16, ge=1, le=1000)
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
@@ -60,6 +63,15 @@ class Settings(BaseSettings):
     )
     delivery_sweep_seconds: float = Field(default=10.0, gt=0)
     delivery_lock_seconds: float = Field(default=60.0, gt=0)
+    delivery_enqueue_grace_seconds: float | None = Field(default=None, gt=0)  # None: 3 sweep periods, >= 5 s
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    retry_after_cap_seconds: float = Field(default=3600.0, ge=0)
+    webhook_disable_after_seconds: float = Field(default=5 * 86_400, gt=0)
+    secret_rotation_grace_seconds: float = Field(default=86_400, ge=0)
+    endpoint_max_concurrent: int = Field(default=8, ge=1)
+    endpoint_rate_per_second: float = Field(default=0.0, ge=0)  # 0: no rate limit
+    watch_max_alerts_per_hour: int = Field(default=60, ge=0)  # per watch; 0: no throttle
+    watch_digest_after_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("allowed_networks", mode="before")
     @classmethod

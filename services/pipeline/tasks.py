@@ -10,6 +10,8 @@ from shared.config import get_settings
 from shared.db import session_scope
 from shared.pipeline import service
 
+DELIVERY_BATCH = 50
+
 
 @shared_task(
     name="pipeline.process_batch",
@@ -23,8 +25,9 @@ def process_batch(article_ids: list[int]) -> int:
     settings = get_settings()
     with session_scope() as session:
         delivery_ids = service.process_batch(session=session, article_ids=article_ids, settings=settings)
-    for delivery_id in delivery_ids:
-        send("notifier.deliver", [delivery_id])
+    # one notifier task per batch: the notifier sends a batch in parallel, each under its endpoint's limits
+    for batch in chunks(delivery_ids, DELIVERY_BATCH):
+        send("notifier.deliver", [batch])
     return len(delivery_ids)
 
 

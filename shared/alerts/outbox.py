@@ -53,7 +53,7 @@ class SendOutcome:
 
 def enqueue_grace(settings: Settings) -> timedelta:
     """How long an enqueued delivery is left to its message before the sweep enqueues it again."""
-    seconds = getattr(settings, "delivery_enqueue_grace_seconds", None)
+    seconds = settings.delivery_enqueue_grace_seconds
     if seconds is None:  # a few sweep periods: long enough for a queued message, short enough to recover
         seconds = max(5.0, 3 * float(settings.delivery_sweep_seconds))
     return timedelta(seconds=float(seconds))
@@ -64,8 +64,8 @@ def endpoint_limits(sub: Subscription, settings: Settings) -> limits_mod.Endpoin
     timeout = float(settings.webhook_timeout_seconds)
     return limits_mod.EndpointLimits(
         max_concurrent=sub.max_concurrent
-        or int(getattr(settings, "endpoint_max_concurrent", limits_mod.DEFAULT_MAX_CONCURRENT)),
-        rate_per_second=sub.rate_per_second or float(getattr(settings, "endpoint_rate_per_second", 0.0)),
+        or settings.endpoint_max_concurrent,
+        rate_per_second=sub.rate_per_second or settings.endpoint_rate_per_second,
         lease_seconds=timeout + 15.0,
     )
 

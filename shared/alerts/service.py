@@ -23,8 +23,6 @@ from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
 from shared.rules import MatchResult
 
-DEFAULT_ALERTS_PER_HOUR = 60
-
 
 def story_key(article: Article) -> str:
     """The story an article belongs to: its story id, or the article itself before stories exist."""
@@ -137,7 +135,7 @@ def enqueue_event(
 def _throttled(session: Session, watch: Watch, settings: Settings) -> bool:
     per_hour = watch.max_alerts_per_hour
     if per_hour is None:
-        per_hour = int(getattr(settings, "watch_max_alerts_per_hour", DEFAULT_ALERTS_PER_HOUR))
+        per_hour = settings.watch_max_alerts_per_hour
     if per_hour <= 0:
         return False
     since = utcnow() - timedelta(hours=1)
@@ -251,7 +249,7 @@ def _thread_into(
 def digest_throttled(*, session: Session, settings: Settings, window: float | None = None) -> list[int]:
     """Summarise each watch's throttled alerts in one digest alert once `window` seconds (an hour) passed."""
     if window is None:
-        window = float(getattr(settings, "watch_digest_after_seconds", 3600.0))
+        window = settings.watch_digest_after_seconds
     ids: list[int] = []
     for watch_id, alerts in store.undigested(
         session=session, older_than=utcnow() - timedelta(seconds=window)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from shared.alerts import payload, store
 from shared.alerts.channels import validate_target
 from shared.alerts.service import enqueue_event
-from shared.alerts.signing import DEFAULT_ROTATION_GRACE, generate_secret
+from shared.alerts.signing import generate_secret
 from shared.config import Settings
 from shared.fetching.net import UnsafeURLError
 from shared.models import Delivery, Subscription, Watch
@@ -41,8 +41,7 @@ def secret_box(settings: Settings) -> SecretBox:
 
 def rotation_grace(settings: Settings) -> timedelta:
     """How long the previous secret keeps signing after a rotation."""
-    seconds = getattr(settings, "secret_rotation_grace_seconds", None)
-    return timedelta(seconds=float(seconds)) if seconds is not None else DEFAULT_ROTATION_GRACE
+    return timedelta(seconds=settings.secret_rotation_grace_seconds)
 
 
 def signing_secrets(sub: Subscription, *, settings: Settings, now: datetime | None = None) -> list[str]:
