@@ -15,6 +15,7 @@ from shared.rules import (
     MatchDocument,
     RuleSyntaxError,
     WatchSpec,
+    canonical,
     compile_watches,
     load_watch_file,
 )
@@ -58,6 +59,11 @@ def analyze_input(raw: str, *, watches_file: Path | None, settings: Settings) ->
 
     article = parse_input(raw)
     specs = load_watches(watches_file, settings)
+    for spec in specs:  # refuse a bad query before the model loads
+        try:
+            canonical(spec.query)
+        except RuleSyntaxError as exc:
+            raise AnalyzeError(f"watch {spec.name!r}: {exc}") from exc
     extractor = extractor_for(settings)
     try:
         engine = compile_watches(specs, resolver=extractor.kb)
