@@ -149,19 +149,17 @@ def _fetch_worker(feed_ids: list[int], db_url: str, redis_url: str, extract: boo
     limiter = RedisHostLimiter(redis.Redis.from_url(redis_url), max_concurrent=2, min_gap=0.0, prefix="bench")
     new = 0
     errors = 0
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_start = start.ru_utime + start.ru_stime  # imports and setup are not the workload
     for feed_id in feed_ids:
         outcome = service.fetch_feed(
             feed_id=feed_id, settings=settings, session_factory=session_scope, client=client, limiter=limiter
         )
         new += len(outcome.new_article_ids)
         errors += outcome.error is not None
-    out.put(
-        {
-            "new": new,
-            "errors": errors,
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_start
+    out.put({"new": new, "errors": errors, "max_rss_mb": usage.ru_maxrss / 1024, "cpu_s": cpu})
 
 
 def _fresh_database(name: str) -> str:
@@ -256,6 +254,9 @@ def run_scenario(*, feeds: int, items: int, workers: int, extract: bool, redis_u
                 "new_items_per_s": round(new / elapsed, 1),
                 "errors": sum(x["errors"] for x in results),
                 "worker_peak_rss_mb": [round(x["max_rss_mb"], 1) for x in results],
+                # Less sensitive to other load on the machine than wall time (PostgreSQL's CPU not included).
+                "worker_cpu_s": [round(x["cpu_s"], 1) for x in results],
+                "new_items_per_worker_cpu_s": round(new / max(sum(x["cpu_s"] for x in results), 1e-9), 1),
             },
         }
     finally:
