@@ -8,23 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shared.models import Article, Entity, Mention
-
-
-class EntityLike(Protocol):
-    text: str
-    label: str
-    start: int
-    end: int
-    canonical: str | None
-    entity_id: str | None
-    normalized: str
+from shared.nlp.types import ExtractedEntity
 
 
 def get_or_create_entity(*, session: Session, label: str, key: str, name: str, kb_id: str | None) -> Entity:
@@ -47,7 +37,7 @@ def get_or_create_entity(*, session: Session, label: str, key: str, name: str, k
 
 
 def replace_mentions(
-    *, session: Session, article_id: int, published_at: datetime | None, entities: Sequence[EntityLike]
+    *, session: Session, article_id: int, published_at: datetime | None, entities: Sequence[ExtractedEntity]
 ) -> list[Mention]:
     """Store the article's mentions, replacing earlier ones, so reprocessing changes nothing."""
     session.exec(delete(Mention).where(col(Mention.article_id) == article_id))  # type: ignore[call-overload]
