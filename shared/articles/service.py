@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from shared.articles import store
 from shared.articles.schemas import ArticleIn
 from shared.fetching.canonical import canonical_url
-from shared.fetching.dedup import content_fingerprint
-from shared.models import Article
 
 
 @dataclass
@@ -35,28 +32,11 @@ def canonical_key(item: ArticleIn, fingerprint: str) -> str:
 def ingest(
     *, session: Session, items: Iterable[ArticleIn], source: str, feed_id: int | None = None
 ) -> IngestResult:
-    """Store new articles as `fetched`; known ones (same canonical URL) only gain the feed as a source."""
-    result = IngestResult()
-    for item in items:
-        fingerprint = content_fingerprint(item.title, item.text)
-        row = Article(
-            url=item.url,
-            canonical_url=canonical_key(item, fingerprint),
-            title=item.title.strip(),
-            text=item.text,
-            author=item.author,
-            language=item.language,
-            published_at=item.published,
-            fingerprint=fingerprint,
-            source=source,
-            feed_id=feed_id,
-            guid=item.guid,
-        )
-        row, created = store.insert_if_new(session=session, article=row)
-        assert row.id is not None
-        if feed_id is not None:
-            store.add_source(session=session, article_id=row.id, feed_id=feed_id, guid=item.guid)
-        result.ids.append(row.id)
-        if created:
-            result.new_ids.append(row.id)
-    return result
+    """Store new articles as `fetched` with their story; known ones (same canonical URL) only gain the feed.
+
+    One path for every producer (feeds, the API, seeds, imports): the set-at-a-time ingestion of
+    shared.fetching.ingestion, which also assigns every new article its story.
+    """
+    from shared.fetching.ingestion import store_entries  # it builds on IngestResult and canonical_key here
+
+    return store_entries(session=session, items=items, source=source, feed_id=feed_id)

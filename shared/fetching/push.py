@@ -51,7 +51,7 @@ class PushResult:
 
 def public_url(settings: Settings) -> str | None:
     """Where hubs can reach this service (setting `public_url`); None disables WebSub."""
-    value = str(getattr(settings, "public_url", "") or "").rstrip("/")
+    value = settings.public_url.rstrip("/")
     return value or None
 
 

@@ -119,8 +119,8 @@ def _redis_limiter(url: str, concurrency: int, gap: float) -> RedisHostLimiter:
 
 def host_limiter(settings: Settings) -> HostLimiter:
     """Redis-backed per-host slots in the distributed mode, in-process ones in the embedded mode."""
-    concurrency = int(getattr(settings, "fetch_host_concurrency", 2))
-    gap = float(getattr(settings, "fetch_host_min_gap_seconds", 1.0))
+    concurrency = settings.fetch_host_concurrency
+    gap = settings.fetch_host_min_gap_seconds
     if settings.mode == "embedded":
         return _memory_limiter(concurrency, gap)
     return _redis_limiter(settings.redis_url, concurrency, gap)

@@ -2,10 +2,10 @@
 
 from shared.models.alert import Alert
 from shared.models.apikey import ApiKey
-from shared.models.article import Article, ArticleSource
+from shared.models.article import Article, ArticleSource, StoryBand
 from shared.models.delivery import Delivery, DeliveryAttempt
 from shared.models.entity import Entity, Mention
-from shared.models.feed import Feed
+from shared.models.feed import Feed, FeedEvent
 from shared.models.subscription import Subscription
 from shared.models.watch import Match, RulesetState, Watch
 
@@ -18,9 +18,11 @@ __all__ = [
     "DeliveryAttempt",
     "Entity",
     "Feed",
+    "FeedEvent",
     "Match",
     "Mention",
     "RulesetState",
+    "StoryBand",
     "Subscription",
     "Watch",
 ]

@@ -49,6 +49,8 @@ def test_push_one_and_a_batch_returns_202_with_ids(api: TestClient) -> None:
     rest = api.get(f"/api/v1/articles?before={listed['next_before']}").json()
     assert [a["id"] for a in rest["items"]] == [one.json()["ids"][0]]
     assert api.post("/api/v1/articles", json={"title": "", "text": ""}).status_code == 422
+    stories = {api.get(f"/api/v1/articles/{i}").json()["story_id"] for i in body["ids"]}
+    assert None not in stories and len(stories) == 2, "every pushed article gets a story"
 
 
 def test_invalid_watch_is_refused_with_its_position(api: TestClient) -> None:
