@@ -33,8 +33,17 @@ from shared.fetching.websub import (
 )
 from shared.models import Feed
 from shared.models.base import utcnow
+from shared.security.keys import SecretBox
 
-__all__ = ["PushResult", "UnknownSubscription", "callback_url", "receive_push", "subscribe", "verify"]
+__all__ = [
+    "PushResult",
+    "UnknownSubscription",
+    "callback_url",
+    "feed_secret",
+    "receive_push",
+    "subscribe",
+    "verify",
+]
 
 
 class UnknownSubscription(WebSubError):
@@ -63,6 +72,13 @@ def callback_url(settings: Settings, feed: Feed) -> str | None:
     return f"{base}/websub/{feed.id}/{feed.websub_token}"
 
 
+def feed_secret(feed: Feed, settings: Settings) -> str:
+    """The feed's WebSub secret in clear (it is stored encrypted, like webhook secrets)."""
+    if not feed.websub_secret:
+        raise UnknownSubscription("subscription has no secret")
+    return SecretBox.from_settings(settings.secret_key, settings.data_dir).decrypt(feed.websub_secret)
+
+
 def _feed_for(session: Session, feed_id: int, token: str) -> Feed:
     feed = session.get(Feed, feed_id)
     if feed is None or not feed.websub_token or not hmac.compare_digest(feed.websub_token, token):
@@ -85,14 +101,15 @@ def subscribe(
     if not feed.websub_token:
         feed.websub_token = secrets.token_urlsafe(24)
     if not feed.websub_secret:
-        feed.websub_secret = new_secret()
+        box = SecretBox.from_settings(settings.secret_key, settings.data_dir)
+        feed.websub_secret = box.encrypt(new_secret())
     callback = callback_url(settings, feed)
     if callback is None:
         feed.websub_state, feed.websub_error = "disabled", "no public_url configured: hubs cannot call back"
         session.add(feed)
         return feed.websub_state
     data = subscription_request(
-        topic=feed.websub_topic or feed.url, callback=callback, secret=feed.websub_secret, mode=mode
+        topic=feed.websub_topic or feed.url, callback=callback, secret=feed_secret(feed, settings), mode=mode
     )
     try:
         with (
@@ -141,12 +158,10 @@ def verify(*, session: Session, feed_id: int, token: str, query: Mapping[str, st
 
 
 def receive_push(*, session: Session, feed_id: int, token: str, body: bytes, signature: str | None,
-                 content_type: str | None) -> PushResult:  # fmt: skip
+                 content_type: str | None, settings: Settings) -> PushResult:  # fmt: skip
     """Check the signature, parse the pushed feed document and store its entries."""
     feed = _feed_for(session, feed_id, token)
-    if not feed.websub_secret:
-        raise UnknownSubscription("subscription has no secret")
-    check_signature(body, signature, feed.websub_secret)
+    check_signature(body, signature, feed_secret(feed, settings))
     try:
         parsed = parse_feed(body, url=feed.url, content_type=content_type)
     except FeedParseError as exc:

@@ -38,7 +38,7 @@ class Feed(SQLModel, table=True):
     hub_url: str | None = Field(default=None, max_length=2000)
     websub_topic: str | None = Field(default=None, max_length=2000)
     websub_state: str = Field(default="none", max_length=20)
-    websub_secret: str | None = Field(default=None, max_length=200)
+    websub_secret: str | None = Field(default=None, max_length=500, description="encrypted at rest")
     websub_token: str | None = Field(default=None, max_length=100)
     websub_lease_seconds: int | None = None
     websub_renew_at: datetime | None = Field(default=None, index=True)

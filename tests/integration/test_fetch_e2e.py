@@ -72,7 +72,7 @@ def test_scheduled_poll_and_websub_push_reach_the_pipeline(
         assert push.subscribe(session=session, feed_id=fid, settings=settings) == "pending"
         feed = session.get(Feed, fid)
         assert feed is not None
-        token, secret = feed.websub_token, feed.websub_secret or ""
+        token, secret = feed.websub_token, push.feed_secret(feed, settings)
     q = {"hub.mode": "subscribe", "hub.topic": server.url("/feed.xml"), "hub.challenge": "ok"}
     assert api.get(f"/websub/{fid}/{token}", params=q).text == "ok"
 

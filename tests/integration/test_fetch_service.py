@@ -196,7 +196,7 @@ def test_websub_subscribe_verify_and_signed_push(api: TestClient, server: LocalS
         assert push.subscribe(session=session, feed_id=fid, settings=settings) == "pending"
         feed = session.get(Feed, fid)
         assert feed is not None
-        token, secret = feed.websub_token, feed.websub_secret or ""
+        token, secret = feed.websub_token, push.feed_secret(feed, settings)
     form = parse_qs(server.received("/hub", "POST")[0].body.decode())
     assert form["hub.callback"] == [f"https://newswatch.example/websub/{fid}/{token}"]
     assert form["hub.topic"] == ["https://pushy.example/feed"] and form["hub.secret"] == [secret]

@@ -46,6 +46,7 @@ async def receive(
             body=body,
             signature=request.headers.get("x-hub-signature"),
             content_type=request.headers.get("content-type"),
+            settings=settings,
         )
     except push.UnknownSubscription as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc

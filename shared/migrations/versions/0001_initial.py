@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('hub_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('websub_topic', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('websub_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('websub_secret', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('websub_secret', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('websub_token', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('websub_lease_seconds', sa.Integer(), nullable=True),
     sa.Column('websub_renew_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
