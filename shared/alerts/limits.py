@@ -14,6 +14,7 @@ Two implementations with one interface:
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import random
 import threading
@@ -22,6 +23,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT = 8
 DEFAULT_LEASE_SECONDS = 30.0  # longer than the 15 s request timeout, so a live request never loses its slot
@@ -207,3 +210,82 @@ class LocalLimiter:
         with self._lock:
             st = self._states.get(endpoint)
             return 0 if st is None else sum(1 for exp in st.leases.values() if exp > now)
+
+
+class FailOpen:
+    """A shared limiter that, when Redis is unreachable, lets the send go without the shared limit."""
+
+    def __init__(self, inner: Limiter) -> None:
+        self.inner = inner
+
+    def acquire(self, endpoint: str, limits: EndpointLimits) -> Permit:
+        """The inner limiter's answer, or a token-less grant when it fails."""
+        try:
+            return self.inner.acquire(endpoint, limits)
+        except Exception as exc:  # redis errors of any kind: the database stays the source of truth
+            log.warning("endpoint limiter unavailable (%s); sending without it", exc)
+            return Permit(endpoint, True, token="")
+
+    def release(self, permit: Permit) -> None:
+        """Give the slot back; a failure only means the lease expires on its own."""
+        if permit.token:
+            try:
+                self.inner.release(permit)
+            except Exception as exc:
+                log.warning("could not release endpoint slot: %s", exc)
+
+
+class ProcessGate:
+    """An in-process queue in front of the shared limiter, per endpoint.
+
+    At most `max_concurrent` threads of this process ask the shared limiter for one endpoint at a time, and a
+    waiting thread wakes the moment one of them finishes. Without it, the threads of one worker competed for
+    the endpoint's slots through Redis and slept a jittered 50–150 ms after each refusal, which capped a
+    single endpoint far below what it could take. Across processes the shared limiter still decides.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sems: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+    def enter(self, endpoint: str, limits: EndpointLimits, timeout: float) -> threading.Semaphore | None:
+        """Wait up to `timeout` s for a place; returns what to pass to `leave`, or None when none came."""
+        if limits.max_concurrent <= 0:
+            return _UNLIMITED
+        key = (endpoint, limits.max_concurrent)
+        with self._lock:
+            sem = self._sems.get(key)
+            if sem is None:
+                sem = self._sems[key] = threading.BoundedSemaphore(limits.max_concurrent)
+        return sem if sem.acquire(timeout=max(0.0, timeout)) else None
+
+    @staticmethod
+    def leave(place: threading.Semaphore) -> None:
+        """Free the place taken by `enter`."""
+        if place is not _UNLIMITED:
+            place.release()
+
+
+_UNLIMITED = threading.Semaphore(1)  # a marker, never acquired
+
+
+def take(
+    limiter: Limiter, gate: ProcessGate, endpoint: str, limits: EndpointLimits, budget: float
+) -> tuple[Permit, threading.Semaphore | None]:
+    """A permit for one request, waiting at most `budget` s (in the gate, then for the shared limiter).
+
+    Returns (permit, place): release the permit with the limiter and leave the place in the gate when the
+    request ends. A refused permit comes with no place and a `retry_in` hint.
+    """
+    deadline = time.monotonic() + budget
+    place = gate.enter(endpoint, limits, budget)
+    if place is None:
+        return Permit(endpoint, False, retry_in=_slot_wait(), reason="concurrency"), None
+    permit = limiter.acquire(endpoint, limits)
+    while not permit.granted and time.monotonic() + permit.retry_in < deadline:
+        time.sleep(permit.retry_in)
+        permit = limiter.acquire(endpoint, limits)
+    if not permit.granted:
+        gate.leave(place)
+        return permit, None
+    return permit, place

@@ -18,21 +18,21 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
 from shared.alerts import limits as limits_mod
-from shared.alerts import store
+from shared.alerts import outbox_store as ostore
 from shared.alerts import subscriptions as subs
 from shared.alerts.channels import AttemptResult, ChannelRegistry, Message, registry
-from shared.alerts.retry import Outcome, RetryPolicy
+from shared.alerts.retry import Decision, Outcome, RetryPolicy
 from shared.config import Settings
-from shared.models import DeliveryAttempt, Subscription
+from shared.models import Subscription
 from shared.models.base import to_utc, utcnow
-from shared.models.delivery import FAILED, MISSED, SUCCEEDED
+from shared.models.delivery import FAILED, MISSED, PENDING, SUCCEEDED
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def endpoint_limits(sub: Subscription, settings: Settings) -> limits_mod.Endpoin
     """The subscription's limits, or the defaults from settings."""
     timeout = float(settings.webhook_timeout_seconds)
     return limits_mod.EndpointLimits(
-        max_concurrent=sub.max_concurrent
-        or settings.endpoint_max_concurrent,
+        max_concurrent=sub.max_concurrent or settings.endpoint_max_concurrent,
         rate_per_second=sub.rate_per_second or settings.endpoint_rate_per_second,
         lease_seconds=timeout + 15.0,
     )
@@ -85,27 +84,6 @@ def limiter_for(settings: Settings) -> limits_mod.Limiter:
     if settings.mode == "embedded":
         return _LOCAL_LIMITER
     return _redis_limiter(settings.redis_url)
-
-
-class _FailOpen:
-    """When Redis is unreachable, send without the shared limit rather than not at all."""
-
-    def __init__(self, inner: limits_mod.Limiter) -> None:
-        self.inner = inner
-
-    def acquire(self, endpoint: str, limits: limits_mod.EndpointLimits) -> limits_mod.Permit:
-        try:
-            return self.inner.acquire(endpoint, limits)
-        except Exception as exc:  # redis errors of any kind: the database stays the source of truth
-            log.warning("endpoint limiter unavailable (%s); sending without it", exc)
-            return limits_mod.Permit(endpoint, True, token="")
-
-    def release(self, permit: limits_mod.Permit) -> None:
-        if permit.token:
-            try:
-                self.inner.release(permit)
-            except Exception as exc:  # the lease expires on its own
-                log.warning("could not release endpoint slot: %s", exc)
 
 
 _CONFIGURED: list[tuple[Any, ...]] = []
@@ -176,40 +154,60 @@ class _Claim:
     attempts: int
 
 
-def _claim(session: Session, delivery_id: int, token: str, settings: Settings) -> _Claim | SendOutcome:
+def _claim_batch(
+    session: Session, delivery_ids: Sequence[int], token: str, settings: Settings
+) -> tuple[list[_Claim], dict[int, SendOutcome]]:
+    """One UPDATE claims every due row of the batch; rows of disabled endpoints are parked as missed."""
     now = utcnow()
-    store.fast_commit(session)
+    ostore.fast_commit(session)
     lease = timedelta(seconds=float(settings.delivery_lock_seconds))
-    row = store.claim_delivery(
-        session=session, delivery_id=delivery_id, token=token, now=now, lease=lease, slack=CLAIM_SLACK
+    rows = ostore.claim_deliveries(
+        session=session, delivery_ids=delivery_ids, token=token, now=now, lease=lease, slack=CLAIM_SLACK
     )
-    if row is None:
-        return SendOutcome("skipped")
-    sub = _sub_info(session, row.subscription_id, settings)
-    if sub is None or not sub.enabled:
-        store.set_status(session=session, delivery_id=delivery_id, status=MISSED)
-        return SendOutcome("skipped")
-    return _Claim(delivery_id, token, sub, row.msg_id, row.event_type, dict(row.payload), row.attempts)
+    out: dict[int, SendOutcome] = {i: SendOutcome("skipped") for i in delivery_ids}
+    claims: list[_Claim] = []
+    missed: list[int] = []
+    for row in rows:
+        sub = _sub_info(session, row.subscription_id, settings)
+        if sub is None or not sub.enabled:
+            missed.append(row.id)
+            continue
+        claims.append(_Claim(row.id, token, sub, row.msg_id, row.event_type, row.payload, row.attempts))
+        del out[row.id]
+    ostore.set_status(session=session, delivery_ids=missed, status=MISSED)
+    return claims, out
 
 
-def _record(session: Session, claim: _Claim, result: AttemptResult, settings: Settings) -> SendOutcome:
-    now = utcnow()
-    store.fast_commit(session)
+@dataclass
+class _Decided:
+    claim: _Claim
+    result: AttemptResult
+    decision: Decision
+    outcome: SendOutcome
+
+
+_Verdict = tuple[_Decided, dict[str, Any], dict[str, Any]]
+
+
+def _decide(
+    claim: _Claim, result: AttemptResult, policy: RetryPolicy, settings: Settings, now: datetime
+) -> _Verdict:
+    """The retry policy's verdict on one attempt: (decided, attempt row values, delivery result values)."""
     number = claim.attempts + 1
-    attempt = DeliveryAttempt(
-        delivery_id=claim.delivery_id,
-        attempt_number=number,
-        attempted_at=now,
-        status_code=result.status_code,
-        duration_ms=result.duration_ms,
-        response_headers=result.response_headers,
-        response_body=result.response_body,
-        error=result.error,
-    )
+    attempt = {
+        "delivery_id": claim.delivery_id,
+        "attempt_number": number,
+        "attempted_at": now,
+        "status_code": result.status_code,
+        "duration_ms": result.duration_ms,
+        "response_headers": result.response_headers,
+        "response_body": result.response_body,
+        "error": result.error,
+    }
     failing_since = claim.sub.failing_since
     if not result.ok and failing_since is None:
         failing_since = now
-    decision = RetryPolicy.from_settings(settings).decide(
+    decision = policy.decide(
         attempts_made=number,
         status_code=result.status_code if result.error is None else None,
         retry_after=result.retry_after,
@@ -218,13 +216,16 @@ def _record(session: Session, claim: _Claim, result: AttemptResult, settings: Se
     )
     values: dict[str, Any] = {
         "attempts": number,
-        "locked_until": None,
-        "lock_token": None,
+        "status": PENDING,
+        "delivered_at": None,
+        "next_attempt_at": None,
+        "enqueued_until": None,
         "last_status_code": result.status_code,
+        "last_error": None,
     }
     outcome: SendOutcome
     if decision.outcome is Outcome.DELIVERED:
-        values.update(status=SUCCEEDED, delivered_at=now, next_attempt_at=None, last_error=None)
+        values.update(status=SUCCEEDED, delivered_at=now)
         outcome = SendOutcome("sent", result=result)
     else:
         values["last_error"] = (result.error or decision.reason)[:2000]
@@ -236,31 +237,61 @@ def _record(session: Session, claim: _Claim, result: AttemptResult, settings: Se
             )
             outcome = SendOutcome("retry", retry_in=delay, result=result)
         else:
-            values.update(status=FAILED, next_attempt_at=None)
+            values["status"] = FAILED
             outcome = SendOutcome("failed", result=result)
-    applied = store.finish_attempt(
-        session=session, delivery_id=claim.delivery_id, token=claim.token, attempt=attempt, values=values
-    )
-    if not applied:
-        # our lease ran out and the row moved on (another worker, a replay, a disable): logged only
-        return SendOutcome("skipped", result=result)
-    if result.ok and claim.sub.failing_since is not None:
-        store.mark_healthy(session=session, subscription_id=claim.sub.id, now=now)
-        forget_subscription(claim.sub.id)
-    elif not result.ok and claim.sub.failing_since is None:
-        store.mark_failing(session=session, subscription_id=claim.sub.id, since=now)
-        forget_subscription(claim.sub.id)
-    if decision.outcome is Outcome.DISABLE:
-        sub = session.get(Subscription, claim.sub.id)
+    return _Decided(claim, result, decision, outcome), attempt, values
+
+
+def _record_batch(
+    session: Session, token: str, done: Sequence[tuple[_Claim, AttemptResult]], settings: Settings
+) -> dict[int, SendOutcome]:
+    """Log every attempt and apply every verdict in one transaction; then endpoint health and disables."""
+    now = utcnow()
+    ostore.fast_commit(session)
+    policy = RetryPolicy.from_settings(settings)
+    decided: list[_Decided] = []
+    attempts: list[dict[str, Any]] = []
+    results: dict[int, dict[str, Any]] = {}
+    for claim, result in done:
+        d, attempt, values = _decide(claim, result, policy, settings, now)
+        decided.append(d)
+        attempts.append(attempt)
+        results[claim.delivery_id] = values
+    applied = ostore.record_attempts(session=session, token=token, attempts=attempts, results=results)
+    out: dict[int, SendOutcome] = {}
+    failing: dict[int, Any] = {}  # subscription id -> its failing_since as this batch moves it
+    disable: dict[int, str] = {}
+    for d in decided:
+        c = d.claim
+        if c.delivery_id not in applied:
+            # our lease ran out and the row moved on (another worker, a replay, a disable): logged only
+            out[c.delivery_id] = SendOutcome("skipped", result=d.result)
+            continue
+        out[c.delivery_id] = d.outcome
+        state = failing.get(c.sub.id, c.sub.failing_since)
+        if d.result.ok and state is not None:
+            ostore.mark_healthy(session=session, subscription_id=c.sub.id, now=now)
+            failing[c.sub.id] = None
+        elif not d.result.ok and state is None:
+            ostore.mark_failing(session=session, subscription_id=c.sub.id, since=now)
+            failing[c.sub.id] = now
+        if d.decision.outcome is Outcome.DISABLE:
+            disable.setdefault(c.sub.id, d.decision.reason)
+    for sub_id in failing:
+        forget_subscription(sub_id)
+    for sub_id, reason in disable.items():
+        sub = session.get(Subscription, sub_id)
         if sub is not None and sub.enabled:
-            follow = subs.disable_subscription(session=session, subscription=sub, reason=decision.reason)
-            forget_subscription(claim.sub.id)
-            outcome = SendOutcome("disabled", result=result, follow_up=follow)
-    return outcome
+            follow = subs.disable_subscription(session=session, subscription=sub, reason=reason)
+            forget_subscription(sub_id)
+            first = next(d for d in decided if d.claim.sub.id == sub_id and d.claim.delivery_id in applied)
+            out[first.claim.delivery_id] = SendOutcome("disabled", result=first.result, follow_up=follow)
+    return out
 
 
 # Sends of one batch run side by side; each still takes its endpoint's permit, so limits hold.
 _SENDERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="newswatch-deliver")
+_GATE = limits_mod.ProcessGate()
 
 
 def deliver_many(
@@ -274,18 +305,12 @@ def deliver_many(
     """One attempt at each due delivery no other worker holds: one claim transaction, the sends in
     parallel, one transaction recording every result. Returns an outcome per id."""
     token = uuid.uuid4().hex
-    out: dict[int, SendOutcome] = {}
-    claims: list[_Claim] = []
+    ids = list(dict.fromkeys(delivery_ids))
     with session_factory() as session:
-        for delivery_id in dict.fromkeys(delivery_ids):
-            claimed = _claim(session, delivery_id, token, settings)
-            if isinstance(claimed, SendOutcome):
-                out[delivery_id] = claimed
-            else:
-                claims.append(claimed)
+        claims, out = _claim_batch(session, ids, token, settings)
     if not claims:
         return out
-    lim = _FailOpen(limiter or limiter_for(settings))
+    lim = limits_mod.FailOpen(limiter or limiter_for(settings))
     reg = channels or channels_for(settings)
 
     # A full endpoint frees a slot as soon as one of its requests ends: wait a little for it (bounded, so a
@@ -293,12 +318,8 @@ def deliver_many(
     wait_budget = PERMIT_WAIT if len(claims) > 1 else PERMIT_WAIT / 4
 
     def attempt(c: _Claim) -> AttemptResult | limits_mod.Permit:
-        deadline = time.monotonic() + wait_budget
-        permit = lim.acquire(f"sub{c.sub.id}", c.sub.limits)
-        while not permit.granted and time.monotonic() + permit.retry_in < deadline:
-            time.sleep(permit.retry_in)
-            permit = lim.acquire(f"sub{c.sub.id}", c.sub.limits)
-        if not permit.granted:
+        permit, place = limits_mod.take(lim, _GATE, f"sub{c.sub.id}", c.sub.limits, wait_budget)
+        if place is None:
             return permit
         try:
             message = Message(
@@ -311,19 +332,23 @@ def deliver_many(
             return reg.for_target(c.sub.url).send(message)
         finally:
             lim.release(permit)
+            _GATE.leave(place)
 
     results = [attempt(claims[0])] if len(claims) == 1 else list(_SENDERS.map(attempt, claims))
+    done: list[tuple[_Claim, AttemptResult]] = []
     with session_factory() as session:
         for c, r in zip(claims, results, strict=True):
             if isinstance(r, limits_mod.Permit):  # the endpoint is at its limit: back soon, no attempt spent
                 until = utcnow() + timedelta(seconds=r.retry_in)
                 grace = enqueue_grace(settings)
-                store.postpone(
+                ostore.postpone(
                     session=session, delivery_id=c.delivery_id, token=token, until=until, grace=grace
                 )
                 out[c.delivery_id] = SendOutcome("throttled", retry_in=r.retry_in)
             else:
-                out[c.delivery_id] = _record(session, c, r, settings)
+                done.append((c, r))
+        if done:
+            out.update(_record_batch(session, token, done, settings))
     return out
 
 
@@ -347,6 +372,6 @@ def deliver(
 
 def sweep(*, session: Session, settings: Settings, limit: int = 1000) -> list[int]:
     """Claim due deliveries for enqueueing (SKIP LOCKED); the caller enqueues them after commit."""
-    return store.claim_due_for_enqueue(
+    return ostore.claim_due_for_enqueue(
         session=session, now=utcnow(), grace=enqueue_grace(settings), limit=limit
     )

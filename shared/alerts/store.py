@@ -1,29 +1,18 @@
-"""SQL for alerts, subscriptions and deliveries (the outbox). Nothing else in the alerts package writes SQL.
-
-Claiming: a delivery is claimed by one conditional UPDATE (status pending, due, lease free → lease taken with
-a fresh token), which is atomic on PostgreSQL and SQLite alike; the sweep picks due rows with
-`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer at a time, so the plain SELECT inside
-the write transaction is its equivalent) and marks them enqueued for a short grace period.
+"""SQL for alerts, subscriptions and deliveries. Nothing else in the alerts package writes SQL, except
+`outbox_store` (the send side of the outbox: batch claim, batch record, the sweep's claim).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Match, Subscription, Watch
 from shared.models.delivery import FAILED, MISSED, PENDING
-
-
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
 
 # --- alerts ------------------------------------------------------------------------------------------------
 
@@ -145,139 +134,6 @@ def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     except IntegrityError:
         return None
     return delivery
-
-
-def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return (
-        Delivery.status == PENDING,
-        col(Delivery.next_attempt_at) <= now,
-        or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
-    )
-
-
-def claim_due_for_enqueue(*, session: Session, now: datetime, grace: timedelta, limit: int) -> list[int]:
-    """The sweep's claim: due, not held, not recently enqueued; marks them enqueued until now + grace."""
-    q = (
-        select(Delivery.id)
-        .where(
-            *_due(now),
-            or_(col(Delivery.enqueued_until).is_(None), col(Delivery.enqueued_until) < now),
-        )
-        .order_by(col(Delivery.next_attempt_at))
-        .limit(limit)
-    )
-    if _is_pg(session):
-        q = q.with_for_update(skip_locked=True)
-    ids = [i for i in session.exec(q) if i is not None]
-    if ids:
-        session.exec(  # type: ignore[call-overload]
-            update(Delivery).where(col(Delivery.id).in_(ids)).values(enqueued_until=now + grace)
-        )
-    return ids
-
-
-def fast_commit(session: Session) -> None:
-    """Let this transaction commit without waiting for the WAL flush (PostgreSQL).
-
-    Only for outbox bookkeeping: if the server crashed right after, a claim or an attempt record is lost and
-    the delivery is sent again with the same webhook-id, which receivers deduplicate anyway.
-    """
-    if _is_pg(session):
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
-
-@dataclass(frozen=True)
-class ClaimedRow:
-    """What a claim returns: enough to send without another query."""
-
-    subscription_id: int
-    msg_id: str
-    event_type: str
-    payload: dict[str, Any]
-    attempts: int
-
-
-def claim_delivery(
-    *, session: Session, delivery_id: int, token: str, now: datetime, lease: timedelta, slack: timedelta
-) -> ClaimedRow | None:
-    """Take one due delivery for this worker (one atomic conditional UPDATE … RETURNING); None if not ours."""
-    stmt = (
-        update(Delivery)
-        .where(
-            col(Delivery.id) == delivery_id,
-            col(Delivery.status) == PENDING,
-            col(Delivery.next_attempt_at) <= now + slack,
-            or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
-        )
-        .values(locked_until=now + lease, lock_token=token)
-        .returning(
-            col(Delivery.subscription_id),
-            col(Delivery.msg_id),
-            col(Delivery.event_type),
-            col(Delivery.payload),
-            col(Delivery.attempts),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    row = session.execute(stmt).first()
-    return None if row is None else ClaimedRow(*row)
-
-
-def finish_attempt(
-    *, session: Session, delivery_id: int, token: str, attempt: DeliveryAttempt, values: dict[str, Any]
-) -> bool:
-    """Log the attempt and, if this worker still holds the lease, apply `values`; True when applied."""
-    session.add(attempt)
-    res = session.execute(
-        update(Delivery)
-        .where(
-            col(Delivery.id) == delivery_id,
-            col(Delivery.lock_token) == token,
-            col(Delivery.status) == PENDING,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(res.rowcount)
-
-
-def mark_failing(*, session: Session, subscription_id: int, since: datetime) -> None:
-    """Start the endpoint's run of failures (kept if one is running already)."""
-    session.execute(
-        update(Subscription)
-        .where(col(Subscription.id) == subscription_id, col(Subscription.failing_since).is_(None))
-        .values(failing_since=since)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def mark_healthy(*, session: Session, subscription_id: int, now: datetime) -> None:
-    """End the endpoint's run of failures."""
-    session.execute(
-        update(Subscription)
-        .where(col(Subscription.id) == subscription_id)
-        .values(failing_since=None, last_success_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def set_status(*, session: Session, delivery_id: int, status: str) -> None:
-    """Park a delivery in a status without a next attempt (e.g. missed: its endpoint is disabled)."""
-    session.execute(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
-        .values(status=status, next_attempt_at=None, locked_until=None, lock_token=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def postpone(*, session: Session, delivery_id: int, token: str, until: datetime, grace: timedelta) -> None:
-    """Give a claimed delivery back without an attempt (its endpoint is at its limit)."""
-    session.exec(  # type: ignore[call-overload]
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.lock_token == token)
-        .values(next_attempt_at=until, locked_until=None, lock_token=None, enqueued_until=until + grace)
-    )
 
 
 def mark_missed(*, session: Session, subscription_id: int) -> int:
