@@ -6,6 +6,7 @@ Exceptions:
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -13,10 +14,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from shared.alerts import payload, store
+from shared.alerts import payload, signing, store
 from shared.alerts.channels import validate_target
 from shared.alerts.service import enqueue_event
-from shared.alerts.signing import generate_secret
+from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
 from shared.fetching.net import UnsafeURLError
 from shared.models import Delivery, Subscription, Watch
@@ -44,14 +45,27 @@ def rotation_grace(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.secret_rotation_grace_seconds)
 
 
+# Older secrets are kept as one encrypted JSON list in `previous_secret_encrypted`, each with its own expiry
+# (`previous_secret_expires_at` holds the latest of them, for display). A value that is a bare `whsec_…` is
+# the single previous secret written before the list form; its expiry is that column.
+MAX_PREVIOUS_SECRETS = 10  # bounds the signature header when someone rotates in a loop
+
+
+def previous_secrets(sub: Subscription, *, settings: Settings) -> list[SigningSecret]:
+    """The subscription's older secrets with their expiries (expired ones included), newest first."""
+    if not sub.previous_secret_encrypted:
+        return []
+    raw = secret_box(settings).decrypt(sub.previous_secret_encrypted)
+    if raw.startswith(SECRET_PREFIX):
+        exp = to_utc(sub.previous_secret_expires_at)
+        return [SigningSecret(raw, created_at=exp, expires_at=exp)] if exp is not None else []
+    return [SigningSecret.from_dict(item) for item in json.loads(raw)]
+
+
 def signing_secrets(sub: Subscription, *, settings: Settings, now: datetime | None = None) -> list[str]:
-    """The secrets that sign for this subscription now: the current one, and the previous one in its grace."""
-    box = secret_box(settings)
-    out = [box.decrypt(sub.secret_encrypted)]
-    exp = to_utc(sub.previous_secret_expires_at)
-    if sub.previous_secret_encrypted and exp is not None and exp > (now or utcnow()):
-        out.append(box.decrypt(sub.previous_secret_encrypted))
-    return out
+    """The secrets that sign for this subscription now: the current one, then every older one in its grace."""
+    current = secret_box(settings).decrypt(sub.secret_encrypted)
+    return [current, *valid_secrets(previous_secrets(sub, settings=settings), now=now or utcnow())]
 
 
 def _check_filters(session: Session, watch_ids: list[int] | None, event_types: list[str] | None) -> None:
@@ -123,17 +137,25 @@ def update_filters(
 
 
 def rotate_secret(
-    *, session: Session, subscription: Subscription, settings: Settings
+    *, session: Session, subscription: Subscription, settings: Settings, now: datetime | None = None
 ) -> tuple[str, datetime]:
-    """A new secret (shown once); the current one keeps signing for the grace period. Returns (new, until)."""
+    """A new secret (shown once); every older secret still valid keeps signing until its own expiry, the one
+    replaced now for the grace period. Returns (new secret, until when the replaced one signs)."""
     box = secret_box(settings)
-    new = generate_secret()
-    until = utcnow() + rotation_grace(settings)
-    subscription.previous_secret_encrypted = subscription.secret_encrypted
-    subscription.previous_secret_expires_at = until
+    now = now or utcnow()
+    current = SigningSecret(box.decrypt(subscription.secret_encrypted), created_at=now)
+    older = previous_secrets(subscription, settings=settings)
+    new, kept = signing.rotate([current, *older], now=now, grace=rotation_grace(settings))
+    # kept[0] is the new one; a zero grace expires the replaced one at once
+    previous = [p for p in kept[1:] if p.is_valid(now)][:MAX_PREVIOUS_SECRETS]
     subscription.secret_encrypted = box.encrypt(new)
+    expiries = [p.expires_at for p in previous if p.expires_at is not None]
+    subscription.previous_secret_encrypted = (
+        box.encrypt(json.dumps([p.to_dict() for p in previous])) if previous else None
+    )
+    subscription.previous_secret_expires_at = max(expiries) if expiries else None
     session.add(subscription)
-    return new, until
+    return new, now + rotation_grace(settings)
 
 
 def disable_subscription(*, session: Session, subscription: Subscription, reason: str) -> list[int]:

@@ -147,6 +147,22 @@ def test_rotated_secret_both_sign_for_the_grace_period(api: TestClient, server: 
     assert detail["event_type"] == "ping" and detail["attempt_log"][0]["status_code"] == 200
 
 
+def test_rotating_twice_keeps_both_older_secrets_signing(api: TestClient, server: LocalServer) -> None:
+    receiver = Receiver()
+    server.routes["/hook2"] = receiver
+    sub_id, first = _subscribe(api, server.url("/hook2"))
+    second = api.post(f"/api/v1/subscriptions/{sub_id}/rotate-secret").json()["secret"]
+    third = api.post(f"/api/v1/subscriptions/{sub_id}/rotate-secret").json()["secret"]
+    assert len({first, second, third}) == 3
+    receiver.secret = third
+    ping = api.post(f"/api/v1/subscriptions/{sub_id}/test").json()
+    assert ping["ok"] and ping["status_code"] == 200, ping
+    req = server.received("/hook2")[-1]
+    assert len(req.headers["webhook-signature"].split(" ")) == 3
+    for secret in (first, second, third):
+        assert Webhook(secret).verify(req.body.decode(), req.headers)["type"] == "ping"
+
+
 def test_test_ping_reports_failure(api: TestClient, server: LocalServer) -> None:
     server.routes["/down"] = (503, {"retry-after": "1"}, b"maintenance")
     sub_id, _ = _subscribe(api, server.url("/down"))
