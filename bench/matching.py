@@ -1,23 +1,32 @@
 """Benchmark: watch matching at 100 / 1,000 / 10,000 rules against a naive per-rule regex baseline.
 
-Rules are generated (seeded) from the vocabulary of the BBC articles in ../shared/data/full/bbc.jsonl.gz:
-phrases, ORs of 5-20 terms, NOT clauses, NEAR/5, weights and some wildcards. Every article is matched on
-one core, plain and with every match's terms and snippet materialised. Timing is CPU time, the sizes timed
-in interleaved rounds so other load on the machine hits all alike. The naive baseline (each term its own
-compiled regex, every rule checked on every article) runs on the first articles within a time budget;
-a raw Aho-Corasick scan of the same texts gives the floor. Prints JSON.
+Rules are generated (seeded) from the vocabulary of the BBC articles in ../shared/data/full/bbc.jsonl.gz.
+The default mix, "topical" (bench/_matching_rules.py: generate_topical), is what analysts write: each
+rule is about the story of one random BBC article, its terms drawn from that article's topical words
+(document frequency 2 to 2% of the corpus) and capitalised phrases, with a few outside words. Shapes:
+25% OR of 5-20 terms AND OR of 2-6; 20% phrase AND OR of 1-4 (or OR of 2-5 AND a term); 20% OR of 5-20
+AND OR of 1-3 NOT OR of 1-4; 20% word NEAR/5 OR of 1-6; 15% SCORE>=4..6 over 3-8 weighted terms; ~5%
+wildcards and ~5% capitalised or all-caps words. No shape is dropped. Each size reports matches per
+article and how the rules fire (share never firing, firing on <1%, 1-10%, >10% of articles).
+`--mix broad` (rules one common term can fire; ~179 of 10,000 fire on every article) and `--mix paired`
+(random terms with no topic, so most rules never fire) are kept for comparison.
 
-    .venv/bin/python -m bench.matching --rules 10000 --json
+Every article is matched on one core, plain and with every match's terms and snippet materialised.
+Timing is CPU time, the sizes timed in interleaved rounds so other load on the machine hits all alike.
+The naive baseline (each term its own compiled regex, every rule checked on every article) runs on the
+first articles within a time budget; a raw Aho-Corasick scan of every term key over the same texts is
+the floor, and `engine_cost_vs_raw_scan` the engine's cost as a multiple of it (robust to machine load).
+Prints JSON.
+
+    .venv/bin/python -m bench.matching --json --naive-seconds 5
+    .venv/bin/newswatch bench matching --rules 10000 --json
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import gzip
-import itertools
 import json
-import random
 import re
 import sys
 import time
@@ -29,145 +38,17 @@ from typing import Any
 
 import ahocorasick
 
-from shared.rules import Engine, MatchDocument, WatchSpec, compile_watches, parse
-from shared.rules.ast import KEYWORD_RE, And, Near, Node, Not, Or, Term, Weighted
-from shared.rules.text import TOKEN_RE
-
-# Monitoring terms are topical: at most this share of articles contains any one of them (no "said").
-MIX_CAPS = {"broad": 0.05, "paired": 0.02}
-REPO = Path(__file__).resolve().parents[1]
-BBC = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
-STOP = frozenset(
-    [
-        "that",
-        "with",
-        "from",
-        "have",
-        "this",
-        "they",
-        "were",
-        "been",
-        "said",
-        "will",
-        "would",
-        "their",
-        "which",
-        "there",
-        "about",
-        "also",
-        "than",
-        "more",
-        "after",
-        "when",
-        "what",
-        "other",
-        "into",
-        "some",
-        "could",
-        "them",
-        "only",
-        "over",
-        "such",
-        "year",
-        "years",
-        "people",
-        "time",
-        "first",
-        "last",
-    ]
+from bench._matching_rules import (
+    BBC,
+    MIX_CAPS,
+    MIXES,
+    generate_rules,
+    generate_topical,
+    load_articles,
+    vocabulary,
 )
-
-
-def load_articles(limit: int | None = None) -> list[MatchDocument]:
-    """The BBC articles as match documents."""
-    with gzip.open(BBC, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
-    docs = [MatchDocument(title=r["title"] or "", text=r["text"] or "", language="en") for r in rows]
-    return docs[:limit] if limit else docs
-
-
-def vocabulary(docs: list[MatchDocument], cap_share: float = 0.05) -> tuple[list[str], list[str]]:
-    """Content words and two-word phrases by document frequency (monitoring terms, not stop words)."""
-    df: Counter[str] = Counter()
-    bigrams: Counter[str] = Counter()
-    for d in docs:
-        toks = TOKEN_RE.findall(f"{d.title} {d.text}")
-        df.update({t.lower() for t in toks})
-        bigrams.update({f"{a} {b}".lower() for a, b in itertools.pairwise(toks) if a[:1].isupper()})
-    cap = cap_share * len(docs)
-    words = sorted(
-        w for w, n in df.items() if 2 <= n <= cap and len(w) >= 4 and w.isalpha() and w not in STOP
-    )
-    phrases = sorted(
-        p for p, n in bigrams.items() if 2 <= n <= cap and all(len(x) >= 3 and x.isalpha() for x in p.split())
-    )
-    return words, phrases
-
-
-MIXES = ("broad", "paired")
-
-
-def generate_rules(
-    n: int, words: list[str], phrases: list[str], seed: int = 7, mix: str = "broad"
-) -> list[WatchSpec]:
-    """A mix of monitoring rules: phrases, ORs of 5-20 terms, NOT clauses, NEAR/5, weights, wildcards.
-
-    "broad" (the default, unchanged since phase 1) includes rules that one term can fire: plain ORs of
-    2-5 terms, topic ORs with only a NOT, SCORE rules whose threshold one heavy term reaches. "paired"
-    gives every rule two required parts (topic AND context), so fewer rules fire per article.
-    """
-    rng = random.Random(seed)
-
-    def term() -> str:
-        r = rng.random()
-        if r < 0.25:
-            return f'"{rng.choice(phrases)}"'
-        w = rng.choice(words)
-        if r < 0.30 and len(w) >= 6:
-            return w[: rng.randint(4, len(w) - 1)] + "*"
-        if r < 0.35:
-            w = w.upper() if len(w) <= 5 else w.capitalize()
-            # A word spelled like an operator (NEAR, AND) is quoted, as an analyst would.
-            return f'"{w}"' if KEYWORD_RE.match(w) else w
-        return w
-
-    def ors(lo: int, hi: int) -> str:
-        return "(" + " OR ".join(term() for _ in range(rng.randint(lo, hi))) + ")"
-
-    out = []
-    for i in range(n):
-        kind = rng.random()
-        if mix == "paired":
-            # Every shape needs two things: topic terms with context.
-            if kind < 0.25:
-                q = f"{ors(5, 20)} AND {ors(2, 6)}"
-            elif kind < 0.45:
-                q = (
-                    f'"{rng.choice(phrases)}" AND {ors(1, 4)}'
-                    if rng.random() < 0.5
-                    else f"{ors(2, 5)} {term()}"
-                )
-            elif kind < 0.65:
-                q = f"{ors(5, 20)} AND {ors(1, 3)} NOT {ors(1, 4)}"
-            elif kind < 0.85:
-                q = f"{term()} NEAR/5 {ors(1, 6)}"
-            else:
-                items = ", ".join(f"{term()}^{rng.randint(1, 3)}" for _ in range(rng.randint(3, 8)))
-                q = f"SCORE>={rng.randint(4, 6)}({items})"
-        elif kind < 0.25:
-            q = f"{ors(5, 20)} AND {ors(2, 6)}"
-        elif kind < 0.45:
-            q = f"{ors(1, 4)} AND {term()}" if rng.random() < 0.5 else ors(2, 5)
-        elif kind < 0.65:
-            q = f"{ors(5, 20)} NOT {ors(1, 4)}"
-        elif kind < 0.85:
-            q = f"{term()} NEAR/5 {ors(1, 6)}"
-        else:
-            items = ", ".join(f"{term()}^{rng.randint(1, 3)}" for _ in range(rng.randint(3, 8)))
-            q = f"SCORE>={rng.randint(2, 5)}({items})"
-        out.append(WatchSpec(id=i, name=f"r{i}", query=q))
-    return out
-
+from shared.rules import Engine, MatchDocument, WatchSpec, compile_watches, parse
+from shared.rules.ast import And, Near, Node, Not, Or, Term, Weighted
 
 # -- naive baseline: one regex per term, every rule checked on every article --------------------------
 Fields = tuple[str, str]
@@ -236,7 +117,11 @@ def measure(
     out: list[dict[str, Any]] = []
     specs_by_size = {}
     for n in sizes:
-        specs = specs_by_size[n] = generate_rules(n, words, phrases, mix=args.mix)
+        if args.mix == "topical":
+            specs = generate_topical(n, docs, words, phrases)
+        else:
+            specs = generate_rules(n, words, phrases, mix=args.mix)
+        specs_by_size[n] = specs
         gc.collect()
         rss0 = _rss_mb()
         t0 = time.perf_counter()
@@ -276,7 +161,8 @@ def measure(
             best[i][2], best[i][3] = min(best[i][2], cpu), min(best[i][3], wall)
 
     for row, engine, (cpu, wall, dcpu, _dwall) in zip(out, engines, best, strict=True):
-        matches = sum(len(engine.match(d)) for d in docs)
+        fired = Counter(m.watch_id for d in docs for m in engine.match(d))
+        matches = sum(fired.values())
         row.update(
             {
                 "articles_per_cpu_second": round(len(docs) / cpu, 1),
@@ -288,9 +174,24 @@ def measure(
                 "matches_per_article": round(matches / len(docs), 2),
             }
         )
+        row["rules_firing_share"] = _firing(fired, row["rules"], len(docs))
         row.update(_raw_scan(engine, docs))
+        raw = row["raw_aho_corasick_articles_per_cpu_second"]
+        row["engine_cost_vs_raw_scan"] = round(raw / row["articles_per_cpu_second"], 2)
         row.update(_naive(engine, specs_by_size[row["rules"]], docs, args.naive_seconds, cpu / len(docs)))
     return out
+
+
+def _firing(fired: Counter[int | str], rules: int, articles: int) -> dict[str, float]:
+    """Share of rules by the share of articles they fire on."""
+    shares = [fired.get(i, 0) / articles for i in range(rules)]
+    bands = {
+        "never": sum(s == 0 for s in shares),
+        "under_1pct": sum(0 < s < 0.01 for s in shares),
+        "1_to_10pct": sum(0.01 <= s <= 0.1 for s in shares),
+        "over_10pct": sum(s > 0.1 for s in shares),
+    }
+    return {k: round(v / max(1, rules), 4) for k, v in bands.items()}
 
 
 def _raw_scan(engine: Engine, docs: list[MatchDocument]) -> dict[str, Any]:
@@ -341,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rules", type=int, action="append", help="rule count (repeatable; default 100 1000 10000)"
     )
     ap.add_argument("--articles", type=int, default=None, help="limit the number of BBC articles")
-    ap.add_argument("--mix", choices=MIXES, default="broad", help="rule mix (see generate_rules)")
+    ap.add_argument(
+        "--mix", choices=MIXES, default="topical", help="rule mix (generate_topical, generate_rules)"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="timed rounds per size (best is reported)")
     ap.add_argument("--naive-seconds", type=float, default=10.0, help="time budget of the naive baseline")
     ap.add_argument("--json", action="store_true", help="print compact JSON only")
