@@ -40,6 +40,7 @@ class Rule:
 
     __slots__ = (
         "anchor",
+        "decided",
         "fn",
         "index",
         "need",
@@ -60,6 +61,9 @@ class Rule:
         self.anchor: frozenset[Key] | None = None
         self.required: tuple[frozenset[Key], ...] = ()
         self.need = 1  # distinct anchor keys that must be present (SCORE rules may need several)
+        # True when passing the presearch is the match: an AND of ORs of plain words and pairs, every
+        # operand among the sets the presearch checks; such rules skip their evaluator.
+        self.decided = False
         self.positives: list[tuple[int, int | None, str]] = []  # (term id, field or None, display)
         self.scores: list[Callable[[Ctx], float]] = []
         # For the default score (distinct terms matched): keys whose presence is a hit, and the rest.
@@ -111,6 +115,7 @@ class Compiler:
             rule.required = tuple(groups[1:MAX_GROUPS])
             if isinstance(tree, Weighted):
                 rule.need = self._weighted_need(tree)
+            rule.decided = len(groups) <= MAX_GROUPS and self._presence_only(tree)
         unique: dict[tuple[int, int | None], tuple[int, int | None, str]] = {}
         for p in rule.positives:
             unique.setdefault((p[0], p[1]), p)
@@ -164,6 +169,14 @@ class Compiler:
             return self.groups(node.left) + self.groups(node.right)
         one = self.anchor(node)
         return [one] if one is not None else []
+
+    def _presence_only(self, node: Node) -> bool:
+        """True for an AND/OR tree of terms whose presence key alone is a hit (no field, case, NOT)."""
+        if isinstance(node, Or):
+            return all(self._exact_key(c, None) is not None for c in node.children)
+        if isinstance(node, And):
+            return all(self._presence_only(c) for c in node.children)
+        return self._exact_key(node, None) is not None
 
     def _weighted_need(self, node: Weighted) -> int:
         """How many distinct item keys a SCORE rule needs present: its threshold over its top weights.

@@ -241,7 +241,9 @@ class Engine:
         """Every watch that matches the document, in rule order."""
         ctx = self.context(doc)
         rules = self._rules
-        return [self._result(rules[i], ctx) for i in self.candidates(ctx) if rules[i].fn(ctx)]
+        return [
+            self._result(rules[i], ctx) for i in self.candidates(ctx) if rules[i].decided or rules[i].fn(ctx)
+        ]
 
     def _result(self, rule: Rule, ctx: Ctx) -> MatchResult:
         if rule.scores:

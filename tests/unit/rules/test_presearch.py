@@ -106,3 +106,34 @@ def test_backtest_window_bounds() -> None:
         parse_bound("last week", end=False)
     with pytest.raises(BacktestWindowError):
         window("2024-05-02", "2024-05-01")
+
+
+def test_rules_decided_by_the_presearch_agree_with_their_evaluators() -> None:
+    queries = [
+        "(alpha OR beta) AND (gamma OR delta)",  # decided: ANDs of ORs of plain words
+        '"red sea" AND (ships OR tankers)',  # a plain word pair is a presence key too
+        "alpha beta gamma delta epsilon",  # five required sets: more than the presearch checks
+        "(alpha OR beta) NOT gamma",
+        "title:alpha AND beta",
+        "SCO AND summit",  # capitals: case is checked on the text
+        "alph* AND beta",
+        "(alpha OR beta*) AND gamma",
+    ]
+    e = engine(*queries)
+    decided = [r.decided for r in e._rules]
+    assert decided == [True, True, False, False, False, False, True, True]
+    docs = [
+        "alpha gamma",
+        "Beta and delta",
+        "alpha beta gamma delta",
+        "the red sea ships",
+        "red, sea; tankers",
+        "alphabet betamax gamma",
+        "alpha beta gamma delta epsilon",
+        "sco summit",
+    ]
+    for text in docs:
+        ctx = e.context(MatchDocument(title="", text=text))
+        for i in e.candidates(ctx):
+            if e._rules[i].decided:
+                assert e._rules[i].fn(ctx), (queries[i], text)
