@@ -23,6 +23,16 @@ def _admin_conn() -> psycopg.Connection:
     return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_subscription_cache() -> Iterator[None]:
+    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
+    from shared.alerts import outbox
+
+    outbox.forget_subscription()
+    yield
+    outbox.forget_subscription()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database for this run, migrated to head, dropped at the end."""

@@ -20,23 +20,9 @@ from shared.db import session_scope
 from shared.models import Article, Watch
 from shared.rules.types import MatchResult, TermHit
 from tests.support.servers import LocalServer
-from tests.support.webhooks import Receiver
+from tests.support.webhooks import Receiver, subscribe
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscription_cache() -> Iterator[None]:
-    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
-    outbox.forget_subscription()
-    yield
-    outbox.forget_subscription()
-
-
-def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
-    r = api.post("/api/v1/subscriptions", json={"url": url, **extra})
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["secret"]
 
 
 def _watch(name: str = "SCO", per_hour: int | None = None) -> int:
@@ -77,7 +63,7 @@ def _deliver_all(ids: list[int]) -> list[outbox.SendOutcome]:
 def test_story_threading_one_alert_then_updates(api: TestClient, server: LocalServer) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     w = _watch()
     arts = [_article(i, story=7) for i in range(3)]
     ids = [i for a in arts for i in _match(w, a)]
@@ -98,7 +84,7 @@ def test_story_threading_one_alert_then_updates(api: TestClient, server: LocalSe
 def test_throttle_keeps_the_rest_for_one_digest(api: TestClient, server: LocalServer) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     w = _watch(per_hour=2)
     ids = [i for n in range(5) for i in _match(w, _article(n, story=None))]
     assert len(ids) == 2  # two alerts an hour; three kept, throttled
@@ -118,8 +104,8 @@ def test_filters_by_watch_and_event_type(api: TestClient, server: LocalServer) -
     w1, w2 = _watch("one"), _watch("two")
     only_w2, only_updates = Receiver(), Receiver()
     server.routes["/w2"], server.routes["/upd"] = only_w2, only_updates
-    _, only_w2.secret = _subscribe(api, server.url("/w2"), watches=[w2])
-    _, only_updates.secret = _subscribe(api, server.url("/upd"), event_types=["alert.updated"])
+    _, only_w2.secret = subscribe(api, server.url("/w2"), watches=[w2])
+    _, only_updates.secret = subscribe(api, server.url("/upd"), event_types=["alert.updated"])
     ids = _match(w1, _article(1, story=1)) + _match(w1, _article(2, story=1)) + _match(w2, _article(3, None))
     _deliver_all(ids)
     assert [v["body"]["data"]["watch"]["id"] for v in only_w2.verified] == [w2]
@@ -131,7 +117,7 @@ def test_filters_by_watch_and_event_type(api: TestClient, server: LocalServer) -
 def test_rotated_secret_both_sign_for_the_grace_period(api: TestClient, server: LocalServer) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
-    sub_id, old = _subscribe(api, server.url("/hook"))
+    sub_id, old = subscribe(api, server.url("/hook"))
     r = api.post(f"/api/v1/subscriptions/{sub_id}/rotate-secret")
     assert r.status_code == 200
     new = r.json()["secret"]
@@ -150,7 +136,7 @@ def test_rotated_secret_both_sign_for_the_grace_period(api: TestClient, server: 
 def test_rotating_twice_keeps_both_older_secrets_signing(api: TestClient, server: LocalServer) -> None:
     receiver = Receiver()
     server.routes["/hook2"] = receiver
-    sub_id, first = _subscribe(api, server.url("/hook2"))
+    sub_id, first = subscribe(api, server.url("/hook2"))
     second = api.post(f"/api/v1/subscriptions/{sub_id}/rotate-secret").json()["secret"]
     third = api.post(f"/api/v1/subscriptions/{sub_id}/rotate-secret").json()["secret"]
     assert len({first, second, third}) == 3
@@ -165,7 +151,7 @@ def test_rotating_twice_keeps_both_older_secrets_signing(api: TestClient, server
 
 def test_test_ping_reports_failure(api: TestClient, server: LocalServer) -> None:
     server.routes["/down"] = (503, {"retry-after": "1"}, b"maintenance")
-    sub_id, _ = _subscribe(api, server.url("/down"))
+    sub_id, _ = subscribe(api, server.url("/down"))
     ping = api.post(f"/api/v1/subscriptions/{sub_id}/test").json()
     assert not ping["ok"] and ping["status_code"] == 503
     log = api.get(f"/api/v1/deliveries/{ping['delivery_id']}").json()["attempt_log"]
@@ -203,7 +189,7 @@ def smtp() -> Iterator[tuple[_Mailbox, int]]:
 def test_apprise_email_subscription_through_the_outbox(api: TestClient, smtp: tuple[_Mailbox, int]) -> None:
     box, port = smtp
     url = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=desk@example.com&secure=no"
-    _subscribe(api, url)
+    subscribe(api, url)
     w = _watch()
     ids = _match(w, _article(1, story=None))
     assert [o.status for o in _deliver_all(ids)] == ["sent"]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,23 +9,9 @@ from shared.alerts import outbox, service
 from shared.config import get_settings
 from shared.db import session_scope
 from tests.support.servers import LocalServer
-from tests.support.webhooks import Receiver
+from tests.support.webhooks import Receiver, subscribe
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscription_cache() -> Iterator[None]:
-    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
-    outbox.forget_subscription()
-    yield
-    outbox.forget_subscription()
-
-
-def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
-    r = api.post("/api/v1/subscriptions", json={"url": url, **extra})
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["secret"]
 
 
 def _event(n: int = 1) -> list[int]:
@@ -48,7 +31,7 @@ def _deliver(delivery_id: int) -> outbox.SendOutcome:
 def test_delivered_and_logged(api: TestClient, server: LocalServer) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     (did,) = _event()
     out = _deliver(did)
     assert out.status == "sent", (out, api.get(f"/api/v1/deliveries/{did}").json())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,28 +19,14 @@ import redis
 from fastapi.testclient import TestClient
 
 from services.queue import send
-from shared.alerts import outbox, service
+from shared.alerts import service
 from shared.db import session_scope
 from tests.support import processes
 from tests.support.processes import Proc
 from tests.support.servers import LocalServer, Request, Response
-from tests.support.webhooks import Receiver
+from tests.support.webhooks import Receiver, subscribe
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscription_cache() -> Iterator[None]:
-    """Tests reuse subscription ids (tables are truncated between tests): no cached endpoint may leak."""
-    outbox.forget_subscription()
-    yield
-    outbox.forget_subscription()
-
-
-def _subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
-    r = api.post("/api/v1/subscriptions", json={"url": url, **extra})
-    assert r.status_code == 201, r.text
-    return r.json()["id"], r.json()["secret"]
 
 
 def _events(n: int, *, prefix: str = "e", enqueue: bool = True) -> list[int]:
@@ -132,7 +118,7 @@ class LateServer:
 def test_receiver_down_then_up(api: TestClient, worker: Proc) -> None:
     receiver = Receiver()
     late = LateServer(receiver)
-    _, receiver.secret = _subscribe(api, late.url)
+    _, receiver.secret = subscribe(api, late.url)
     (did,) = _events(1)
     try:
         _wait(lambda: _delivery(api, did)["attempts"] >= 2, 30, worker)
@@ -153,7 +139,7 @@ def test_500_until_the_last_attempt_is_a_dead_letter(
 ) -> None:
     receiver = Receiver(fail_first=1000)
     server.routes["/hook"] = receiver
-    sub_id, receiver.secret = _subscribe(api, server.url("/hook"))
+    sub_id, receiver.secret = subscribe(api, server.url("/hook"))
     (did,) = _events(1)
     _wait(lambda: _delivery(api, did)["status"] == "failed", 60, worker)
     d = _delivery(api, did)
@@ -182,7 +168,7 @@ def test_timeout_then_answer(api: TestClient, server: LocalServer, worker: Proc)
         return receiver(req)
 
     server.routes["/hook"] = hang_once
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     (did,) = _events(1)
     _wait(lambda: _delivery(api, did)["status"] == "succeeded", 60, worker)
     log = _delivery(api, did)["attempt_log"]
@@ -200,7 +186,7 @@ def test_slow_answer_is_delivered_once(api: TestClient, server: LocalServer, wor
         return receiver(req)
 
     server.routes["/hook"] = slow
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     (did,) = _events(1)
     _wait(lambda: _delivery(api, did)["status"] == "succeeded", 30, worker)
     assert len(_delivery(api, did)["attempt_log"]) == 1 and len(receiver.ids) == 1
@@ -213,8 +199,8 @@ def test_410_disables_tells_the_owner_and_replays_on_reenable(
     gone = Receiver(status_after=410)
     other = Receiver()
     server.routes["/gone"], server.routes["/other"] = gone, other
-    sub_id, gone.secret = _subscribe(api, server.url("/gone"), event_types=["alert.created"])
-    _, other.secret = _subscribe(api, server.url("/other"), event_types=["endpoint.disabled"])
+    sub_id, gone.secret = subscribe(api, server.url("/gone"), event_types=["alert.created"])
+    _, other.secret = subscribe(api, server.url("/other"), event_types=["endpoint.disabled"])
     (did,) = _events(1, prefix="a")
     _wait(lambda: len(other.verified) == 1, 30, worker)
     event = other.verified[0]["body"]
@@ -245,8 +231,8 @@ def test_a_hanging_endpoint_does_not_delay_the_others(
         return slow(req)
 
     server.routes["/fast"], server.routes["/hang"] = fast, hang
-    fast_id, fast.secret = _subscribe(api, server.url("/fast"))
-    slow_id, slow.secret = _subscribe(api, server.url("/hang"), max_concurrent=1)
+    fast_id, fast.secret = subscribe(api, server.url("/fast"))
+    slow_id, slow.secret = subscribe(api, server.url("/hang"), max_concurrent=1)
     _events(20)
     try:
         _wait(lambda: len(fast.verified) == 20, 30, worker)
@@ -269,7 +255,7 @@ def test_kill_9_of_the_worker_during_a_burst_loses_nothing(
 ) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     victim = processes.worker("notifier", name="victim")
     try:
         ids = _events(200)
@@ -295,7 +281,7 @@ def test_redis_flushed_during_a_burst_the_sweep_still_delivers(
         return receiver(req)
 
     server.routes["/hook"] = slowish
-    _, receiver.secret = _subscribe(api, server.url("/hook"))
+    _, receiver.secret = subscribe(api, server.url("/hook"))
     ids = _events(200)
     _wait(lambda: len(receiver.verified) >= 10, 60, worker)
     redis_client.flushdb()

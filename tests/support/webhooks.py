@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook
+from starlette.testclient import TestClient
 
 from tests.support.servers import Request, Response
 
@@ -38,3 +39,10 @@ class Receiver:
         with self._lock:
             self.verified.append({"id": req.headers["webhook-id"], "body": body})
         return self.status_after, {"content-type": "application/json"}, json.dumps({"ok": True}).encode()
+
+
+def subscribe(api: TestClient, url: str, **extra: Any) -> tuple[int, str]:
+    """Create a subscription through the API; returns its id and secret."""
+    r = api.post("/api/v1/subscriptions", json={"url": url, **extra})
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.json()["secret"]
