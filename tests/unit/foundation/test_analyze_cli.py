@@ -28,9 +28,11 @@ def test_seed_article_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_json_input_and_own_watch_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     art = tmp_path / "a.json"
-    art.write_text(json.dumps({"title": "The SCO Group sues IBM", "text": "Unix code in Linux.", "url": "https://x"}))
+    art.write_text(
+        json.dumps({"title": "The SCO Group sues IBM", "text": "Unix code in Linux.", "url": "https://x"})
+    )
     watches = tmp_path / "w.yaml"
-    watches.write_text("- name: unix\n  query: Unix AND Linux\n- name: sco\n  query: SCO NOT \"SCO Group\"\n")
+    watches.write_text('- name: unix\n  query: Unix AND Linux\n- name: sco\n  query: SCO NOT "SCO Group"\n')
     assert main(["analyze", str(art), "--watches", str(watches)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [m["watch"] for m in out["matches"]] == ["unix"]

@@ -30,4 +30,6 @@ def test_embedded_defaults_need_no_servers(tmp_path) -> None:  # type: ignore[no
     s = Settings(mode="embedded", data_dir=tmp_path, database_url="", broker_url="")
     assert s.effective_database_url.startswith("sqlite:///")
     assert s.effective_broker_url == "filesystem://"
-    assert Settings(mode="distributed", redis_url="redis://r:6379/0").effective_broker_url == "redis://r:6379/0"
+    assert (
+        Settings(mode="distributed", redis_url="redis://r:6379/0").effective_broker_url == "redis://r:6379/0"
+    )
