@@ -9,9 +9,11 @@
    as its threshold requires). Further required sets (other AND operands) must each be hit too. Both
    tests run in C (map/chain/compress), so rules whose anchor is absent cost nothing. Rules with no anchor
    (NOT-only, lang:/entity-only, SCORE with threshold <= 0) are evaluated for every article: never lost.
-3. Evaluation: closures per candidate rule; plain words and pairs are set membership, everything else
-   (case, longer phrases, NEAR, fields) asks for exact term positions, found per term on first use and
-   cached for the article. Results carry a score at once; terms and snippet are built on first access.
+3. Evaluation: rules that are ANDs of ORs of plain words, every operand among the sets the presearch
+   checked, are matched by passing it (`Rule.decided`); the others run closures: plain words and pairs
+   are set membership, everything else (case, longer phrases, NEAR, fields) asks for exact term
+   positions, found per term on first use and cached for the article. Results carry a score at once;
+   terms and snippet are built on first access.
 """
 
 from __future__ import annotations
