@@ -3,6 +3,7 @@ recorded and the next feed is still fetched."""
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -16,10 +17,23 @@ from tests.support.webhooks import Receiver
 pytestmark = pytest.mark.integration
 
 
+_VOCABULARY = (
+    "trade energy pipeline railway customs tariff grain wheat cotton gas oil uranium water border drone"
+    " security exercise troops police terrorism cyber bank currency loan yuan rouble rupee investment port"
+    " highway airport tourism visa student university hospital vaccine climate drought flood earthquake"
+    " satellite mining copper gold textile fertiliser steel cement logistics freight corridor digital"
+)
+_WORDS = _VOCABULARY.split()
+
+
 def _sco_article(i: int) -> dict[str, str]:
+    """A distinct SCO article per i: distinct texts are distinct stories (near-copies would be one story)."""
+    rng = random.Random(i)
+    sentences = [" ".join(rng.sample(_WORDS, 12)).capitalize() + "." for _ in range(4)]
     return {
-        "title": f"SCO summit day {i}: leaders discuss security",
-        "text": "Heads of state of the Shanghai Cooperation Organisation met in Astana. " * 3,
+        "title": f"SCO summit day {i}: leaders discuss {' and '.join(rng.sample(_WORDS, 2))}",
+        "text": "Heads of state of the Shanghai Cooperation Organisation met in Astana. "
+        + " ".join(sentences),
         "url": f"https://news.example/sco/{i}",
     }
 
