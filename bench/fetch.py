@@ -3,10 +3,11 @@
 A server process on 127.0.0.1 serves N feeds × M items built from real texts in ../shared/data (Reuters,
 BBC, AG News); every feed has its own host name (f<i>.bench.test, resolved to 127.0.0.1 by an injected
 resolver) so per-host politeness applies per feed as it would in production. Worker processes run the real
-fetch service (`shared.fetching.service.fetch_feed`) with the Redis host limiter against a fresh database.
+fetch service (`shared.fetching.service.fetch_feed`) with the Redis host limiter against a fresh database,
+each on a few threads (`--threads`, default 4) as the fetcher's thread pool does in a deployment.
 
 Measured in the same run:
-- baseline: the same feeds fetched by the same number of processes with a bare GET (no parse, no store);
+- baseline: the same feeds fetched by the same processes and threads with a bare GET (no parse, no store);
 - fetch: the full path, every item new;
 - fetch+extract (with --extract or --both): feeds carry only summaries, every item's page is fetched and
   extracted with trafilatura.
@@ -28,6 +29,7 @@ import os
 import resource
 import socket
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -120,18 +122,31 @@ def _resolver(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
 
 
-def _baseline_worker(urls: list[str], out: Any) -> None:
+def _threaded(items: list[Any], threads: int, work: Any) -> list[Any]:
+    """Run work(item, client) over items on `threads` threads, one HttpClient per thread (like a pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from shared.fetching.http import HttpClient
     from shared.fetching.net import AddressPolicy, parse_networks
 
-    client = HttpClient(AddressPolicy(parse_networks("127.0.0.0/8"), _resolver))
-    total = 0
-    for url in urls:
-        total += len(client.get(url).content)
-    out.put(total)
+    local = threading.local()
+
+    def run(item: Any) -> Any:
+        if not hasattr(local, "client"):
+            local.client = HttpClient(AddressPolicy(parse_networks("127.0.0.0/8"), _resolver))
+        return work(item, local.client)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(run, items))
 
 
-def _fetch_worker(feed_ids: list[int], db_url: str, redis_url: str, extract: bool, out: Any) -> None:
+def _baseline_worker(urls: list[str], threads: int, out: Any) -> None:
+    out.put(sum(_threaded(urls, threads, lambda url, client: len(client.get(url).content))))
+
+
+def _fetch_worker(
+    feed_ids: list[int], db_url: str, redis_url: str, extract: bool, threads: int, out: Any
+) -> None:
     os.environ["NEWSWATCH_DATABASE_URL"] = db_url
     os.environ["NEWSWATCH_REDIS_URL"] = redis_url
     os.environ["NEWSWATCH_ALLOWED_NETWORKS"] = "127.0.0.0/8"
@@ -140,23 +155,22 @@ def _fetch_worker(feed_ids: list[int], db_url: str, redis_url: str, extract: boo
     from shared.config import get_settings
     from shared.db import session_scope
     from shared.fetching import service
-    from shared.fetching.http import HttpClient
-    from shared.fetching.net import AddressPolicy, parse_networks
     from shared.fetching.politeness import RedisHostLimiter
 
     settings = get_settings()
-    client = HttpClient(AddressPolicy(parse_networks("127.0.0.0/8"), _resolver))
     limiter = RedisHostLimiter(redis.Redis.from_url(redis_url), max_concurrent=2, min_gap=0.0, prefix="bench")
-    new = 0
-    errors = 0
     start = resource.getrusage(resource.RUSAGE_SELF)
     cpu_start = start.ru_utime + start.ru_stime  # imports and setup are not the workload
-    for feed_id in feed_ids:
+
+    def fetch(feed_id: int, client: Any) -> tuple[int, bool]:
         outcome = service.fetch_feed(
             feed_id=feed_id, settings=settings, session_factory=session_scope, client=client, limiter=limiter
         )
-        new += len(outcome.new_article_ids)
-        errors += outcome.error is not None
+        return len(outcome.new_article_ids), outcome.error is not None
+
+    results = _threaded(feed_ids, threads, fetch)
+    new = sum(n for n, _ in results)
+    errors = sum(e for _, e in results)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime - cpu_start
     out.put({"new": new, "errors": errors, "max_rss_mb": usage.ru_maxrss / 1024, "cpu_s": cpu})
@@ -200,7 +214,9 @@ def _run_processes(target: Any, arg_sets: list[tuple[Any, ...]]) -> tuple[float,
     return elapsed, results
 
 
-def run_scenario(*, feeds: int, items: int, workers: int, extract: bool, redis_url: str) -> dict[str, Any]:
+def run_scenario(
+    *, feeds: int, items: int, workers: int, extract: bool, redis_url: str, threads: int = 4
+) -> dict[str, Any]:
     """Serve the feeds, measure the bare-GET baseline and the full fetch path; returns the numbers."""
     ctx = mp.get_context("spawn")
     port = _free_port()
@@ -214,7 +230,9 @@ def run_scenario(*, feeds: int, items: int, workers: int, extract: bool, redis_u
         if not ready.wait(300):
             raise RuntimeError("bench server did not start")
         urls = [f"http://f{i}.bench.test:{port}/feed/{i}" for i in range(feeds)]
-        base_s, base_bytes = _run_processes(_baseline_worker, [(chunk,) for chunk in _split(urls, workers)])
+        base_s, base_bytes = _run_processes(
+            _baseline_worker, [(chunk, threads) for chunk in _split(urls, workers)]
+        )
         db_url = _fresh_database(db_name)
         os.environ["NEWSWATCH_DATABASE_URL"] = db_url
         from sqlmodel import Session
@@ -234,13 +252,14 @@ def run_scenario(*, feeds: int, items: int, workers: int, extract: bool, redis_u
         for key in r.scan_iter("bench:*"):
             r.delete(key)
         elapsed, results = _run_processes(
-            _fetch_worker, [(chunk, db_url, redis_url, extract) for chunk in _split(ids, workers)]
+            _fetch_worker, [(chunk, db_url, redis_url, extract, threads) for chunk in _split(ids, workers)]
         )
         new = sum(x["new"] for x in results)
         return {
             "feeds": feeds,
             "items_per_feed": items,
             "workers": workers,
+            "threads_per_worker": threads,
             "extract": extract,
             "baseline_bare_get": {
                 "seconds": round(base_s, 2),
@@ -330,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per worker process (the fetcher runs a thread pool)"
+    )
     parser.add_argument("--extract", action="store_true", help="only the run with full-text extraction")
     parser.add_argument("--both", action="store_true", help="run without and with extraction")
     parser.add_argument("--extract-feeds", type=int, default=100, help="feeds in the extraction run")
@@ -349,12 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.extract:
             result["runs"].append(
                 run_scenario(feeds=args.feeds, items=args.items, workers=args.workers, extract=False,
-                             redis_url=args.redis_url)
+                             redis_url=args.redis_url, threads=args.threads)
             )  # fmt: skip
         if args.extract or args.both:
             result["runs"].append(
                 run_scenario(feeds=args.extract_feeds, items=args.items, workers=args.workers, extract=True,
-                             redis_url=args.redis_url)
+                             redis_url=args.redis_url, threads=args.threads)
             )  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
