@@ -107,6 +107,7 @@ def run(n: int, workers: int) -> dict[str, object]:
             ],
             cwd=REPO,
             env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,  # the JSON on stdout is ours alone
         )
         # warm up: the seed articles load the model in every worker process before the clock starts
         for batch in chunks(seed_ids, 1):
