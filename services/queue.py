@@ -18,12 +18,13 @@ def broker_options(settings: Settings) -> dict[str, object]:
     """Transport options: the filesystem transport's folders in embedded mode, Redis visibility otherwise."""
     if settings.effective_broker_url.startswith("filesystem"):
         folder = (settings.data_dir / "broker").resolve()
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),  # kombu defaults to ./control in the cwd
             "store_processed": False,
             "polling_interval": 0.1,
         }

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import Proc
+from tests.support.processes import REPO, Proc
 from tests.support.servers import LocalServer
 from tests.support.webhooks import Receiver
 
@@ -83,3 +83,6 @@ def test_embedded_run_push_to_signed_webhook(tmp_path: Path) -> None:
         proc.stop(timeout=30)
     assert proc.popen is not None and proc.popen.returncode is not None
     assert "Traceback" not in proc.log(), proc.log()[-4000:]
+    # everything the embedded mode writes lives under the data directory (kombu's default is ./control)
+    assert (tmp_path / "data" / "broker" / "control").is_dir()
+    assert not (REPO / "control").exists()
