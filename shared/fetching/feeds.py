@@ -159,6 +159,44 @@ def _clamp(dt: datetime | None, now: datetime) -> datetime | None:
     return min(dt, now)
 
 
+class _Entries:
+    """One feed's entries: a missing GUID falls back to the link or a content hash, the first of each GUID
+    is kept (duplicate GUIDs are common), and future dates are clamped to now."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.items: list[FeedEntry] = []
+        self._seen: set[str] = set()
+
+    def add(
+        self,
+        *,
+        guid: str | None,
+        link: str | None,
+        title: str,
+        summary: str,
+        content: str,
+        published: datetime | None,
+        author: str | None,
+        guid_basis: str | None = None,
+    ) -> None:
+        key = (guid or "").strip() or link or _guid(title, summary if guid_basis is None else guid_basis)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.items.append(
+            FeedEntry(
+                guid=key[:2000],
+                url=link,
+                title=title,
+                summary=summary,
+                content=content,
+                published=_clamp(published, self.now),
+                author=author,
+            )
+        )
+
+
 def _guid(*parts: str | None) -> str:
     joined = "\x1f".join(p or "" for p in parts)
     return "sha1:" + hashlib.sha1(joined.encode("utf-8")).hexdigest()
@@ -219,34 +257,23 @@ def _parse_xml_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
     if raw_ttl.isdigit():
         ttl = int(raw_ttl)
     warnings = [f"malformed XML, parsed loosely: {parsed.bozo_exception}"] if parsed.get("bozo") else []
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
+    entries = _Entries(now)
     for e in parsed.entries:
         link = e.get("link") or None
-        title = html_to_text(e.get("title"))
-        summary = html_to_text(e.get("summary"))
         content_parts = [c.get("value", "") for c in e.get("content", []) if isinstance(c, dict)]
-        body_text = html_to_text(max(content_parts, key=len)) if content_parts else ""
         when_struct = e.get("published_parsed") or e.get("updated_parsed") or e.get("created_parsed")
-        published = datetime.fromtimestamp(calendar.timegm(when_struct), UTC) if when_struct else None
-        guid = (e.get("id") or "").strip() or link or _guid(title, summary)
-        if guid in seen:
-            continue
-        seen.add(guid)
-        entries.append(
-            FeedEntry(
-                guid=guid[:2000],
-                url=link,
-                title=title,
-                summary=summary,
-                content=body_text,
-                published=_clamp(published, now),
-                author=html_to_text(e.get("author")) or None,
-            )
+        entries.add(
+            guid=e.get("id"),
+            link=link,
+            title=html_to_text(e.get("title")),
+            summary=html_to_text(e.get("summary")),
+            content=html_to_text(max(content_parts, key=len)) if content_parts else "",
+            published=datetime.fromtimestamp(calendar.timegm(when_struct), UTC) if when_struct else None,
+            author=html_to_text(e.get("author")) or None,
         )
     return ParsedFeed(
         title=html_to_text(feed.get("title")) or None,
-        entries=entries,
+        entries=entries.items,
         hub=hub,
         ttl_minutes=ttl,
         kind="atom" if version.startswith("atom") else "rss",
@@ -257,30 +284,21 @@ def _parse_xml_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
 
 
 def _from_fast(fast: FastFeed, *, now: datetime) -> ParsedFeed:
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
+    entries = _Entries(now)
     for guid, link, title_html, summary_html, content_html, published, author in fast.entries:
-        title = html_to_text(title_html)
-        summary = html_to_text(summary_html)
-        guid = (guid or "").strip() or link or _guid(title, summary)
-        if guid in seen:
-            continue
-        seen.add(guid)
-        entries.append(
-            FeedEntry(
-                guid=guid[:2000],
-                url=link,
-                title=title,
-                summary=summary,
-                content=html_to_text(content_html),
-                published=_clamp(published, now),
-                author=html_to_text(author) or None,
-            )
+        entries.add(
+            guid=guid,
+            link=link,
+            title=html_to_text(title_html),
+            summary=html_to_text(summary_html),
+            content=html_to_text(content_html),
+            published=published,
+            author=html_to_text(author) or None,
         )
     ttl = int(fast.ttl) if fast.ttl and fast.ttl.strip().isdigit() else None
     return ParsedFeed(
         title=html_to_text(fast.title) or None,
-        entries=entries,
+        entries=entries.items,
         hub=fast.hub,
         ttl_minutes=ttl,
         kind=fast.kind,
@@ -312,8 +330,7 @@ def _parse_json_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
         if isinstance(h, dict) and str(h.get("type", "")).lower() == "websub" and h.get("url"):
             hub = str(h["url"])
             break
-    entries: list[FeedEntry] = []
-    seen: set[str] = set()
+    entries = _Entries(now)
     for item in doc.get("items", []):
         if not isinstance(item, dict):
             continue
@@ -323,26 +340,19 @@ def _parse_json_feed(text: str, *, url: str, now: datetime) -> ParsedFeed:
         content = str(item.get("content_text") or "") or html_to_text(str(item.get("content_html") or ""))
         summary = html_to_text(str(item.get("summary") or ""))
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = next((str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")), None)
-        guid = str(item.get("id") or "").strip() or link or _guid(title, summary or content)
-        if guid in seen:
-            continue
-        seen.add(guid)
-        published = _iso(item.get("date_published")) or _iso(item.get("date_modified"))
-        entries.append(
-            FeedEntry(
-                guid=guid[:2000],
-                url=link,
-                title=title,
-                summary=summary,
-                content=content.strip(),
-                published=_clamp(published, now),
-                author=author,
-            )
+        entries.add(
+            guid=str(item.get("id") or ""),
+            link=link,
+            title=title,
+            summary=summary,
+            content=content.strip(),
+            published=_iso(item.get("date_published")) or _iso(item.get("date_modified")),
+            author=next((str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")), None),
+            guid_basis=summary or content,
         )
     return ParsedFeed(
         title=str(doc["title"]) if doc.get("title") else None,
-        entries=entries,
+        entries=entries.items,
         hub=hub,
         ttl_minutes=None,
         kind="json",
