@@ -192,16 +192,31 @@ def record_match(
             return []  # kept, and summarised later in the watch's digest
         facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
         data = payload.alert_data(facts)
-        live.after_commit(session, payload.ALERT_CREATED, data, watch_id=watch.id)
-        return enqueue_event(
-            session=session,
-            event_type=payload.ALERT_CREATED,
-            event_key=f"{payload.ALERT_CREATED}:{alert.id}",
-            data=data,
-            watch_id=watch.id,
-            alert_id=alert.id,
+        return _announce(
+            session, payload.ALERT_CREATED, f"{alert.id}", data, watch_id=watch.id, alert_id=alert.id
         )
     return _thread_into(session, alert, watch, article, entities, feed_url)
+
+
+def _announce(
+    session: Session,
+    event_type: str,
+    key: str,
+    data: dict[str, Any],
+    *,
+    watch_id: int | None,
+    alert_id: int | None,
+) -> list[int]:
+    """An alert event: to the live stream after commit, and to the outbox (event key `<type>:<key>`)."""
+    live.after_commit(session, event_type, data, watch_id=watch_id)
+    return enqueue_event(
+        session=session,
+        event_type=event_type,
+        event_key=f"{event_type}:{key}",
+        data=data,
+        watch_id=watch_id,
+        alert_id=alert_id,
+    )
 
 
 def _thread_into(
@@ -235,15 +250,8 @@ def _thread_into(
     )
     data = payload.alert_data(facts)
     data["revision"] = alert.revision
-    live.after_commit(session, payload.ALERT_UPDATED, data, watch_id=watch.id)
-    return enqueue_event(
-        session=session,
-        event_type=payload.ALERT_UPDATED,
-        event_key=f"{payload.ALERT_UPDATED}:{alert.id}:{alert.revision}",
-        data=data,
-        watch_id=watch.id,
-        alert_id=alert.id,
-    )
+    key = f"{alert.id}:{alert.revision}"
+    return _announce(session, payload.ALERT_UPDATED, key, data, watch_id=watch.id, alert_id=alert.id)
 
 
 def digest_throttled(*, session: Session, settings: Settings, window: float | None = None) -> list[int]:
@@ -284,14 +292,8 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
             digest={"count": len(alerts), "alert_ids": [a.id for a in alerts], "titles": titles[:50]},
         )
         data = payload.alert_data(facts)
-        live.after_commit(session, payload.ALERT_CREATED, data, watch_id=watch_id)
-        ids += enqueue_event(
-            session=session,
-            event_type=payload.ALERT_CREATED,
-            event_key=f"{payload.ALERT_CREATED}:{digest.id}",
-            data=data,
-            watch_id=watch_id,
-            alert_id=digest.id,
+        ids += _announce(
+            session, payload.ALERT_CREATED, f"{digest.id}", data, watch_id=watch_id, alert_id=digest.id
         )
     return ids
 
