@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlmodel import Session, col, select
 
 from shared.models import Article
-
-
-def get_many(*, session: Session, ids: Sequence[int]) -> list[Article]:
-    if not ids:
-        return []
-    return list(session.exec(select(Article).where(col(Article.id).in_(ids)).order_by(col(Article.id))))
 
 
 def list_page(
