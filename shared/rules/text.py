@@ -69,7 +69,7 @@ def term_pattern(text: str, case: str) -> tuple[WordPat, ...]:
         word = m.group()
         prefix = text[m.end() : m.end() + 1] == "*"
         sensitive = case == "exact" or (case == "auto" and is_caps(word))
-        words.append(WordPat(word.lower(), prefix, word if sensitive else None))
+        words.append(WordPat(normalize(word), prefix, word if sensitive else None))
     return tuple(words)
 
 

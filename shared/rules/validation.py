@@ -37,10 +37,10 @@ def canonical(query: str) -> str:
 
 
 def _has_anchor(node: Node) -> bool:
-    # Import here: the compiler (via terms) imports this module (COMMON_WORDS); keep it one-way.
-    from shared.rules.compiler import Compiler
+    # Import here: the compiler imports this module (COMMON_WORDS); keep it one-way.
+    from shared.rules.program import has_anchor
 
-    return Compiler(None).anchor(node) is not None
+    return has_anchor(node)
 
 
 def validate(query: str, *, frequencies: Frequencies | None = None) -> Validation:

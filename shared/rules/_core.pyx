@@ -1,0 +1,876 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The matcher's per-article hot path in C: tokens, presence keys, presearch, exact evaluation.
+
+shared/rules/program.py compiles watch trees into the flat arrays this module takes (`Core`); the
+Python `Engine` (engine.py) normalises the article's fields and calls `Core.match` with a `Scratch`, the
+per-article working memory (reused, never cleared: every per-article mark is a stamp of the article
+counter).
+
+Per article:
+1. Tokens: the normalised fields (lower case, non-word characters as spaces, same length as the text)
+   are split into words, every CJK character a token of its own. Each word is hashed once (FNV-1a on
+   code points) and looked up in the vocabulary of rule words; wildcard stems are looked up on the
+   word's prefixes (3 characters and up). Each hit appends an occurrence to that key's list.
+2. Presearch: every rule is indexed under its anchor keys (one of which must occur); the rules under
+   the keys present are the candidates, plus the rules with no anchor (NOT-only, lang:, entity:).
+3. Evaluation: each candidate's node program runs over the article: plain words are a stamp check,
+   phrases, wildcards, case rules and fields look at the occurrences (found once per term and article),
+   NEAR/n compares token positions (words between, CJK characters count one each), SCORE sums weights.
+"""
+
+from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memset
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+    Py_ssize_t PyUnicode_GET_LENGTH(object o)
+    uint32_t PyUnicode_READ(int kind, const void* data, Py_ssize_t index) nogil
+
+
+cdef enum:
+    OP_TERM = 0
+    OP_AND = 1
+    OP_OR = 2
+    OP_NOT = 3
+    OP_NEAR = 4
+    OP_WEIGHTED = 5
+    OP_LANG = 6
+    OP_ENTITY = 7
+    OP_FALSE = 8
+
+OPS = {
+    "term": OP_TERM,
+    "and": OP_AND,
+    "or": OP_OR,
+    "not": OP_NOT,
+    "near": OP_NEAR,
+    "weighted": OP_WEIGHTED,
+    "lang": OP_LANG,
+    "entity": OP_ENTITY,
+    "false": OP_FALSE,
+}
+
+cdef uint64_t FNV_OFF = 1469598103934665603ULL
+cdef uint64_t FNV_PRIME = 1099511628211ULL
+cdef int MIN_STEM = 3
+
+
+cdef inline bint is_cjk(uint32_t c) noexcept nogil:
+    if c < 0x2E80:
+        return False
+    return (
+        c <= 0x2FFF
+        or (0x3040 <= c <= 0x31FF)
+        or (0x3400 <= c <= 0x4DBF)
+        or (0x4E00 <= c <= 0x9FFF)
+        or (0xAC00 <= c <= 0xD7AF)
+        or (0xF900 <= c <= 0xFAFF)
+        or (0x20000 <= c <= 0x2FA1F)
+    )
+
+
+def is_cjk_char(str ch):
+    """True for a character the tokenizer treats as a CJK token of its own (for tests)."""
+    return is_cjk(ord(ch))
+
+
+# -- growable int32 vectors ---------------------------------------------------------------------------
+cdef struct IVec:
+    int32_t* d
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef int ivec_reserve(IVec* v, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t cap
+    cdef int32_t* d
+    if v.n + extra <= v.cap:
+        return 0
+    cap = v.cap * 2 if v.cap else 64
+    while cap < v.n + extra:
+        cap *= 2
+    d = <int32_t*>realloc(v.d, cap * sizeof(int32_t))
+    if d == NULL:
+        raise MemoryError()
+    v.d = d
+    v.cap = cap
+    return 0
+
+
+cdef inline int ivec_push(IVec* v, int32_t x) except -1:
+    if v.n == v.cap:
+        ivec_reserve(v, 1)
+    v.d[v.n] = x
+    v.n += 1
+    return 0
+
+
+cdef inline int ivec_push3(IVec* v, int32_t a, int32_t b, int32_t c) except -1:
+    if v.n + 3 > v.cap:
+        ivec_reserve(v, 3)
+    v.d[v.n] = a
+    v.d[v.n + 1] = b
+    v.d[v.n + 2] = c
+    v.n += 3
+    return 0
+
+
+cdef int32_t* to_i32(object values) except NULL:
+    cdef Py_ssize_t n = len(values), i
+    cdef int32_t* out = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+    if out == NULL:
+        raise MemoryError()
+    for i in range(n):
+        out[i] = values[i]
+    out[n] = 0
+    return out
+
+
+cdef double* to_f64(object values) except NULL:
+    cdef Py_ssize_t n = len(values), i
+    cdef double* out = <double*>malloc((n + 1) * sizeof(double))
+    if out == NULL:
+        raise MemoryError()
+    for i in range(n):
+        out[i] = values[i]
+    out[n] = 0.0
+    return out
+
+
+# -- a hash table of strings (code points), looked up without building str objects -------------------
+cdef class Table:
+    """Distinct strings → their index; lookups hash code points straight from a str's buffer."""
+
+    cdef int32_t* slots
+    cdef uint64_t* hashes
+    cdef int32_t* offs
+    cdef int32_t* lens
+    cdef uint32_t* pool
+    cdef uint64_t mask
+    cdef readonly int32_t count
+    cdef readonly int32_t longest
+    cdef uint8_t* first3  # 65,536-bit filter on the hash of the first MIN_STEM characters
+
+    def __cinit__(self, list words, bint filter3=False):
+        cdef Py_ssize_t n = len(words), i, k, total = 0, size = 16, pos = 0
+        cdef uint64_t h, idx
+        cdef str w
+        cdef uint32_t ch
+        while size < 2 * n + 2:
+            size *= 2
+        self.mask = size - 1
+        self.count = n
+        for w in words:
+            total += len(w)
+        self.slots = <int32_t*>malloc(size * sizeof(int32_t))
+        self.hashes = <uint64_t*>malloc((n + 1) * sizeof(uint64_t))
+        self.offs = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        self.lens = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        self.pool = <uint32_t*>malloc((total + 1) * sizeof(Py_UCS4))
+        self.first3 = <uint8_t*>malloc(8192) if filter3 else NULL
+        if (
+            self.slots == NULL or self.hashes == NULL or self.offs == NULL or self.lens == NULL
+            or self.pool == NULL or (filter3 and self.first3 == NULL)
+        ):
+            raise MemoryError()
+        if filter3:
+            memset(self.first3, 0, 8192)
+        for i in range(size):
+            self.slots[i] = -1
+        for i in range(n):
+            w = words[i]
+            h = FNV_OFF
+            self.offs[i] = pos
+            for k in range(len(w)):
+                ch = ord(w[k])
+                self.pool[pos] = ch
+                pos += 1
+                h = (h ^ ch) * FNV_PRIME
+                if filter3 and k == MIN_STEM - 1:
+                    self.first3[(h & 0xFFFF) >> 3] |= 1 << (h & 7)
+            self.hashes[i] = h
+            self.lens[i] = len(w)
+            if len(w) > self.longest:
+                self.longest = len(w)
+            idx = h & self.mask
+            while self.slots[idx] >= 0:
+                idx = (idx + 1) & self.mask
+            self.slots[idx] = i
+
+    def __dealloc__(self):
+        free(self.slots)
+        free(self.hashes)
+        free(self.offs)
+        free(self.lens)
+        free(self.pool)
+        free(self.first3)
+
+    cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
+                             Py_ssize_t length) noexcept nogil:
+        cdef uint64_t idx = h & self.mask
+        cdef int32_t e
+        cdef Py_ssize_t k
+        cdef const uint32_t* p
+        while True:
+            e = self.slots[idx]
+            if e < 0:
+                return -1
+            if self.hashes[e] == h and self.lens[e] == length:
+                p = self.pool + self.offs[e]
+                for k in range(length):
+                    if p[k] != PyUnicode_READ(kind, data, start + k):
+                        break
+                else:
+                    return e
+            idx = (idx + 1) & self.mask
+
+    def get(self, str word):
+        """Index of `word`, or -1."""
+        cdef uint64_t h = FNV_OFF
+        cdef Py_UCS4 uc
+        for uc in word:
+            h = (h ^ <uint64_t>ord(uc)) * FNV_PRIME
+        return self.find(h, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+
+
+# -- the compiled program -----------------------------------------------------------------------------
+cdef class Core:
+    """A compiled rule set as flat arrays (built by program.py's `Program.core()`)."""
+
+    cdef Table words
+    cdef Table stems
+    cdef Table cased
+    cdef readonly int32_t nwords, nkeys, nterms, nrules, nnodes, nlangs, nentities
+    # terms: words t_off[t]..t_off[t+1] in tw_*; the word the occurrences are looked up by; plain flag
+    cdef int32_t* t_off
+    cdef int32_t* t_anchor
+    cdef uint8_t* t_simple
+    cdef int32_t* tw_key
+    cdef uint8_t* tw_prefix
+    cdef int32_t* tw_cased
+    # nodes
+    cdef uint8_t* op
+    cdef int32_t* na
+    cdef int32_t* nb
+    cdef int32_t* nc
+    cdef int32_t* nd
+    cdef double* nw
+    cdef int32_t* kids
+    cdef double* kid_w
+    # rules
+    cdef int32_t* root
+    cdef int32_t* kr_off  # presearch index: key → rules (CSR)
+    cdef int32_t* kr
+    cdef int32_t* always
+    cdef int32_t nalways
+    cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
+    cdef int32_t* pos_term
+    cdef int32_t* pos_field
+    cdef int32_t* sc_off  # weighted nodes per rule (CSR), for SCORE rules' score
+    cdef int32_t* sc_node
+    cdef list entities
+
+    def __cinit__(self, program):
+        cdef Py_ssize_t i
+        self.words = Table(program.words)
+        self.stems = Table(program.stems, True)
+        self.cased = Table(program.cased)
+        self.nwords = len(program.words)
+        self.nkeys = self.nwords + len(program.stems)
+        self.nterms = len(program.t_off) - 1
+        self.nrules = len(program.root)
+        self.nnodes = len(program.op)
+        self.nlangs = len(program.langs)
+        self.entities = list(program.entities)
+        self.nentities = len(self.entities)
+        self.t_off = to_i32(program.t_off)
+        self.t_anchor = to_i32(program.t_anchor)
+        self.tw_key = to_i32(program.tw_key)
+        self.tw_cased = to_i32(program.tw_cased)
+        self.t_simple = <uint8_t*>malloc(self.nterms + 1)
+        self.tw_prefix = <uint8_t*>malloc(len(program.tw_prefix) + 1)
+        self.op = <uint8_t*>malloc(self.nnodes + 1)
+        if self.t_simple == NULL or self.tw_prefix == NULL or self.op == NULL:
+            raise MemoryError()
+        for i in range(self.nterms):
+            self.t_simple[i] = program.t_simple[i]
+        for i in range(len(program.tw_prefix)):
+            self.tw_prefix[i] = program.tw_prefix[i]
+        for i in range(self.nnodes):
+            self.op[i] = program.op[i]
+        self.na = to_i32(program.na)
+        self.nb = to_i32(program.nb)
+        self.nc = to_i32(program.nc)
+        self.nd = to_i32(program.nd)
+        self.nw = to_f64(program.nw)
+        self.kids = to_i32(program.kids)
+        self.kid_w = to_f64(program.kid_w)
+        self.root = to_i32(program.root)
+        self.kr_off = to_i32(program.kr_off)
+        self.kr = to_i32(program.kr)
+        self.always = to_i32(program.always)
+        self.nalways = len(program.always)
+        self.pos_off = to_i32(program.pos_off)
+        self.pos_term = to_i32(program.pos_term)
+        self.pos_field = to_i32(program.pos_field)
+        self.sc_off = to_i32(program.sc_off)
+        self.sc_node = to_i32(program.sc_node)
+        if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
+            raise ValueError("inconsistent program: index sizes")
+
+    def __dealloc__(self):
+        free(self.t_off)
+        free(self.t_anchor)
+        free(self.t_simple)
+        free(self.tw_key)
+        free(self.tw_prefix)
+        free(self.tw_cased)
+        free(self.op)
+        free(self.na)
+        free(self.nb)
+        free(self.nc)
+        free(self.nd)
+        free(self.nw)
+        free(self.kids)
+        free(self.kid_w)
+        free(self.root)
+        free(self.kr_off)
+        free(self.kr)
+        free(self.always)
+        free(self.pos_off)
+        free(self.pos_term)
+        free(self.pos_field)
+        free(self.sc_off)
+        free(self.sc_node)
+
+    # -- per article ----------------------------------------------------------------------------------
+    cdef int begin(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang,
+                   object doc) except -1:
+        if PyUnicode_GET_LENGTH(ntitle) != PyUnicode_GET_LENGTH(title) or (
+            PyUnicode_GET_LENGTH(ntext) != PyUnicode_GET_LENGTH(text)
+        ):
+            raise ValueError("a normalised field must have the length of the field")
+        if len(lang) < self.nlangs:
+            raise ValueError("one language flag per lang: code is needed")
+        s.next_article()
+        s.doc = doc
+        s._set_lang(lang)
+        s.okind[0] = PyUnicode_KIND(title)
+        s.odata[0] = PyUnicode_DATA(title)
+        s.okind[1] = PyUnicode_KIND(text)
+        s.odata[1] = PyUnicode_DATA(text)
+        s.nkind[0] = PyUnicode_KIND(ntitle)
+        s.ndata[0] = PyUnicode_DATA(ntitle)
+        s.nkind[1] = PyUnicode_KIND(ntext)
+        s.ndata[1] = PyUnicode_DATA(ntext)
+        self.tokenize(s, 0, PyUnicode_GET_LENGTH(ntitle))
+        self.tokenize(s, 1, PyUnicode_GET_LENGTH(ntext))
+        return 0
+
+    cdef int tokenize(self, Scratch s, int field, Py_ssize_t n) except -1:
+        cdef int kind = s.nkind[field]
+        cdef const void* data = s.ndata[field]
+        cdef Py_ssize_t i = 0, start
+        cdef uint32_t c
+        cdef uint64_t h
+        while i < n:
+            c = PyUnicode_READ(kind, data, i)
+            if c == 32:
+                i += 1
+                continue
+            start = i
+            h = FNV_OFF
+            if is_cjk(c):
+                h = (h ^ c) * FNV_PRIME
+                i += 1
+            else:
+                while True:
+                    h = (h ^ c) * FNV_PRIME
+                    i += 1
+                    if i >= n:
+                        break
+                    c = PyUnicode_READ(kind, data, i)
+                    if c == 32 or is_cjk(c):
+                        break
+            self.add_token(s, field, start, i, h, kind, data)
+        return 0
+
+    cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
+                       int kind, const void* data) except -1:
+        cdef int32_t t = <int32_t>s.ntok, wid, sid
+        cdef Py_ssize_t k, longest
+        cdef uint64_t ph
+        if s.ntok == s.tcap:
+            s.grow_tokens()
+        s.tok_field[t] = field
+        s.tok_start[t] = <int32_t>start
+        s.tok_end[t] = <int32_t>end
+        wid = self.words.find(h, kind, data, start, end - start)
+        s.tok_key[t] = wid
+        s.ntok += 1
+        if wid >= 0:
+            s.add_occ(wid, t)
+        if self.stems.count and end - start >= MIN_STEM:
+            ph = FNV_OFF
+            longest = self.stems.longest
+            for k in range(end - start):
+                if k >= longest:
+                    break
+                ph = (ph ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
+                if k + 1 < MIN_STEM:
+                    continue
+                if k + 1 == MIN_STEM and not (self.stems.first3[(ph & 0xFFFF) >> 3] & (1 << (ph & 7))):
+                    break
+                sid = self.stems.find(ph, kind, data, start, k + 1)
+                if sid >= 0:
+                    s.add_occ(self.nwords + sid, t)
+        return 0
+
+    # -- terms ------------------------------------------------------------------------------------------
+    cdef bint word_at(self, Scratch s, int32_t w, int32_t t) noexcept:
+        """Does word pattern `w` match token `t`?"""
+        cdef int32_t key = self.tw_key[w], sid, cid, f = s.tok_field[t], k, length
+        cdef Py_ssize_t start = s.tok_start[t]
+        cdef const uint32_t* p
+        length = s.tok_end[t] - s.tok_start[t]
+        if self.tw_prefix[w]:
+            sid = key - self.nwords
+            if length < self.stems.lens[sid]:
+                return False
+            p = self.stems.pool + self.stems.offs[sid]
+            for k in range(self.stems.lens[sid]):
+                if p[k] != PyUnicode_READ(s.nkind[f], s.ndata[f], start + k):
+                    return False
+        elif s.tok_key[t] != key:
+            return False
+        cid = self.tw_cased[w]
+        if cid >= 0:
+            if self.cased.lens[cid] > length or (not self.tw_prefix[w] and self.cased.lens[cid] != length):
+                return False
+            p = self.cased.pool + self.cased.offs[cid]
+            for k in range(self.cased.lens[cid]):
+                if p[k] != PyUnicode_READ(s.okind[f], s.odata[f], start + k):
+                    return False
+        return True
+
+    cdef int hits(self, Scratch s, int32_t t) except -1:
+        """Find every occurrence of term `t` (once per article): hit triples (field, first, last token)."""
+        cdef int32_t off, n, j, aj, o, tok, first, f, cnt = 0
+        cdef bint ok
+        if s.tstamp[t] == s.cur:
+            return s.thcnt[t]
+        s.tstamp[t] = s.cur
+        s.thoff[t] = <int32_t>s.hits.n
+        s.thcnt[t] = 0
+        off = self.t_off[t]
+        n = self.t_off[t + 1] - off
+        for j in range(n):
+            if s.kstamp[self.tw_key[off + j]] != s.cur:
+                return 0
+        aj = self.t_anchor[t]
+        o = s.kfirst[self.tw_key[off + aj]]
+        while o >= 0:
+            tok = s.occ_tok.d[o]
+            o = s.occ_next.d[o]
+            first = tok - aj
+            if first < 0 or first + n > s.ntok:
+                continue
+            f = s.tok_field[first]
+            if s.tok_field[first + n - 1] != f:
+                continue
+            ok = True
+            for j in range(n):
+                if not self.word_at(s, off + j, first + j):
+                    ok = False
+                    break
+            if ok:
+                ivec_push3(&s.hits, f, first, first + n - 1)
+                cnt += 1
+        s.thcnt[t] = cnt
+        return cnt
+
+    cdef int term_in(self, Scratch s, int32_t t, int32_t field) except -1:
+        cdef int32_t i, off, cnt
+        if field < 0 and self.t_simple[t]:
+            return s.kstamp[self.tw_key[self.t_off[t]]] == s.cur
+        cnt = self.hits(s, t)
+        if field < 0 or cnt == 0:
+            return cnt > 0
+        off = s.thoff[t]
+        for i in range(cnt):
+            if s.hits.d[off + 3 * i] == field:
+                return 1
+        return 0
+
+    # -- nodes ------------------------------------------------------------------------------------------
+    cdef int ev(self, Scratch s, int32_t node) except -1:
+        cdef int op = self.op[node], r
+        cdef int32_t a = self.na[node], b = self.nb[node], k, spoff
+        cdef Py_ssize_t mark
+        cdef double total
+        if op == OP_TERM:
+            return self.term_in(s, a, b)
+        if op == OP_AND:
+            for k in range(a, a + b):
+                r = self.ev(s, self.kids[k])
+                if r != 1:
+                    return r
+            return 1
+        if op == OP_OR:
+            for k in range(a, a + b):
+                r = self.ev(s, self.kids[k])
+                if r != 0:
+                    return r
+            return 0
+        if op == OP_NOT:
+            r = self.ev(s, a)
+            return r if r < 0 else 1 - r
+        if op == OP_NEAR:
+            mark = s.sp.n
+            r = self.spans(s, node, &spoff)
+            s.sp.n = mark
+            return r if r <= 0 else 1
+        if op == OP_WEIGHTED:
+            self.weighted(s, node, &total)
+            return total >= self.nw[node]
+        if op == OP_LANG:
+            return s.lang[a] != 0
+        if op == OP_ENTITY:
+            return self.entity(s, a)
+        return 0
+
+    cdef int weighted(self, Scratch s, int32_t node, double* total) except -1:
+        cdef int32_t a = self.na[node], b = self.nb[node], k
+        cdef int r
+        total[0] = 0.0
+        for k in range(a, a + b):
+            r = self.ev(s, self.kids[k])
+            if r == 1:
+                total[0] += self.kid_w[k]
+        return 0
+
+    cdef int entity(self, Scratch s, int32_t idx) except -1:
+        if s.estamp[idx] != s.cur:
+            s.eval[idx] = 1 if self.entities[idx](s.doc) else 0
+            s.estamp[idx] = s.cur
+        return s.eval[idx]
+
+    cdef int spans(self, Scratch s, int32_t node, int32_t* out) except -1:
+        """Hits of a span node appended to s.sp: count returned, offset in `out`."""
+        cdef int op = self.op[node]
+        cdef int32_t a = self.na[node], b = self.nb[node], i, j, k, n, cnt = 0, hoff
+        cdef int32_t lo, ro, ln, rn, f1, s1, e1, f2, s2, e2, dist, ordered
+        cdef int32_t stack_off[32]
+        cdef int32_t stack_cnt[32]
+        cdef int32_t* offs = stack_off
+        cdef int32_t* cnts = stack_cnt
+        if op == OP_TERM:
+            n = self.hits(s, a)
+            out[0] = <int32_t>s.sp.n
+            if n == 0:
+                return 0
+            ivec_reserve(&s.sp, 3 * n)
+            hoff = s.thoff[a]
+            for i in range(n):
+                if b < 0 or s.hits.d[hoff + 3 * i] == b:
+                    s.sp.d[s.sp.n] = s.hits.d[hoff + 3 * i]
+                    s.sp.d[s.sp.n + 1] = s.hits.d[hoff + 3 * i + 1]
+                    s.sp.d[s.sp.n + 2] = s.hits.d[hoff + 3 * i + 2]
+                    s.sp.n += 3
+                    cnt += 1
+            return cnt
+        if op == OP_OR:
+            if b > 32:
+                offs = <int32_t*>malloc(b * sizeof(int32_t))
+                cnts = <int32_t*>malloc(b * sizeof(int32_t))
+                if offs == NULL or cnts == NULL:
+                    free(offs)
+                    free(cnts)
+                    raise MemoryError()
+            try:
+                for k in range(b):
+                    cnts[k] = self.spans(s, self.kids[a + k], &offs[k])
+                    cnt += cnts[k]
+                ivec_reserve(&s.sp, 3 * cnt)
+                out[0] = <int32_t>s.sp.n
+                for k in range(b):
+                    for i in range(3 * cnts[k]):
+                        s.sp.d[s.sp.n] = s.sp.d[offs[k] + i]
+                        s.sp.n += 1
+            finally:
+                if offs != stack_off:
+                    free(offs)
+                    free(cnts)
+            return cnt
+        if op == OP_NEAR:
+            ln = self.spans(s, a, &lo)
+            if ln == 0:
+                out[0] = <int32_t>s.sp.n
+                return 0
+            rn = self.spans(s, b, &ro)
+            out[0] = <int32_t>s.sp.n
+            dist = self.nc[node]
+            ordered = self.nd[node]
+            for i in range(ln):
+                f1 = s.sp.d[lo + 3 * i]
+                s1 = s.sp.d[lo + 3 * i + 1]
+                e1 = s.sp.d[lo + 3 * i + 2]
+                for j in range(rn):
+                    f2 = s.sp.d[ro + 3 * j]
+                    if f1 != f2:
+                        continue
+                    s2 = s.sp.d[ro + 3 * j + 1]
+                    e2 = s.sp.d[ro + 3 * j + 2]
+                    if (s2 > e1 and s2 - e1 - 1 <= dist) or (
+                        not ordered and s1 > e2 and s1 - e2 - 1 <= dist
+                    ):
+                        ivec_push3(&s.sp, f1, s1 if s1 < s2 else s2, e1 if e1 > e2 else e2)
+                        cnt += 1
+            return cnt
+        out[0] = <int32_t>s.sp.n
+        return 0
+
+    cdef double score(self, Scratch s, int32_t r) except? -1.0:
+        cdef int32_t k, n = 0
+        cdef double total = 0.0, part
+        if self.sc_off[r + 1] > self.sc_off[r]:
+            for k in range(self.sc_off[r], self.sc_off[r + 1]):
+                self.weighted(s, self.sc_node[k], &part)
+                total += part
+            return total
+        for k in range(self.pos_off[r], self.pos_off[r + 1]):
+            if self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
+                n += 1
+        return n if n else 1.0
+
+    cdef int candidates(self, Scratch s) except -1:
+        cdef Py_ssize_t i
+        cdef int32_t key, j, r
+        s.cand.n = 0
+        for i in range(s.npresent):
+            key = s.present[i]
+            for j in range(self.kr_off[key], self.kr_off[key + 1]):
+                r = self.kr[j]
+                if s.rstamp[r] != s.cur:
+                    s.rstamp[r] = s.cur
+                    ivec_push(&s.cand, r)
+        for j in range(self.nalways):
+            r = self.always[j]
+            if s.rstamp[r] != s.cur:
+                s.rstamp[r] = s.cur
+                ivec_push(&s.cand, r)
+        qsort(s.cand.d, s.cand.n, sizeof(int32_t), cmp_i32)
+        return 0
+
+    # -- Python API ---------------------------------------------------------------------------------------
+    def match(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc):
+        """Rules matching the article, in rule order: (rule indices, scores)."""
+        cdef Py_ssize_t i
+        cdef int32_t r
+        cdef list rules = [], scores = []
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        self.begin(s, title, ntitle, text, ntext, lang, doc)
+        self.candidates(s)
+        for i in range(s.cand.n):
+            r = s.cand.d[i]
+            s.sp.n = 0
+            if self.ev(s, self.root[r]) == 1:
+                rules.append(r)
+                scores.append(self.score(s, r))
+        s.doc = None
+        return rules, scores
+
+    def candidate_rules(self, Scratch s, str title, str ntitle, str text, str ntext):
+        """The presearch alone: indices of the rules worth evaluating for the article."""
+        cdef Py_ssize_t i
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
+        self.candidates(s)
+        return [s.cand.d[i] for i in range(s.cand.n)]
+
+    def term_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list terms):
+        """For each (term, field): its hits as (field, start, end) character offsets, in text order."""
+        cdef list out = [], got
+        cdef int32_t t, field, n, i, off, f, first, last
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
+        for t, field in terms:
+            if t < 0 or t >= self.nterms:
+                raise IndexError("no such term")
+            n = self.hits(s, t)
+            off = s.thoff[t]
+            got = []
+            for i in range(n):
+                f = s.hits.d[off + 3 * i]
+                if field >= 0 and f != field:
+                    continue
+                first = s.hits.d[off + 3 * i + 1]
+                last = s.hits.d[off + 3 * i + 2]
+                got.append((f, s.tok_start[first], s.tok_end[last]))
+            out.append(got)
+        return out
+
+    def tokens(self, Scratch s, str text, str ntext):
+        """The tokens of one field as (start, end, vocabulary index or -1) (for tests and tools)."""
+        cdef Py_ssize_t i
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        self.begin(s, "", "", text, ntext, b"\x00" * self.nlangs, None)
+        return [(s.tok_start[i], s.tok_end[i], s.tok_key[i]) for i in range(s.ntok)]
+
+
+cdef int cmp_i32(const void* a, const void* b) noexcept nogil:
+    cdef int32_t x = (<const int32_t*>a)[0], y = (<const int32_t*>b)[0]
+    return (x > y) - (x < y)
+
+
+cdef class Scratch:
+    """Working memory for one article at a time (one per thread and Core)."""
+
+    cdef readonly Core core
+    cdef uint32_t cur
+    # tokens
+    cdef int32_t* tok_field
+    cdef int32_t* tok_start
+    cdef int32_t* tok_end
+    cdef int32_t* tok_key
+    cdef Py_ssize_t ntok, tcap
+    # occurrences per key: singly linked lists, kfirst/klast valid where kstamp == cur
+    cdef IVec occ_tok
+    cdef IVec occ_next
+    cdef uint32_t* kstamp
+    cdef int32_t* kfirst
+    cdef int32_t* klast
+    cdef int32_t* present
+    cdef Py_ssize_t npresent
+    # term hits
+    cdef uint32_t* tstamp
+    cdef int32_t* thoff
+    cdef int32_t* thcnt
+    cdef IVec hits
+    # rules, spans, entities
+    cdef uint32_t* rstamp
+    cdef IVec cand
+    cdef IVec sp
+    cdef uint32_t* estamp
+    cdef uint8_t* eval
+    # the article
+    cdef int okind[2]
+    cdef const void* odata[2]
+    cdef int nkind[2]
+    cdef const void* ndata[2]
+    cdef object doc
+    cdef const unsigned char* lang
+    cdef bytes _lang
+
+    def __cinit__(self, Core core):
+        self.core = core
+        self.cur = 0
+        self.kstamp = <uint32_t*>malloc((core.nkeys + 1) * sizeof(uint32_t))
+        self.kfirst = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
+        self.klast = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
+        self.present = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
+        self.tstamp = <uint32_t*>malloc((core.nterms + 1) * sizeof(uint32_t))
+        self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
+        self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
+        self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
+        self.eval = <uint8_t*>malloc(core.nentities + 1)
+        if (
+            self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
+            or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.rstamp == NULL
+            or self.estamp == NULL or self.eval == NULL
+        ):
+            raise MemoryError()
+        self.clear_stamps()
+
+    cdef void clear_stamps(self) noexcept:
+        memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
+        memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
+        memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
+        memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
+
+    def __dealloc__(self):
+        free(self.tok_field)
+        free(self.tok_start)
+        free(self.tok_end)
+        free(self.tok_key)
+        free(self.occ_tok.d)
+        free(self.occ_next.d)
+        free(self.kstamp)
+        free(self.kfirst)
+        free(self.klast)
+        free(self.present)
+        free(self.tstamp)
+        free(self.thoff)
+        free(self.thcnt)
+        free(self.hits.d)
+        free(self.rstamp)
+        free(self.cand.d)
+        free(self.sp.d)
+        free(self.estamp)
+        free(self.eval)
+
+    cdef void next_article(self) noexcept:
+        if self.cur >= 0xFFFFFFF0:
+            self.clear_stamps()
+            self.cur = 0
+        self.cur += 1
+        self.ntok = 0
+        self.npresent = 0
+        self.occ_tok.n = 0
+        self.occ_next.n = 0
+        self.hits.n = 0
+        self.cand.n = 0
+        self.sp.n = 0
+
+    cdef int grow_tokens(self) except -1:
+        cdef Py_ssize_t cap = self.tcap * 2 if self.tcap else 512
+        cdef int32_t* a = <int32_t*>realloc(self.tok_field, cap * sizeof(int32_t))
+        if a == NULL:
+            raise MemoryError()
+        self.tok_field = a
+        a = <int32_t*>realloc(self.tok_start, cap * sizeof(int32_t))
+        if a == NULL:
+            raise MemoryError()
+        self.tok_start = a
+        a = <int32_t*>realloc(self.tok_end, cap * sizeof(int32_t))
+        if a == NULL:
+            raise MemoryError()
+        self.tok_end = a
+        a = <int32_t*>realloc(self.tok_key, cap * sizeof(int32_t))
+        if a == NULL:
+            raise MemoryError()
+        self.tok_key = a
+        self.tcap = cap
+        return 0
+
+    cdef inline int add_occ(self, int32_t key, int32_t t) except -1:
+        cdef int32_t o = <int32_t>self.occ_tok.n
+        ivec_push(&self.occ_tok, t)
+        ivec_push(&self.occ_next, -1)
+        if self.kstamp[key] != self.cur:
+            self.kstamp[key] = self.cur
+            self.kfirst[key] = o
+            self.present[self.npresent] = key
+            self.npresent += 1
+        else:
+            self.occ_next.d[self.klast[key]] = o
+        self.klast[key] = o
+        return 0
+
+    # `lang` keeps a reference to the flags for the duration of a call.
+    @property
+    def articles(self):
+        """Articles processed with this scratch since its stamps were last cleared."""
+        return self.cur
+
+    cdef void _set_lang(self, bytes lang):
+        self._lang = lang
+        self.lang = lang

@@ -1,0 +1,355 @@
+"""Rule compiler: query trees → the flat program the C matcher runs (shared/rules/_core.pyx).
+
+Vocabulary: every word of every term, lower-cased (the document's normalisation), is a *key*; so is
+every wildcard stem ("sanction" of `sanction*`). A term is a sequence of word patterns (key, prefix or
+not, exact capitals or not); Chinese, Japanese and Korean characters are one word each, so CJK terms
+are phrases of characters. Presence of all of a term's keys is necessary for a hit; for a single plain
+word without a case rule it is sufficient (`t_simple`), so most evaluation is a stamp check.
+
+Presearch (Lucene Monitor's idea): each rule is indexed under its *anchor*, the cheapest set of keys
+one of which must occur (a term: its rarest word; OR: all children's anchors; AND/NEAR: the cheapest
+operand's; SCORE: the anchors of its positive items). Rules with no anchor (NOT-only, lang:/entity-only,
+SCORE with threshold <= 0) are evaluated on every article: never lost. Costs are document frequencies
+when given (`Frequencies`), else Lucene Monitor's default: longer words are rarer.
+
+Nodes are arrays (op, a, b, c, d, w): TERM(term, field), AND/OR(kids offset, count), NOT(child),
+NEAR(left, right, distance, ordered), WEIGHTED(items offset, count; threshold in w, weights in kid_w),
+LANG(code index), ENTITY(callable index). Children of a node are contiguous in `kids`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
+from shared.rules.stats import Frequencies
+from shared.rules.text import WordPat, term_pattern
+from shared.rules.types import EntityResolver, MatchDocument
+from shared.rules.validation import COMMON_WORDS
+
+FIELD_INDEX = {"title": 0, "text": 1}
+OP_TERM, OP_AND, OP_OR, OP_NOT, OP_NEAR, OP_WEIGHTED, OP_LANG, OP_ENTITY, OP_FALSE = range(9)
+
+_LABELS = {
+    "person": frozenset({"PERSON", "PER"}),
+    "org": frozenset({"ORG", "ORGANIZATION"}),
+    "place": frozenset({"PLACE", "GPE", "LOC", "LOCATION"}),
+}
+
+EntityFn = Callable[[MatchDocument], bool]
+
+
+@dataclass
+class Program:
+    """Everything `_core.Core` needs, as plain lists; plus what the Python side uses for results."""
+
+    words: list[str] = field(default_factory=list)
+    stems: list[str] = field(default_factory=list)
+    cased: list[str] = field(default_factory=list)
+    t_off: list[int] = field(default_factory=lambda: [0])
+    t_anchor: list[int] = field(default_factory=list)
+    t_simple: list[int] = field(default_factory=list)
+    tw_key: list[int] = field(default_factory=list)
+    tw_prefix: list[int] = field(default_factory=list)
+    tw_cased: list[int] = field(default_factory=list)
+    op: list[int] = field(default_factory=list)
+    na: list[int] = field(default_factory=list)
+    nb: list[int] = field(default_factory=list)
+    nc: list[int] = field(default_factory=list)
+    nd: list[int] = field(default_factory=list)
+    nw: list[float] = field(default_factory=list)
+    kids: list[int] = field(default_factory=list)
+    kid_w: list[float] = field(default_factory=list)
+    root: list[int] = field(default_factory=list)
+    kr_off: list[int] = field(default_factory=list)
+    kr: list[int] = field(default_factory=list)
+    always: list[int] = field(default_factory=list)
+    pos_off: list[int] = field(default_factory=lambda: [0])
+    pos_term: list[int] = field(default_factory=list)
+    pos_field: list[int] = field(default_factory=list)
+    sc_off: list[int] = field(default_factory=lambda: [0])
+    sc_node: list[int] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    entities: list[EntityFn] = field(default_factory=list)
+    # Python side: per term its words (for display keys), per rule its positives with display text.
+    term_patterns: list[tuple[WordPat, ...]] = field(default_factory=list)
+    positives: list[list[tuple[int, int, str]]] = field(default_factory=list)
+
+
+def key_cost(norm: str, prefix: bool, freq: Frequencies | None) -> float:
+    """Estimated share of articles holding a word (or a word starting with a stem)."""
+    if freq is not None:
+        from shared.rules.stats import STEM
+
+        return freq.cost(STEM + norm) if prefix else freq.word(norm)
+    # Lucene Monitor's default weighting: longer words are rarer; prefixes and stop words match more.
+    common = 20.0 if norm in COMMON_WORDS else 1.0
+    return common * (4.0 if prefix else 1.0) / (len(norm) + 4.0)
+
+
+class Builder:
+    """Compiles rules one by one into a shared Program (terms and keys are shared across rules)."""
+
+    def __init__(self, resolver: EntityResolver | None = None, frequencies: Frequencies | None = None) -> None:
+        self.resolver = resolver
+        self.freq = frequencies
+        self.p = Program()
+        self._words: dict[str, int] = {}
+        self._stems: dict[str, int] = {}
+        self._cased: dict[str, int] = {}
+        self._by_text: dict[tuple[str, str], int] = {}
+        self._by_pattern: dict[tuple[WordPat, ...], int] = {}
+        self._term_key: list[int] = []  # the anchor key of each term (stems as -1 - stem id)
+        self._cost: dict[int, float] = {}
+        self._langs: dict[str, int] = {}
+        self._office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
+        self._anchors: list[frozenset[int] | None] = []
+        self._positives: list[tuple[int, int, str]] | None = None
+        self._scores: list[int] | None = None
+
+    # -- terms ------------------------------------------------------------------------------------------
+    def tid(self, term: Term) -> int:
+        """The id of a term, adding it on first sight (terms with the same words share one id)."""
+        tid = self._by_text.get((term.text, term.case))
+        if tid is not None:
+            return tid
+        pattern = term_pattern(term.text, term.case)
+        tid = self._by_pattern.get(pattern)
+        if tid is None:
+            tid = self._by_pattern[pattern] = len(self._term_key)
+            p = self.p
+            keys = []
+            for w in pattern:
+                if w.prefix:
+                    key = -1 - self._stems.setdefault(w.norm, len(self._stems))
+                else:
+                    key = self._words.setdefault(w.norm, len(self._words))
+                self._cost.setdefault(key, key_cost(w.norm, w.prefix, self.freq))
+                keys.append(key)
+                p.tw_key.append(key)
+                p.tw_prefix.append(int(w.prefix))
+                p.tw_cased.append(-1 if w.cased is None else self._cased.setdefault(w.cased, len(self._cased)))
+            anchor = min(range(len(keys)), key=lambda j: self._cost[keys[j]])
+            p.t_anchor.append(anchor)
+            p.t_simple.append(int(len(pattern) == 1 and not pattern[0].prefix and pattern[0].cased is None))
+            p.t_off.append(len(p.tw_key))
+            p.term_patterns.append(pattern)
+            self._term_key.append(keys[anchor])
+        self._by_text[(term.text, term.case)] = tid
+        return tid
+
+    # -- presearch anchors --------------------------------------------------------------------------------
+    def cost(self, keys: frozenset[int]) -> float:
+        """Estimated frequency of a key set: a rule is indexed under its cheapest required set."""
+        return sum(self._cost[k] for k in keys)
+
+    def anchor(self, node: Node) -> frozenset[int] | None:
+        """Keys at least one of which must occur for the node to match; None when none must."""
+        if isinstance(node, Term):
+            return frozenset((self._term_key[self.tid(node)],))
+        if isinstance(node, Field):
+            return self.anchor(node.child)
+        if isinstance(node, Or):
+            out: set[int] = set()
+            for c in node.children:
+                a = self.anchor(c)
+                if a is None:
+                    return None
+                out |= a
+            return frozenset(out)
+        if isinstance(node, And | Near):
+            groups = self.groups(node)
+            return min(groups, key=self.cost) if groups else None
+        if isinstance(node, Weighted):
+            if node.threshold <= 0:
+                return None
+            out = set()
+            for item, weight in node.items:
+                if weight <= 0:
+                    continue
+                a = self.anchor(item)
+                if a is None:
+                    return None
+                out |= a
+            return frozenset(out)
+        return None  # Not, Lang, Entity
+
+    def groups(self, node: Node) -> list[frozenset[int]]:
+        """Key sets that must *all* be hit (AND and NEAR operands); empty when nothing is required."""
+        if isinstance(node, Field):
+            return self.groups(node.child)
+        if isinstance(node, And):
+            return [g for c in node.children for g in self.groups(c)]
+        if isinstance(node, Near):
+            return self.groups(node.left) + self.groups(node.right)
+        one = self.anchor(node)
+        return [one] if one is not None else []
+
+    def _eval_cost(self, node: Node) -> tuple[int, float]:
+        # Cheap tests first, rarest first, so AND fails fast; entities, NEAR and NOT last.
+        if isinstance(node, Term | Or | Field | And):
+            anchor = self.anchor(node)
+            return (0, self.cost(anchor)) if anchor is not None else (1, 0.0)
+        if isinstance(node, Lang):
+            return (0, 0.0)
+        if isinstance(node, Entity):
+            return (2, 0.0)
+        return (1, 1.0)
+
+    # -- nodes ------------------------------------------------------------------------------------------
+    def _node(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: int = 0, w: float = 0.0) -> int:
+        p = self.p
+        p.op.append(op)
+        p.na.append(a)
+        p.nb.append(b)
+        p.nc.append(c)
+        p.nd.append(d)
+        p.nw.append(w)
+        return len(p.op) - 1
+
+    def _kids(self, kids: list[int], weights: list[float] | None = None) -> int:
+        off = len(self.p.kids)
+        self.p.kids.extend(kids)
+        self.p.kid_w.extend(weights if weights is not None else [0.0] * len(kids))
+        return off
+
+    def _term(self, node: Term, fld: int, negated: bool) -> int:
+        tid = self.tid(node)
+        if not negated and self._positives is not None:
+            self._positives.append((tid, fld, node.text))
+        return self._node(OP_TERM, tid, fld)
+
+    def emit(self, node: Node, fld: int, negated: bool) -> int:
+        """The node index of a boolean node (fld: -1 both fields, 0 title, 1 text)."""
+        if isinstance(node, Term):
+            return self._term(node, fld, negated)
+        if isinstance(node, Field):
+            return self.emit(node.child, FIELD_INDEX[node.field], negated)
+        if isinstance(node, And | Or):
+            children = sorted(node.children, key=self._eval_cost) if isinstance(node, And) else node.children
+            kids = [self.emit(c, fld, negated) for c in children]
+            return self._node(OP_AND if isinstance(node, And) else OP_OR, self._kids(kids), len(kids))
+        if isinstance(node, Not):
+            return self._node(OP_NOT, self.emit(node.child, fld, not negated))
+        if isinstance(node, Near):
+            return self.span(node, fld, negated)
+        if isinstance(node, Lang):
+            return self._node(OP_LANG, self._langs.setdefault(node.code, len(self._langs)))
+        if isinstance(node, Entity):
+            self.p.entities.append(self.entity(node))
+            return self._node(OP_ENTITY, len(self.p.entities) - 1)
+        if isinstance(node, Weighted):
+            kids = [self.emit(item, fld, negated) for item, _w in node.items]
+            off = self._kids(kids, [float(w) for _i, w in node.items])
+            idx = self._node(OP_WEIGHTED, off, len(kids), w=float(node.threshold))
+            if not negated and self._scores is not None:
+                self._scores.append(idx)
+            return idx
+        raise TypeError(f"not a query node: {node!r}")
+
+    def span(self, node: Node, fld: int, negated: bool) -> int:
+        """The node index of a node with word positions (NEAR operands: terms, OR of them, NEAR)."""
+        if isinstance(node, Term):
+            return self._term(node, fld, negated)
+        if isinstance(node, Field):
+            return self.span(node.child, FIELD_INDEX[node.field], negated)
+        if isinstance(node, Or):
+            kids = [self.span(c, fld, negated) for c in node.children]
+            return self._node(OP_OR, self._kids(kids), len(kids))
+        if isinstance(node, Near):
+            left = self.span(node.left, fld, negated)
+            right = self.span(node.right, fld, negated)
+            return self._node(OP_NEAR, left, right, node.distance, int(node.ordered))
+        raise TypeError(f"not a span node: {node!r}")
+
+    def entity(self, node: Entity) -> EntityFn:
+        """An entity constraint over the article's linked entities."""
+        value, kind, resolver = node.value, node.kind, self.resolver
+        if kind == "office":
+            if resolver is None:
+                return _never
+            cache = self._office_cache
+
+            def holds_office(doc: MatchDocument) -> bool:
+                pub = doc.published
+                key = (value, pub.date() if isinstance(pub, datetime) else pub)
+                ids = cache.get(key)
+                if ids is None:
+                    ids = cache[key] = frozenset(resolver.office_holders(value, key[1]))
+                return any(e.entity_id in ids for e in doc.entities if e.entity_id)
+
+            return holds_office
+        ids = (
+            frozenset(resolver.ids_for_name(value)) if resolver is not None and value != "*" else frozenset()
+        )
+        labels = _LABELS.get(kind)
+        folded = value.casefold()
+
+        def has_entity(doc: MatchDocument) -> bool:
+            for e in doc.entities:
+                if labels is not None and e.label.upper() not in labels:
+                    continue
+                if value == "*" or (e.entity_id is not None and e.entity_id in ids):
+                    return True
+                if e.text.casefold() == folded or (e.canonical or "").casefold() == folded:
+                    return True
+            return False
+
+        return has_entity
+
+    # -- rules ------------------------------------------------------------------------------------------
+    def add_rule(self, tree: Node) -> int:
+        """Compile one rule; returns its index."""
+        self._positives, self._scores = [], []
+        self.p.root.append(self.emit(tree, -1, False))
+        groups = sorted(set(self.groups(tree)), key=self.cost)
+        self._anchors.append(groups[0] if groups else None)
+        unique: dict[tuple[int, int], tuple[int, int, str]] = {}
+        for pos in self._positives:
+            unique.setdefault((pos[0], pos[1]), pos)
+        self.p.positives.append(list(unique.values()))
+        for tid, fld, _text in unique.values():
+            self.p.pos_term.append(tid)
+            self.p.pos_field.append(fld)
+        self.p.pos_off.append(len(self.p.pos_term))
+        self.p.sc_node.extend(self._scores)
+        self.p.sc_off.append(len(self.p.sc_node))
+        self._positives = self._scores = None
+        return len(self.p.root) - 1
+
+    def finish(self) -> Program:
+        """The program, with stem keys after the words and the presearch index built."""
+        p = self.p
+        nwords = len(self._words)
+        p.words = list(self._words)
+        p.stems = list(self._stems)
+        p.cased = list(self._cased)
+        p.langs = list(self._langs)
+        p.tw_key = [k if k >= 0 else nwords - 1 - k for k in p.tw_key]
+        by_key: list[list[int]] = [[] for _ in range(nwords + len(self._stems))]
+        p.always = []
+        for r, anchor in enumerate(self._anchors):
+            if anchor is None:
+                p.always.append(r)
+                continue
+            for k in sorted(anchor):
+                by_key[k if k >= 0 else nwords - 1 - k].append(r)
+        p.kr_off, p.kr = [0], []
+        for rules in by_key:
+            p.kr.extend(rules)
+            p.kr_off.append(len(p.kr))
+        return p
+
+
+def _never(doc: MatchDocument) -> bool:
+    return False
+
+
+def has_anchor(tree: Node) -> bool:
+    """True when the presearch can index the rule (it has a required term); else it runs on every article."""
+    return Builder().anchor(tree) is not None
+
+
+__all__ = ["FIELD_INDEX", "Builder", "Program", "has_anchor", "key_cost"]
