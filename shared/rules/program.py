@@ -92,7 +92,9 @@ def key_cost(norm: str, prefix: bool, freq: Frequencies | None) -> float:
 class Builder:
     """Compiles rules one by one into a shared Program (terms and keys are shared across rules)."""
 
-    def __init__(self, resolver: EntityResolver | None = None, frequencies: Frequencies | None = None) -> None:
+    def __init__(
+        self, resolver: EntityResolver | None = None, frequencies: Frequencies | None = None
+    ) -> None:
         self.resolver = resolver
         self.freq = frequencies
         self.p = Program()
@@ -130,7 +132,9 @@ class Builder:
                 keys.append(key)
                 p.tw_key.append(key)
                 p.tw_prefix.append(int(w.prefix))
-                p.tw_cased.append(-1 if w.cased is None else self._cased.setdefault(w.cased, len(self._cased)))
+                p.tw_cased.append(
+                    -1 if w.cased is None else self._cased.setdefault(w.cased, len(self._cased))
+                )
             anchor = min(range(len(keys)), key=lambda j: self._cost[keys[j]])
             p.t_anchor.append(anchor)
             p.t_simple.append(int(len(pattern) == 1 and not pattern[0].prefix and pattern[0].cased is None))

@@ -10,10 +10,9 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 
-from shared.rules.text import blank_cjk, normalize
+from shared.rules.text import normalize, tokens
 
 STEM = "\x01"  # presence keys of wildcard stems ("\x01sanct"), apart from plain words
-CJK_KEY = "\x02"  # presence keys of terms with CJK characters (found by the automaton)
 UNSEEN = 0.5  # an unseen word counts as half a document
 
 
@@ -36,8 +35,6 @@ class Frequencies:
             return min(self.word(key[0]), self.word(key[1])) * 0.1
         if key.startswith(STEM):
             return min(1.0, self._prefix_share(key[1:]))
-        if key.startswith(CJK_KEY):
-            return 0.01
         return self.word(key)
 
     def _prefix_share(self, stem: str) -> float:
@@ -56,10 +53,7 @@ def document_frequencies(texts: Iterable[str]) -> Frequencies:
     docs = 0
     for text in texts:
         docs += 1
-        norm = normalize(text)
-        if not norm.isascii():
-            norm = blank_cjk(norm)
-        counts.update(set(norm.split()))
+        counts.update(set(tokens(normalize(text))))
     return Frequencies(counts, docs)
 
 

@@ -1,4 +1,4 @@
-"""Tokenisation shared by queries and documents, and compiled word patterns.
+"""Tokenisation shared by queries and documents: word patterns of terms and normalised text.
 
 Words are runs of letters and digits (Unicode word boundaries: Latin, Cyrillic, Greek, ...); every
 Chinese, Japanese or Korean character is a token of its own, so CJK terms match as character
@@ -73,46 +73,11 @@ def term_pattern(text: str, case: str) -> tuple[WordPat, ...]:
     return tuple(words)
 
 
-def ac_key(pattern: tuple[WordPat, ...]) -> tuple[str, bool]:
-    """The automaton key for a pattern and whether a hit on it needs checking against the tokens.
-
-    The key is the lower-cased words up to the first prefix word, framed by spaces the way document
-    text is joined, so a key can only match at word boundaries.
-    """
-    parts = []
-    last_prefix = False
-    for w in pattern:
-        parts.append(w.norm)
-        if w.prefix:
-            last_prefix = True
-            break
-    key = " " + " ".join(parts) + ("" if last_prefix else " ")
-    verify = len(parts) < len(pattern) or any(w.cased is not None for w in pattern)
-    return key, verify
-
-
-def verify_at(pattern: tuple[WordPat, ...], tokens: list[str], start: int) -> bool:
-    """Check a pattern against the original tokens starting at token `start`."""
-    if start + len(pattern) > len(tokens):
-        return False
-    for i, w in enumerate(pattern):
-        tok = tokens[start + i]
-        if w.cased is not None:
-            if not (tok.startswith(w.cased) if w.prefix else tok == w.cased):
-                return False
-        else:
-            low = tok.lower()
-            if not (low.startswith(w.norm) if w.prefix else low == w.norm):
-                return False
-    return True
-
-
-# -- length-preserving normalisation for the automaton ------------------------------------------------
+# -- length-preserving normalisation of document text ----------------------------------------------------
 # Document text is lower-cased and every non-word character becomes a space, character for character,
-# so automaton offsets are offsets into the original string (no mapping tables on the hot path).
+# so token offsets are offsets into the original string (no mapping tables on the hot path).
 _ASCII_SEP = bytes(b if (chr(b).isalnum() or b >= 0x80) else 0x20 for b in range(256))
 _NONASCII_SEP = re.compile(r"[^\x00-\x7f\w]|_")
-_SPACE_CJK = re.compile(rf"[{CJK}]")
 
 
 def normalize(text: str) -> str:
@@ -126,80 +91,6 @@ def normalize(text: str) -> str:
     return _NONASCII_SEP.sub(" ", low)
 
 
-def blank_cjk(norm: str) -> str:
-    """The normalised text with CJK characters as spaces: lets Latin words touching CJK match."""
-    return _SPACE_CJK.sub(" ", norm)
-
-
-@dataclass(frozen=True)
-class CompiledTerm:
-    """How one term is found: automaton key, then optional case checks and a tail regex."""
-
-    key: str
-    lead: int  # 1 when the key starts with a framing space
-    body: int  # characters of the key after the lead, without the trailing frame
-    checks: tuple[
-        tuple[int, str], ...
-    ]  # (offset from the start, exact text) for case-sensitive words in the key
-    tail: re.Pattern[str] | None  # rest of the term after a prefix word, on the normalised text
-    tail_checks: tuple[tuple[int, str, bool], ...]  # (group, exact text, prefix) for words in the tail
-    has_cjk: bool
-
-    @property
-    def simple(self) -> bool:
-        """True when an automaton hit is a term hit without further checks."""
-        return not self.checks and self.tail is None
-
-
-_WORD_REST = f"[^ {CJK}]*"
-
-
-def compile_term(text: str, pattern: tuple[WordPat, ...]) -> CompiledTerm:
-    """Build the automaton key and checks of a term (text as written, pattern from term_pattern)."""
-    plain = text.replace("*", "")
-    toks = list(TOKEN_RE.finditer(plain))
-    norm = normalize(plain)
-    base = toks[0].start()
-    # Key: words up to and including the first prefix word.
-    k = next((i for i, w in enumerate(pattern) if w.prefix), len(pattern) - 1)
-    key_end = toks[k].end()
-    body = norm[base:key_end]
-    first_cjk = bool(CJK_RE.match(toks[0].group()))
-    last_cjk = bool(CJK_RE.match(toks[k].group()))
-    lead = "" if first_cjk else " "
-    trail = "" if (pattern[k].prefix or last_cjk or k < len(pattern) - 1) else " "
-    if k < len(pattern) - 1 and not last_cjk:
-        trail = ""
-    checks = tuple((toks[i].start() - base, w.cased) for i, w in enumerate(pattern[: k + 1]) if w.cased)
-    tail = None
-    tail_checks: list[tuple[int, str, bool]] = []
-    if pattern[k].prefix or k < len(pattern) - 1:
-        parts = [_WORD_REST if pattern[k].prefix else ""]
-        for j in range(k + 1, len(pattern)):
-            sep = norm[toks[j - 1].end() : toks[j].start()]
-            parts.append(
-                re.escape(sep)
-                + "("
-                + re.escape(pattern[j].norm)
-                + (_WORD_REST if pattern[j].prefix else "")
-                + ")"
-            )
-            if pattern[j].cased:
-                tail_checks.append((j - k, pattern[j].cased, pattern[j].prefix))
-        if not pattern[-1].prefix and not CJK_RE.match(toks[-1].group()):
-            parts.append(f"(?=[ {CJK}]|$)")
-        tail = re.compile("".join(parts))
-    has_cjk = any(CJK_RE.match(t.group()) for t in toks)
-    return CompiledTerm(lead + body + trail, len(lead), len(body), checks, tail, tuple(tail_checks), has_cjk)
-
-
-_GAP_CACHE: dict[int, re.Pattern[str]] = {}
-
-
-def within_words(norm: str, start: int, end: int, n: int) -> bool:
-    """True when the normalised text between `start` and `end` holds at most `n` words."""
-    rx = _GAP_CACHE.get(n)
-    if rx is None:
-        rx = _GAP_CACHE[n] = re.compile(rf"(?: *(?:[{CJK}]|[^ {CJK}]+)){{0,{n}}} *")
-    m = rx.match(norm, start, end)
-    return m is not None and m.end() >= end
+def tokens(norm: str) -> list[str]:
+    """The words of a normalised text as the matcher sees them: every CJK character one word."""
+    return norm.split() if norm.isascii() else TOKEN_RE.findall(norm)
