@@ -19,7 +19,7 @@ Per article:
 """
 
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
 
@@ -40,6 +40,9 @@ cdef enum:
     OP_LANG = 6
     OP_ENTITY = 7
     OP_FALSE = 8
+    OP_KEY = 9
+    OP_ANYKEY = 10
+    OP_ALLKEY = 11
 
 OPS = {
     "term": OP_TERM,
@@ -51,11 +54,30 @@ OPS = {
     "lang": OP_LANG,
     "entity": OP_ENTITY,
     "false": OP_FALSE,
+    "key": OP_KEY,
+    "anykey": OP_ANYKEY,
+    "allkey": OP_ALLKEY,
 }
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long x) nogil
+    void __builtin_prefetch(const void* p) nogil
+
+
+cdef struct NodeRec:  # 16 bytes: four to a cache line
+    int32_t op
+    int32_t a
+    int32_t b
+    int32_t c  # NEAR: distance * 2 + ordered
+
+
+cdef int PREFETCH = 4  # candidates ahead whose nodes and keys are prefetched
 
 cdef uint64_t FNV_OFF = 1469598103934665603ULL
 cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef int MIN_STEM = 3
+cdef Py_ssize_t BLOOM_WORDS = 1 << 14
 
 
 cdef inline bint is_cjk(uint32_t c) noexcept nogil:
@@ -152,7 +174,7 @@ cdef class Table:
     cdef uint64_t mask
     cdef readonly int32_t count
     cdef readonly int32_t longest
-    cdef uint8_t* first3  # 65,536-bit filter on the hash of the first MIN_STEM characters
+    cdef uint64_t* bloom  # 2**20-bit filter of the entries' hashes: most prefixes need no probe
 
     def __cinit__(self, list words, bint filter3=False):
         cdef Py_ssize_t n = len(words), i, k, total = 0, size = 16, pos = 0
@@ -170,14 +192,14 @@ cdef class Table:
         self.offs = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.lens = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.pool = <uint32_t*>malloc((total + 1) * sizeof(Py_UCS4))
-        self.first3 = <uint8_t*>malloc(8192) if filter3 else NULL
+        self.bloom = <uint64_t*>malloc(BLOOM_WORDS * sizeof(uint64_t)) if filter3 else NULL
         if (
             self.slots == NULL or self.hashes == NULL or self.offs == NULL or self.lens == NULL
-            or self.pool == NULL or (filter3 and self.first3 == NULL)
+            or self.pool == NULL or (filter3 and self.bloom == NULL)
         ):
             raise MemoryError()
         if filter3:
-            memset(self.first3, 0, 8192)
+            memset(self.bloom, 0, BLOOM_WORDS * sizeof(uint64_t))
         for i in range(size):
             self.slots[i] = -1
         for i in range(n):
@@ -189,8 +211,8 @@ cdef class Table:
                 self.pool[pos] = ch
                 pos += 1
                 h = (h ^ ch) * FNV_PRIME
-                if filter3 and k == MIN_STEM - 1:
-                    self.first3[(h & 0xFFFF) >> 3] |= 1 << (h & 7)
+            if filter3:
+                self.bloom[(h >> 38) & (BLOOM_WORDS - 1)] |= (<uint64_t>1) << ((h >> 32) & 63)
             self.hashes[i] = h
             self.lens[i] = len(w)
             if len(w) > self.longest:
@@ -206,7 +228,7 @@ cdef class Table:
         free(self.offs)
         free(self.lens)
         free(self.pool)
-        free(self.first3)
+        free(self.bloom)
 
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length) noexcept nogil:
@@ -252,12 +274,10 @@ cdef class Core:
     cdef uint8_t* tw_prefix
     cdef int32_t* tw_cased
     # nodes
-    cdef uint8_t* op
-    cdef int32_t* na
-    cdef int32_t* nb
-    cdef int32_t* nc
-    cdef int32_t* nd
-    cdef double* nw
+    cdef NodeRec* nodes
+    cdef double* nw  # WEIGHTED thresholds, by node
+    cdef int32_t* r_node0  # first node and first kid of each rule (a rule's nodes and kids are contiguous)
+    cdef int32_t* r_kid0
     cdef int32_t* kids
     cdef double* kid_w
     # rules
@@ -269,6 +289,7 @@ cdef class Core:
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
     cdef int32_t* pos_term
     cdef int32_t* pos_field
+    cdef int32_t* pos_key
     cdef int32_t* sc_off  # weighted nodes per rule (CSR), for SCORE rules' score
     cdef int32_t* sc_node
     cdef list entities
@@ -292,20 +313,21 @@ cdef class Core:
         self.tw_cased = to_i32(program.tw_cased)
         self.t_simple = <uint8_t*>malloc(self.nterms + 1)
         self.tw_prefix = <uint8_t*>malloc(len(program.tw_prefix) + 1)
-        self.op = <uint8_t*>malloc(self.nnodes + 1)
-        if self.t_simple == NULL or self.tw_prefix == NULL or self.op == NULL:
+        self.nodes = <NodeRec*>malloc((self.nnodes + 1) * sizeof(NodeRec))
+        if self.t_simple == NULL or self.tw_prefix == NULL or self.nodes == NULL:
             raise MemoryError()
         for i in range(self.nterms):
             self.t_simple[i] = program.t_simple[i]
         for i in range(len(program.tw_prefix)):
             self.tw_prefix[i] = program.tw_prefix[i]
         for i in range(self.nnodes):
-            self.op[i] = program.op[i]
-        self.na = to_i32(program.na)
-        self.nb = to_i32(program.nb)
-        self.nc = to_i32(program.nc)
-        self.nd = to_i32(program.nd)
+            self.nodes[i].op = program.op[i]
+            self.nodes[i].a = program.na[i]
+            self.nodes[i].b = program.nb[i]
+            self.nodes[i].c = program.nc[i] * 2 + program.nd[i] if program.op[i] == OP_NEAR else program.nc[i]
         self.nw = to_f64(program.nw)
+        self.r_node0 = to_i32(program.r_node0)
+        self.r_kid0 = to_i32(program.r_kid0)
         self.kids = to_i32(program.kids)
         self.kid_w = to_f64(program.kid_w)
         self.root = to_i32(program.root)
@@ -316,6 +338,7 @@ cdef class Core:
         self.pos_off = to_i32(program.pos_off)
         self.pos_term = to_i32(program.pos_term)
         self.pos_field = to_i32(program.pos_field)
+        self.pos_key = to_i32(program.pos_key)
         self.sc_off = to_i32(program.sc_off)
         self.sc_node = to_i32(program.sc_node)
         if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
@@ -328,12 +351,10 @@ cdef class Core:
         free(self.tw_key)
         free(self.tw_prefix)
         free(self.tw_cased)
-        free(self.op)
-        free(self.na)
-        free(self.nb)
-        free(self.nc)
-        free(self.nd)
+        free(self.nodes)
         free(self.nw)
+        free(self.r_node0)
+        free(self.r_kid0)
         free(self.kids)
         free(self.kid_w)
         free(self.root)
@@ -343,6 +364,7 @@ cdef class Core:
         free(self.pos_off)
         free(self.pos_term)
         free(self.pos_field)
+        free(self.pos_key)
         free(self.sc_off)
         free(self.sc_node)
 
@@ -422,8 +444,8 @@ cdef class Core:
                 ph = (ph ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
                 if k + 1 < MIN_STEM:
                     continue
-                if k + 1 == MIN_STEM and not (self.stems.first3[(ph & 0xFFFF) >> 3] & (1 << (ph & 7))):
-                    break
+                if not (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] & ((<uint64_t>1) << ((ph >> 32) & 63))):
+                    continue
                 sid = self.stems.find(ph, kind, data, start, k + 1)
                 if sid >= 0:
                     s.add_occ(self.nwords + sid, t)
@@ -458,18 +480,20 @@ cdef class Core:
 
     cdef int hits(self, Scratch s, int32_t t) except -1:
         """Find every occurrence of term `t` (once per article): hit triples (field, first, last token)."""
-        cdef int32_t off, n, j, aj, o, tok, first, f, cnt = 0
+        cdef int32_t off, n, j, aj, o, tok, first, f, key, cnt = 0
         cdef bint ok
+        off = self.t_off[t]
+        n = self.t_off[t + 1] - off
+        for j in range(n):
+            # Every word must be present (the key bitmap is in L1); absent terms are never cached.
+            key = self.tw_key[off + j]
+            if not (s.kbits[key >> 6] >> (key & 63)) & 1:
+                return 0
         if s.tstamp[t] == s.cur:
             return s.thcnt[t]
         s.tstamp[t] = s.cur
         s.thoff[t] = <int32_t>s.hits.n
         s.thcnt[t] = 0
-        off = self.t_off[t]
-        n = self.t_off[t + 1] - off
-        for j in range(n):
-            if s.kstamp[self.tw_key[off + j]] != s.cur:
-                return 0
         aj = self.t_anchor[t]
         o = s.kfirst[self.tw_key[off + aj]]
         while o >= 0:
@@ -507,11 +531,30 @@ cdef class Core:
 
     # -- nodes ------------------------------------------------------------------------------------------
     cdef int ev(self, Scratch s, int32_t node) except -1:
-        cdef int op = self.op[node], r
-        cdef int32_t a = self.na[node], b = self.nb[node], k, spoff
+        cdef NodeRec* nd = &self.nodes[node]
+        cdef int op = nd.op, r
+        cdef int32_t a = nd.a, b = nd.b, k, spoff
         cdef Py_ssize_t mark
         cdef double total
+        cdef const uint64_t* kb = s.kbits
+        cdef int32_t key
+        if op == OP_KEY:
+            return (kb[a >> 6] >> (a & 63)) & 1
+        if op == OP_ANYKEY:
+            for k in range(a, a + b):
+                key = self.kids[k]
+                if (kb[key >> 6] >> (key & 63)) & 1:
+                    return 1
+            return 0
+        if op == OP_ALLKEY:
+            for k in range(a, a + b):
+                key = self.kids[k]
+                if not (kb[key >> 6] >> (key & 63)) & 1:
+                    return 0
+            return 1
         if op == OP_TERM:
+            if not (kb[nd.c >> 6] >> (nd.c & 63)) & 1:  # the term's rarest word is absent
+                return 0
             return self.term_in(s, a, b)
         if op == OP_AND:
             for k in range(a, a + b):
@@ -543,7 +586,7 @@ cdef class Core:
         return 0
 
     cdef int weighted(self, Scratch s, int32_t node, double* total) except -1:
-        cdef int32_t a = self.na[node], b = self.nb[node], k
+        cdef int32_t a = self.nodes[node].a, b = self.nodes[node].b, k
         cdef int r
         total[0] = 0.0
         for k in range(a, a + b):
@@ -560,15 +603,16 @@ cdef class Core:
 
     cdef int spans(self, Scratch s, int32_t node, int32_t* out) except -1:
         """Hits of a span node appended to s.sp: count returned, offset in `out`."""
-        cdef int op = self.op[node]
-        cdef int32_t a = self.na[node], b = self.nb[node], i, j, k, n, cnt = 0, hoff
+        cdef int op = self.nodes[node].op
+        cdef int32_t a = self.nodes[node].a, b = self.nodes[node].b, i, j, k, n, cnt = 0, hoff
         cdef int32_t lo, ro, ln, rn, f1, s1, e1, f2, s2, e2, dist, ordered
         cdef int32_t stack_off[32]
         cdef int32_t stack_cnt[32]
         cdef int32_t* offs = stack_off
         cdef int32_t* cnts = stack_cnt
         if op == OP_TERM:
-            n = self.hits(s, a)
+            k = self.nodes[node].c
+            n = self.hits(s, a) if (s.kbits[k >> 6] >> (k & 63)) & 1 else 0
             out[0] = <int32_t>s.sp.n
             if n == 0:
                 return 0
@@ -612,8 +656,8 @@ cdef class Core:
                 return 0
             rn = self.spans(s, b, &ro)
             out[0] = <int32_t>s.sp.n
-            dist = self.nc[node]
-            ordered = self.nd[node]
+            dist = self.nodes[node].c >> 1
+            ordered = self.nodes[node].c & 1
             for i in range(ln):
                 f1 = s.sp.d[lo + 3 * i]
                 s1 = s.sp.d[lo + 3 * i + 1]
@@ -634,7 +678,7 @@ cdef class Core:
         return 0
 
     cdef double score(self, Scratch s, int32_t r) except? -1.0:
-        cdef int32_t k, n = 0
+        cdef int32_t k, key, n = 0
         cdef double total = 0.0, part
         if self.sc_off[r + 1] > self.sc_off[r]:
             for k in range(self.sc_off[r], self.sc_off[r + 1]):
@@ -642,40 +686,52 @@ cdef class Core:
                 total += part
             return total
         for k in range(self.pos_off[r], self.pos_off[r + 1]):
-            if self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
+            key = self.pos_key[k]
+            if (s.kbits[key >> 6] >> (key & 63)) & 1 and self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
                 n += 1
         return n if n else 1.0
 
     cdef int candidates(self, Scratch s) except -1:
+        """Mark the candidate rules in s.cbits (one bit per rule, so they come out in rule order)."""
         cdef Py_ssize_t i
         cdef int32_t key, j, r
-        s.cand.n = 0
+        cdef uint64_t* bits = s.cbits
+        memset(bits, 0, s.cwords * sizeof(uint64_t))
         for i in range(s.npresent):
             key = s.present[i]
             for j in range(self.kr_off[key], self.kr_off[key + 1]):
                 r = self.kr[j]
-                if s.rstamp[r] != s.cur:
-                    s.rstamp[r] = s.cur
-                    ivec_push(&s.cand, r)
+                bits[r >> 6] |= (<uint64_t>1) << (r & 63)
         for j in range(self.nalways):
             r = self.always[j]
-            if s.rstamp[r] != s.cur:
-                s.rstamp[r] = s.cur
-                ivec_push(&s.cand, r)
-        qsort(s.cand.d, s.cand.n, sizeof(int32_t), cmp_i32)
+            bits[r >> 6] |= (<uint64_t>1) << (r & 63)
         return 0
 
     # -- Python API ---------------------------------------------------------------------------------------
     def match(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc):
         """Rules matching the article, in rule order: (rule indices, scores)."""
-        cdef Py_ssize_t i
+        cdef Py_ssize_t w, i
+        cdef uint64_t x
         cdef int32_t r
         cdef list rules = [], scores = []
         if s.core is not self:
             raise ValueError("scratch of another core")
         self.begin(s, title, ntitle, text, ntext, lang, doc)
         self.candidates(s)
+        s.cand.n = 0
+        for w in range(s.cwords):
+            x = s.cbits[w]
+            while x:
+                ivec_push(&s.cand, <int32_t>((w << 6) + __builtin_ctzll(x)))
+                x &= x - 1
         for i in range(s.cand.n):
+            if i + PREFETCH < s.cand.n:
+                # Rules are spread over megabytes: fetch the next ones' nodes and keys while this one runs.
+                r = s.cand.d[i + PREFETCH]
+                __builtin_prefetch(&self.nodes[self.root[r]])
+                __builtin_prefetch(&self.nodes[self.r_node0[r]])
+                __builtin_prefetch(&self.kids[self.r_kid0[r]])
+                __builtin_prefetch(&self.kids[self.r_kid0[r] + 16])
             r = s.cand.d[i]
             s.sp.n = 0
             if self.ev(s, self.root[r]) == 1:
@@ -687,11 +743,18 @@ cdef class Core:
     def candidate_rules(self, Scratch s, str title, str ntitle, str text, str ntext):
         """The presearch alone: indices of the rules worth evaluating for the article."""
         cdef Py_ssize_t i
+        cdef uint64_t x
         if s.core is not self:
             raise ValueError("scratch of another core")
         self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
         self.candidates(s)
-        return [s.cand.d[i] for i in range(s.cand.n)]
+        out = []
+        for i in range(s.cwords):
+            x = s.cbits[i]
+            while x:
+                out.append((i << 6) + __builtin_ctzll(x))
+                x &= x - 1
+        return out
 
     def term_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list terms):
         """For each (term, field): its hits as (field, start, end) character offsets, in text order."""
@@ -725,11 +788,6 @@ cdef class Core:
         return [(s.tok_start[i], s.tok_end[i], s.tok_key[i]) for i in range(s.ntok)]
 
 
-cdef int cmp_i32(const void* a, const void* b) noexcept nogil:
-    cdef int32_t x = (<const int32_t*>a)[0], y = (<const int32_t*>b)[0]
-    return (x > y) - (x < y)
-
-
 cdef class Scratch:
     """Working memory for one article at a time (one per thread and Core)."""
 
@@ -755,8 +813,11 @@ cdef class Scratch:
     cdef int32_t* thcnt
     cdef IVec hits
     # rules, spans, entities
-    cdef uint32_t* rstamp
+    cdef uint64_t* cbits
+    cdef Py_ssize_t cwords
     cdef IVec cand
+    cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
+    cdef Py_ssize_t kwords
     cdef IVec sp
     cdef uint32_t* estamp
     cdef uint8_t* eval
@@ -779,12 +840,15 @@ cdef class Scratch:
         self.tstamp = <uint32_t*>malloc((core.nterms + 1) * sizeof(uint32_t))
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
-        self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.cwords = (core.nrules + 63) // 64
+        self.cbits = <uint64_t*>malloc((self.cwords + 1) * sizeof(uint64_t))
+        self.kwords = (core.nkeys + 63) // 64
+        self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
-            or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.rstamp == NULL
+            or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.cbits == NULL or self.kbits == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -793,7 +857,6 @@ cdef class Scratch:
     cdef void clear_stamps(self) noexcept:
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
-        memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
 
     def __dealloc__(self):
@@ -811,7 +874,8 @@ cdef class Scratch:
         free(self.thoff)
         free(self.thcnt)
         free(self.hits.d)
-        free(self.rstamp)
+        free(self.cbits)
+        free(self.kbits)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -827,8 +891,8 @@ cdef class Scratch:
         self.occ_tok.n = 0
         self.occ_next.n = 0
         self.hits.n = 0
-        self.cand.n = 0
         self.sp.n = 0
+        memset(self.kbits, 0, self.kwords * sizeof(uint64_t))
 
     cdef int grow_tokens(self) except -1:
         cdef Py_ssize_t cap = self.tcap * 2 if self.tcap else 512
@@ -858,6 +922,7 @@ cdef class Scratch:
         if self.kstamp[key] != self.cur:
             self.kstamp[key] = self.cur
             self.kfirst[key] = o
+            self.kbits[key >> 6] |= (<uint64_t>1) << (key & 63)
             self.present[self.npresent] = key
             self.npresent += 1
         else:

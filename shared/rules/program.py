@@ -12,9 +12,11 @@ operand's; SCORE: the anchors of its positive items). Rules with no anchor (NOT-
 SCORE with threshold <= 0) are evaluated on every article: never lost. Costs are document frequencies
 when given (`Frequencies`), else Lucene Monitor's default: longer words are rarer.
 
-Nodes are arrays (op, a, b, c, d, w): TERM(term, field), AND/OR(kids offset, count), NOT(child),
+Nodes are arrays (op, a, b, c, d, w): TERM(term, field, the term's anchor key), AND/OR(kids offset, count), NOT(child),
 NEAR(left, right, distance, ordered), WEIGHTED(items offset, count; threshold in w, weights in kid_w),
-LANG(code index), ENTITY(callable index). Children of a node are contiguous in `kids`.
+LANG(code index), ENTITY(callable index), and for plain words (one word, no case rule, either field)
+KEY(key), ANYKEY/ALLKEY(keys offset, count): stamp checks over contiguous keys, no term lookup.
+Children of a node are contiguous in `kids`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from shared.rules.types import EntityResolver, MatchDocument
 from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
-OP_TERM, OP_AND, OP_OR, OP_NOT, OP_NEAR, OP_WEIGHTED, OP_LANG, OP_ENTITY, OP_FALSE = range(9)
+OP_TERM, OP_AND, OP_OR, OP_NOT, OP_NEAR, OP_WEIGHTED, OP_LANG, OP_ENTITY, OP_FALSE, OP_KEY, OP_ANYKEY, OP_ALLKEY = range(12)
 
 _LABELS = {
     "person": frozenset({"PERSON", "PER"}),
@@ -63,12 +65,15 @@ class Program:
     kids: list[int] = field(default_factory=list)
     kid_w: list[float] = field(default_factory=list)
     root: list[int] = field(default_factory=list)
+    r_node0: list[int] = field(default_factory=list)
+    r_kid0: list[int] = field(default_factory=list)
     kr_off: list[int] = field(default_factory=list)
     kr: list[int] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
     pos_off: list[int] = field(default_factory=lambda: [0])
     pos_term: list[int] = field(default_factory=list)
     pos_field: list[int] = field(default_factory=list)
+    pos_key: list[int] = field(default_factory=list)
     sc_off: list[int] = field(default_factory=lambda: [0])
     sc_node: list[int] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
@@ -223,18 +228,44 @@ class Builder:
         tid = self.tid(node)
         if not negated and self._positives is not None:
             self._positives.append((tid, fld, node.text))
-        return self._node(OP_TERM, tid, fld)
+        return self._node(OP_TERM, tid, fld, self._term_key[tid])
+
+    def _plain_key(self, node: Node, fld: int, negated: bool) -> int | None:
+        """The key of a plain word (whose presence is a hit), recording it as evidence; else None."""
+        if fld != -1 or not isinstance(node, Term):
+            return None
+        tid = self.tid(node)
+        if not self.p.t_simple[tid]:
+            return None
+        if not negated and self._positives is not None:
+            self._positives.append((tid, fld, node.text))
+        return self._term_key[tid]
 
     def emit(self, node: Node, fld: int, negated: bool) -> int:
         """The node index of a boolean node (fld: -1 both fields, 0 title, 1 text)."""
         if isinstance(node, Term):
-            return self._term(node, fld, negated)
+            key = self._plain_key(node, fld, negated)
+            return self._term(node, fld, negated) if key is None else self._node(OP_KEY, key)
         if isinstance(node, Field):
             return self.emit(node.child, FIELD_INDEX[node.field], negated)
         if isinstance(node, And | Or):
-            children = sorted(node.children, key=self._eval_cost) if isinstance(node, And) else node.children
-            kids = [self.emit(c, fld, negated) for c in children]
-            return self._node(OP_AND if isinstance(node, And) else OP_OR, self._kids(kids), len(kids))
+            is_and = isinstance(node, And)
+            children = sorted(node.children, key=self._eval_cost) if is_and else node.children
+            keys, rest = [], []
+            for c in children:
+                key = self._plain_key(c, fld, negated)
+                if key is None:
+                    rest.append(c)
+                else:
+                    keys.append(key)
+            kids = [self.emit(c, fld, negated) for c in rest]
+            if keys:
+                # Plain words first: one tight loop of stamp checks.
+                keyed = self._node(OP_ALLKEY if is_and else OP_ANYKEY, self._kids(keys), len(keys))
+                if not kids:
+                    return keyed
+                kids.insert(0, keyed)
+            return self._node(OP_AND if is_and else OP_OR, self._kids(kids), len(kids))
         if isinstance(node, Not):
             return self._node(OP_NOT, self.emit(node.child, fld, not negated))
         if isinstance(node, Near):
@@ -307,6 +338,8 @@ class Builder:
     def add_rule(self, tree: Node) -> int:
         """Compile one rule; returns its index."""
         self._positives, self._scores = [], []
+        self.p.r_node0.append(len(self.p.op))
+        self.p.r_kid0.append(len(self.p.kids))
         self.p.root.append(self.emit(tree, -1, False))
         groups = sorted(set(self.groups(tree)), key=self.cost)
         self._anchors.append(groups[0] if groups else None)
@@ -317,6 +350,7 @@ class Builder:
         for tid, fld, _text in unique.values():
             self.p.pos_term.append(tid)
             self.p.pos_field.append(fld)
+            self.p.pos_key.append(self._term_key[tid])
         self.p.pos_off.append(len(self.p.pos_term))
         self.p.sc_node.extend(self._scores)
         self.p.sc_off.append(len(self.p.sc_node))
@@ -332,6 +366,10 @@ class Builder:
         p.cased = list(self._cased)
         p.langs = list(self._langs)
         p.tw_key = [k if k >= 0 else nwords - 1 - k for k in p.tw_key]
+        p.pos_key = [k if k >= 0 else nwords - 1 - k for k in p.pos_key]
+        p.nc = [
+            (c if c >= 0 else nwords - 1 - c) if op == OP_TERM else c for op, c in zip(p.op, p.nc, strict=True)
+        ]
         by_key: list[list[int]] = [[] for _ in range(nwords + len(self._stems))]
         p.always = []
         for r, anchor in enumerate(self._anchors):
