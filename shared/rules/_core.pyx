@@ -285,6 +285,7 @@ cdef class Core:
     cdef int32_t* kr_off  # presearch index: key → rules (CSR)
     cdef int32_t* kr
     cdef int32_t* always
+    cdef uint8_t* need  # distinct anchor keys a rule needs present (SCORE rules may need several)
     cdef int32_t nalways
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
     cdef int32_t* pos_term
@@ -334,6 +335,11 @@ cdef class Core:
         self.kr_off = to_i32(program.kr_off)
         self.kr = to_i32(program.kr)
         self.always = to_i32(program.always)
+        self.need = <uint8_t*>malloc(self.nrules + 1)
+        if self.need == NULL:
+            raise MemoryError()
+        for i in range(self.nrules):
+            self.need[i] = min(255, max(1, program.need[i]))
         self.nalways = len(program.always)
         self.pos_off = to_i32(program.pos_off)
         self.pos_term = to_i32(program.pos_term)
@@ -361,6 +367,7 @@ cdef class Core:
         free(self.kr_off)
         free(self.kr)
         free(self.always)
+        free(self.need)
         free(self.pos_off)
         free(self.pos_term)
         free(self.pos_field)
@@ -696,11 +703,20 @@ cdef class Core:
         cdef Py_ssize_t i
         cdef int32_t key, j, r
         cdef uint64_t* bits = s.cbits
+        cdef uint32_t cur = s.cur
         memset(bits, 0, s.cwords * sizeof(uint64_t))
         for i in range(s.npresent):
             key = s.present[i]
             for j in range(self.kr_off[key], self.kr_off[key + 1]):
                 r = self.kr[j]
+                if self.need[r] > 1:
+                    # Counted: a rule is listed once per distinct anchor key.
+                    if s.rstamp[r] != cur:
+                        s.rstamp[r] = cur
+                        s.rcount[r] = 0
+                    s.rcount[r] += 1
+                    if s.rcount[r] < self.need[r]:
+                        continue
                 bits[r >> 6] |= (<uint64_t>1) << (r & 63)
         for j in range(self.nalways):
             r = self.always[j]
@@ -708,14 +724,20 @@ cdef class Core:
         return 0
 
     # -- Python API ---------------------------------------------------------------------------------------
-    def match(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc):
-        """Rules matching the article, in rule order: (rule indices, scores)."""
+    def match(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
+              object article, list ids, list names):
+        """MatchResults of the rules matching the article, in rule order (`ids`, `names`: per rule).
+
+        Their details come from `article.details(rule)`; `article.rules` is set to the matched indices.
+        """
         cdef Py_ssize_t w, i
         cdef uint64_t x
         cdef int32_t r
-        cdef list rules = [], scores = []
+        cdef list rules = [], results = []
         if s.core is not self:
             raise ValueError("scratch of another core")
+        if len(ids) != self.nrules or len(names) != self.nrules:
+            raise ValueError("one id and one name per rule")
         self.begin(s, title, ntitle, text, ntext, lang, doc)
         self.candidates(s)
         s.cand.n = 0
@@ -736,9 +758,11 @@ cdef class Core:
             s.sp.n = 0
             if self.ev(s, self.root[r]) == 1:
                 rules.append(r)
-                scores.append(self.score(s, r))
+                results.append(new_result(ids[r], names[r], self.score(s, r), article, r))
         s.doc = None
-        return rules, scores
+        if rules:
+            article.rules = rules
+        return results
 
     def candidate_rules(self, Scratch s, str title, str ntitle, str text, str ntext):
         """The presearch alone: indices of the rules worth evaluating for the article."""
@@ -816,6 +840,8 @@ cdef class Scratch:
     cdef uint64_t* cbits
     cdef Py_ssize_t cwords
     cdef IVec cand
+    cdef uint32_t* rstamp
+    cdef uint8_t* rcount
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
@@ -843,12 +869,15 @@ cdef class Scratch:
         self.cwords = (core.nrules + 63) // 64
         self.cbits = <uint64_t*>malloc((self.cwords + 1) * sizeof(uint64_t))
         self.kwords = (core.nkeys + 63) // 64
+        self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.rcount = <uint8_t*>malloc(core.nrules + 1)
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.cbits == NULL or self.kbits == NULL
+            or self.rstamp == NULL or self.rcount == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -858,6 +887,7 @@ cdef class Scratch:
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
+        memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
 
     def __dealloc__(self):
         free(self.tok_field)
@@ -876,6 +906,8 @@ cdef class Scratch:
         free(self.hits.d)
         free(self.cbits)
         free(self.kbits)
+        free(self.rstamp)
+        free(self.rcount)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -939,3 +971,89 @@ cdef class Scratch:
     cdef void _set_lang(self, bytes lang):
         self._lang = lang
         self.lang = lang
+
+
+cdef class MatchResult:
+    """A watch that fired on a document, with what matched where.
+
+    `terms` (TermHits, in text order) and `snippet` (a highlighted window) may be given, or are built on
+    first access: by `details` (a callable returning both), or, for results of `Core.match`, by the
+    article they came from (`article.details(rule)`), so callers that only need ids and scores, such as
+    backtest counts, do not pay for them.
+    """
+
+    cdef public object watch_id
+    cdef public object watch_name
+    cdef public double score
+    cdef object _terms
+    cdef object _snippet
+    cdef object _details
+    cdef object _article
+    cdef int32_t _rule
+
+    def __init__(self, watch_id, watch_name, score, terms=None, snippet=None, *, details=None):
+        self.watch_id = watch_id
+        self.watch_name = watch_name
+        self.score = score
+        self._terms = terms
+        self._snippet = snippet
+        self._details = details
+        self._article = None
+        self._rule = -1
+
+    cdef _build(self):
+        if self._article is not None:
+            terms, snippet = self._article.details(self._rule)
+        elif self._details is not None:
+            terms, snippet = self._details()
+        else:
+            terms, snippet = [], ""
+        if self._terms is None:
+            self._terms = terms
+        if self._snippet is None:
+            self._snippet = snippet
+        self._details = None
+        self._article = None
+
+    @property
+    def terms(self):
+        """The term occurrences that made the watch fire, in text order."""
+        if self._terms is None:
+            self._build()
+        return self._terms
+
+    @property
+    def snippet(self):
+        """A highlighted window of the article around the first hit."""
+        if self._snippet is None:
+            self._build()
+        return self._snippet
+
+    def __eq__(self, other):
+        if not isinstance(other, MatchResult):
+            return NotImplemented
+        return (self.watch_id, self.watch_name, self.score, self.terms, self.snippet) == (
+            other.watch_id,
+            other.watch_name,
+            other.score,
+            other.terms,
+            other.snippet,
+        )
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"MatchResult({self.watch_id!r}, {self.watch_name!r}, score={self.score!r})"
+
+    def __reduce__(self):
+        return (MatchResult, (self.watch_id, self.watch_name, self.score, self.terms, self.snippet))
+
+
+cdef MatchResult new_result(object watch_id, object watch_name, double score, object article, int32_t rule):
+    cdef MatchResult m = MatchResult.__new__(MatchResult)
+    m.watch_id = watch_id
+    m.watch_name = watch_name
+    m.score = score
+    m._article = article
+    m._rule = rule
+    return m

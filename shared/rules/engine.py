@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from functools import partial
 
 from shared.rules._core import Core, Scratch
 from shared.rules.errors import RuleSyntaxError
@@ -39,10 +38,10 @@ class _Article:
 
     __slots__ = ("_hits", "engine", "fields", "rules")
 
-    def __init__(self, engine: Engine, fields: tuple[str, str, str, str], rules: list[int]) -> None:
+    def __init__(self, engine: Engine, fields: tuple[str, str, str, str]) -> None:
         self.engine = engine
         self.fields = fields
-        self.rules = rules
+        self.rules: list[int] = []  # set by the matcher
         self._hits: dict[tuple[int, int], list[tuple[int, int, int]]] | None = None
 
     def details(self, rule: int) -> tuple[list[TermHit], str]:
@@ -117,15 +116,9 @@ class Engine:
         fields = self._fields(doc)
         lang = self._lang(doc)
         with self._lock:
-            rules, scores = self._core.match(self._scratch, *fields, lang, doc)
-        if not rules:
-            return []
-        details = _Article(self, fields, rules).details
-        ids, names = self._ids, self._names
-        return [
-            MatchResult(ids[r], names[r], s, details=partial(details, r))
-            for r, s in zip(rules, scores, strict=True)
-        ]
+            return self._core.match(
+                self._scratch, *fields, lang, doc, _Article(self, fields), self._ids, self._names
+            )
 
     def candidates(self, doc: MatchDocument) -> list[int]:
         """Indices of the rules the presearch passes for the document (a superset of the matches)."""

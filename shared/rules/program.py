@@ -12,9 +12,10 @@ operand's; SCORE: the anchors of its positive items). Rules with no anchor (NOT-
 SCORE with threshold <= 0) are evaluated on every article: never lost. Costs are document frequencies
 when given (`Frequencies`), else Lucene Monitor's default: longer words are rarer.
 
-Nodes are arrays (op, a, b, c, d, w): TERM(term, field, the term's anchor key), AND/OR(kids offset, count), NOT(child),
-NEAR(left, right, distance, ordered), WEIGHTED(items offset, count; threshold in w, weights in kid_w),
-LANG(code index), ENTITY(callable index), and for plain words (one word, no case rule, either field)
+Nodes are arrays (op, a, b, c, d, w): TERM(term, field, the term's anchor key), AND/OR(kids offset,
+count), NOT(child), NEAR(left, right, distance, ordered), WEIGHTED(items offset, count; threshold in w,
+weights in kid_w), LANG(code index), ENTITY(callable index), and for plain words (one word, no case rule,
+either field)
 KEY(key), ANYKEY/ALLKEY(keys offset, count): stamp checks over contiguous keys, no term lookup.
 Children of a node are contiguous in `kids`.
 """
@@ -32,7 +33,20 @@ from shared.rules.types import EntityResolver, MatchDocument
 from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
-OP_TERM, OP_AND, OP_OR, OP_NOT, OP_NEAR, OP_WEIGHTED, OP_LANG, OP_ENTITY, OP_FALSE, OP_KEY, OP_ANYKEY, OP_ALLKEY = range(12)
+(
+    OP_TERM,
+    OP_AND,
+    OP_OR,
+    OP_NOT,
+    OP_NEAR,
+    OP_WEIGHTED,
+    OP_LANG,
+    OP_ENTITY,
+    OP_FALSE,
+    OP_KEY,
+    OP_ANYKEY,
+    OP_ALLKEY,
+) = range(12)
 
 _LABELS = {
     "person": frozenset({"PERSON", "PER"}),
@@ -70,6 +84,7 @@ class Program:
     kr_off: list[int] = field(default_factory=list)
     kr: list[int] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
+    need: list[int] = field(default_factory=list)
     pos_off: list[int] = field(default_factory=lambda: [0])
     pos_term: list[int] = field(default_factory=list)
     pos_field: list[int] = field(default_factory=list)
@@ -207,6 +222,26 @@ class Builder:
             return (2, 0.0)
         return (1, 1.0)
 
+    def _weighted_need(self, node: Weighted) -> int:
+        """How many distinct anchor keys a SCORE rule needs present: its threshold over its top weights.
+
+        Each item that is a term is anchored on one key, so k present keys bring at most the k largest
+        per-key weight sums. With any other item (a group) one key is all that can be asked.
+        """
+        by_key: dict[int, float] = {}
+        for item, weight in node.items:
+            if not isinstance(item, Term):
+                return 1
+            if weight > 0:
+                key = self._term_key[self.tid(item)]
+                by_key[key] = by_key.get(key, 0.0) + weight
+        total = 0.0
+        for need, w in enumerate(sorted(by_key.values(), reverse=True), 1):
+            total += w
+            if total >= node.threshold:
+                return need
+        return 1  # unreachable threshold: the evaluator says no; keep the rule a plain candidate
+
     # -- nodes ------------------------------------------------------------------------------------------
     def _node(self, op: int, a: int = 0, b: int = 0, c: int = 0, d: int = 0, w: float = 0.0) -> int:
         p = self.p
@@ -343,6 +378,7 @@ class Builder:
         self.p.root.append(self.emit(tree, -1, False))
         groups = sorted(set(self.groups(tree)), key=self.cost)
         self._anchors.append(groups[0] if groups else None)
+        self.p.need.append(self._weighted_need(tree) if groups and isinstance(tree, Weighted) else 1)
         unique: dict[tuple[int, int], tuple[int, int, str]] = {}
         for pos in self._positives:
             unique.setdefault((pos[0], pos[1]), pos)
@@ -368,7 +404,8 @@ class Builder:
         p.tw_key = [k if k >= 0 else nwords - 1 - k for k in p.tw_key]
         p.pos_key = [k if k >= 0 else nwords - 1 - k for k in p.pos_key]
         p.nc = [
-            (c if c >= 0 else nwords - 1 - c) if op == OP_TERM else c for op, c in zip(p.op, p.nc, strict=True)
+            (c if c >= 0 else nwords - 1 - c) if op == OP_TERM else c
+            for op, c in zip(p.op, p.nc, strict=True)
         ]
         by_key: list[list[int]] = [[] for _ in range(nwords + len(self._stems))]
         p.always = []

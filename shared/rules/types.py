@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
+
+# Built in C: the matcher creates one per match (re-exported here with the other types).
+from shared.rules._core import MatchResult as MatchResult
 
 
 @dataclass(frozen=True)
@@ -48,73 +51,6 @@ class TermHit:
     start: int
     end: int
     text: str
-
-
-class MatchResult:
-    """A watch that fired on a document, with what matched where.
-
-    `terms` and `snippet` may be given, or built on first access by `details` (the engine passes a
-    closure), so callers that only need ids and scores, such as backtest counts, do not pay for them.
-    """
-
-    __slots__ = ("_details", "_snippet", "_terms", "score", "watch_id", "watch_name")
-
-    def __init__(
-        self,
-        watch_id: int | str,
-        watch_name: str,
-        score: float,
-        terms: list[TermHit] | None = None,
-        snippet: str | None = None,
-        *,
-        details: Callable[[], tuple[list[TermHit], str]] | None = None,
-    ) -> None:
-        self.watch_id = watch_id
-        self.watch_name = watch_name
-        self.score = score
-        self._terms = terms
-        self._snippet = snippet
-        self._details = details
-
-    def _build(self) -> None:
-        terms, snippet = self._details() if self._details is not None else ([], "")
-        if self._terms is None:
-            self._terms = terms
-        if self._snippet is None:
-            self._snippet = snippet
-        self._details = None
-
-    @property
-    def terms(self) -> list[TermHit]:
-        """The term occurrences that made the watch fire, in text order."""
-        if self._terms is None:
-            self._build()
-        assert self._terms is not None
-        return self._terms
-
-    @property
-    def snippet(self) -> str:
-        """A highlighted window of the article around the first hit."""
-        if self._snippet is None:
-            self._build()
-        assert self._snippet is not None
-        return self._snippet
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, MatchResult):
-            return NotImplemented
-        return (self.watch_id, self.watch_name, self.score, self.terms, self.snippet) == (
-            other.watch_id,
-            other.watch_name,
-            other.score,
-            other.terms,
-            other.snippet,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"MatchResult({self.watch_id!r}, {self.watch_name!r}, score={self.score!r})"
 
 
 @runtime_checkable
