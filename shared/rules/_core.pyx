@@ -174,6 +174,7 @@ cdef class Table:
     cdef uint64_t mask
     cdef readonly int32_t count
     cdef readonly int32_t longest
+    cdef readonly Py_ssize_t nbytes  # memory held in C
     cdef uint64_t* bloom  # 2**20-bit filter of the entries' hashes: most prefixes need no probe
 
     def __cinit__(self, list words, bint filter3=False):
@@ -200,6 +201,10 @@ cdef class Table:
             raise MemoryError()
         if filter3:
             memset(self.bloom, 0, BLOOM_WORDS * sizeof(uint64_t))
+        self.nbytes = (
+            size * sizeof(int32_t) + (n + 1) * (sizeof(uint64_t) + 2 * sizeof(int32_t))
+            + (total + 1) * sizeof(uint32_t) + (BLOOM_WORDS * sizeof(uint64_t) if filter3 else 0)
+        )
         for i in range(size):
             self.slots[i] = -1
         for i in range(n):
@@ -294,6 +299,7 @@ cdef class Core:
     cdef int32_t* sc_off  # weighted nodes per rule (CSR), for SCORE rules' score
     cdef int32_t* sc_node
     cdef list entities
+    cdef readonly Py_ssize_t nbytes  # memory held in C (the program; a Scratch has its own)
 
     def __cinit__(self, program):
         cdef Py_ssize_t i
@@ -349,6 +355,18 @@ cdef class Core:
         self.sc_node = to_i32(program.sc_node)
         if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
             raise ValueError("inconsistent program: index sizes")
+        self.nbytes = (
+            self.words.nbytes + self.stems.nbytes + self.cased.nbytes
+            + self.nnodes * (sizeof(NodeRec) + sizeof(double))
+            + sizeof(int32_t) * (
+                len(program.t_off) + len(program.t_anchor) + len(program.tw_key) + len(program.tw_cased)
+                + len(program.kids) + len(program.root) + len(program.r_node0) + len(program.r_kid0)
+                + len(program.kr_off) + len(program.kr) + len(program.always) + len(program.pos_off)
+                + len(program.pos_term) + len(program.pos_field) + len(program.pos_key)
+                + len(program.sc_off) + len(program.sc_node)
+            )
+            + sizeof(double) * len(program.kid_w) + self.nterms + len(program.tw_prefix) + self.nrules
+        )
 
     def __dealloc__(self):
         free(self.t_off)
@@ -963,6 +981,19 @@ cdef class Scratch:
         return 0
 
     # `lang` keeps a reference to the flags for the duration of a call.
+    @property
+    def nbytes(self):
+        """Memory held in C by this scratch (grows with the longest article seen)."""
+        return (
+            self.tcap * 4 * sizeof(int32_t)
+            + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
+            + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
+            + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
+            + (self.core.nrules + 1) * (sizeof(uint32_t) + 1)
+            + (self.cwords + self.kwords + 2) * sizeof(uint64_t)
+            + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
+        )
+
     @property
     def articles(self):
         """Articles processed with this scratch since its stamps were last cleared."""

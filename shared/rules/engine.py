@@ -84,6 +84,11 @@ class Engine:
         return len(self._ids)
 
     @property
+    def c_memory_bytes(self) -> int:
+        """Memory the compiled program and the two scratch areas hold in C (not seen by tracemalloc)."""
+        return int(self._core.nbytes + self._scratch.nbytes + self._detail_scratch.nbytes)
+
+    @property
     def term_count(self) -> int:
         """Number of distinct term patterns."""
         return len(self.program.term_patterns)
