@@ -10,6 +10,10 @@ from sqlmodel import Session
 from shared.models import Watch
 from shared.models.base import utcnow
 from shared.rules import Engine, EntityResolver, WatchSpec, canonical, compile_watches, store
+from shared.rules.stats import document_frequencies
+from shared.rules.validation import MIN_SAMPLE
+
+FREQUENCY_SAMPLE = 500  # recent articles whose word frequencies pick each rule's presearch anchor
 
 
 class WatchExistsError(ValueError):
@@ -87,7 +91,12 @@ class EngineCache:
                 specs = [
                     WatchSpec(id=w.id or 0, name=w.name, query=w.query, version=w.version) for w in watches
                 ]
-                self._cached = _Cached(version, compile_watches(specs, resolver=resolver))
+                # Anchoring each rule on its truly rarest words (frequencies of recent articles) keeps the
+                # presearch's candidates few; without enough articles yet, longer words count as rarer.
+                texts = store.recent_texts(session=session, limit=FREQUENCY_SAMPLE)
+                freq = document_frequencies(texts) if len(texts) >= MIN_SAMPLE else None
+                engine = compile_watches(specs, resolver=resolver, frequencies=freq)
+                self._cached = _Cached(version, engine)
             return self._cached.engine
 
 
