@@ -17,6 +17,8 @@ from shared.rules.text import TOKEN_RE
 MIX_CAPS = {"topical": 0.02, "broad": 0.05, "paired": 0.02}
 REPO = Path(__file__).resolve().parents[1]
 BBC = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
+# Other news (not BBC): the word-frequency sample for anchors, as workers take their 500 latest articles.
+OTHER_NEWS = REPO / ".." / "shared" / "data" / "random_2000_non_sco.jsonl"
 STOP = frozenset(
     [
         "that",
@@ -56,6 +58,18 @@ STOP = frozenset(
         "last",
     ]
 )
+
+
+def frequency_sample(limit: int = 500) -> list[str]:
+    """Title and start of the text of `limit` articles from another corpus (the workers' sample size)."""
+    out = []
+    with OTHER_NEWS.open(encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            out.append(f"{row.get('title') or ''} {(row.get('text') or '')[:2000]}")
+            if len(out) >= limit:
+                break
+    return out
 
 
 def load_articles(limit: int | None = None) -> list[MatchDocument]:
