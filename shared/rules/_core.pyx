@@ -18,6 +18,7 @@ Per article:
    NEAR/n compares token positions (words between, CJK characters count one each), SCORE sums weights.
 """
 
+cimport cython
 from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
@@ -163,6 +164,7 @@ cdef double* to_f64(object values) except NULL:
 
 
 # -- a hash table of strings (code points), looked up without building str objects -------------------
+@cython.final
 cdef class Table:
     """Distinct strings → their index; lookups hash code points straight from a str's buffer."""
 
@@ -264,6 +266,7 @@ cdef class Table:
 
 
 # -- the compiled program -----------------------------------------------------------------------------
+@cython.final
 cdef class Core:
     """A compiled rule set as flat arrays (built by program.py's `Program.core()`)."""
 
@@ -748,35 +751,55 @@ cdef class Core:
 
         Their details come from `article.details(rule)`; `article.rules` is set to the matched indices.
         """
-        cdef Py_ssize_t w, i
-        cdef uint64_t x
-        cdef int32_t r
+        cdef Py_ssize_t i, j, end
+        cdef int32_t r, key
+        cdef uint32_t cur
         cdef list rules = [], results = []
         if s.core is not self:
             raise ValueError("scratch of another core")
         if len(ids) != self.nrules or len(names) != self.nrules:
             raise ValueError("one id and one name per rule")
         self.begin(s, title, ntitle, text, ntext, lang, doc)
-        self.candidates(s)
+        # Presearch and evaluation in one walk over the postings of the keys present: the rules one key
+        # brings up are laid out side by side (program.py), so memory is read nearly in order.
+        cur = s.cur
         s.cand.n = 0
-        for w in range(s.cwords):
-            x = s.cbits[w]
-            while x:
-                ivec_push(&s.cand, <int32_t>((w << 6) + __builtin_ctzll(x)))
-                x &= x - 1
+        for i in range(s.npresent):
+            key = s.present[i]
+            end = self.kr_off[key + 1]
+            for j in range(self.kr_off[key], end):
+                if j + PREFETCH < end:
+                    r = self.kr[j + PREFETCH]
+                    __builtin_prefetch(&s.vstamp[r])
+                    __builtin_prefetch(&self.nodes[self.root[r]])
+                    __builtin_prefetch(&self.kids[self.r_kid0[r]])
+                r = self.kr[j]
+                if s.vstamp[r] == cur:
+                    continue
+                if self.need[r] > 1:
+                    # Counted: a rule is listed once per distinct anchor key.
+                    if s.rstamp[r] != cur:
+                        s.rstamp[r] = cur
+                        s.rcount[r] = 0
+                    s.rcount[r] += 1
+                    if s.rcount[r] < self.need[r]:
+                        continue
+                s.vstamp[r] = cur
+                s.sp.n = 0
+                if self.ev(s, self.root[r]) == 1:
+                    ivec_push(&s.cand, r)
+        for j in range(self.nalways):
+            r = self.always[j]
+            if s.vstamp[r] != cur:
+                s.vstamp[r] = cur
+                s.sp.n = 0
+                if self.ev(s, self.root[r]) == 1:
+                    ivec_push(&s.cand, r)
+        sort_i32(s.cand.d, s.cand.n)
         for i in range(s.cand.n):
-            if i + PREFETCH < s.cand.n:
-                # Rules are spread over megabytes: fetch the next ones' nodes and keys while this one runs.
-                r = s.cand.d[i + PREFETCH]
-                __builtin_prefetch(&self.nodes[self.root[r]])
-                __builtin_prefetch(&self.nodes[self.r_node0[r]])
-                __builtin_prefetch(&self.kids[self.r_kid0[r]])
-                __builtin_prefetch(&self.kids[self.r_kid0[r] + 16])
             r = s.cand.d[i]
-            s.sp.n = 0
-            if self.ev(s, self.root[r]) == 1:
-                rules.append(r)
-                results.append(new_result(ids[r], names[r], self.score(s, r), article, r))
+            rules.append(r)
+            results.append(new_result(ids[r], names[r], self.score(s, r), article, r))
         s.doc = None
         if rules:
             article.rules = rules
@@ -830,6 +853,20 @@ cdef class Core:
         return [(s.tok_start[i], s.tok_end[i], s.tok_key[i]) for i in range(s.ntok)]
 
 
+cdef void sort_i32(int32_t* a, Py_ssize_t n) noexcept nogil:
+    """Insertion sort: the matches of one article are few and come out nearly in order."""
+    cdef Py_ssize_t i, j
+    cdef int32_t x
+    for i in range(1, n):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@cython.final
 cdef class Scratch:
     """Working memory for one article at a time (one per thread and Core)."""
 
@@ -860,6 +897,7 @@ cdef class Scratch:
     cdef IVec cand
     cdef uint32_t* rstamp
     cdef uint8_t* rcount
+    cdef uint32_t* vstamp  # rules evaluated for the current article
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
@@ -889,13 +927,14 @@ cdef class Scratch:
         self.kwords = (core.nkeys + 63) // 64
         self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.rcount = <uint8_t*>malloc(core.nrules + 1)
+        self.vstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.cbits == NULL or self.kbits == NULL
-            or self.rstamp == NULL or self.rcount == NULL
+            or self.rstamp == NULL or self.rcount == NULL or self.vstamp == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -906,6 +945,7 @@ cdef class Scratch:
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
         memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
+        memset(self.vstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
 
     def __dealloc__(self):
         free(self.tok_field)
@@ -926,6 +966,7 @@ cdef class Scratch:
         free(self.kbits)
         free(self.rstamp)
         free(self.rcount)
+        free(self.vstamp)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -989,7 +1030,7 @@ cdef class Scratch:
             + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * (sizeof(uint32_t) + 1)
+            + (self.core.nrules + 1) * (2 * sizeof(uint32_t) + 1)
             + (self.cwords + self.kwords + 2) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )

@@ -128,6 +128,7 @@ class Builder:
         self._langs: dict[str, int] = {}
         self._office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
         self._anchors: list[frozenset[int] | None] = []
+        self._trees: list[Node] = []
         self._positives: list[tuple[int, int, str]] | None = None
         self._scores: list[int] | None = None
 
@@ -371,42 +372,63 @@ class Builder:
 
     # -- rules ------------------------------------------------------------------------------------------
     def add_rule(self, tree: Node) -> int:
-        """Compile one rule; returns its index."""
-        self._positives, self._scores = [], []
-        self.p.r_node0.append(len(self.p.op))
-        self.p.r_kid0.append(len(self.p.kids))
-        self.p.root.append(self.emit(tree, -1, False))
+        """Register one rule (its terms, anchor and need); nodes are emitted by `finish`. Returns its index."""
         groups = sorted(set(self.groups(tree)), key=self.cost)
         self._anchors.append(groups[0] if groups else None)
         self.p.need.append(self._weighted_need(tree) if groups and isinstance(tree, Weighted) else 1)
+        self._trees.append(tree)
+        return len(self._trees) - 1
+
+    def _emit_rule(self, r: int) -> None:
+        p = self.p
+        self._positives, self._scores = [], []
+        p.r_node0[r] = len(p.op)
+        p.r_kid0[r] = len(p.kids)
+        p.root[r] = self.emit(self._trees[r], -1, False)
         unique: dict[tuple[int, int], tuple[int, int, str]] = {}
         for pos in self._positives:
             unique.setdefault((pos[0], pos[1]), pos)
-        self.p.positives.append(list(unique.values()))
-        for tid, fld, _text in unique.values():
-            self.p.pos_term.append(tid)
-            self.p.pos_field.append(fld)
-            self.p.pos_key.append(self._term_key[tid])
-        self.p.pos_off.append(len(self.p.pos_term))
-        self.p.sc_node.extend(self._scores)
-        self.p.sc_off.append(len(self.p.sc_node))
+        p.positives[r] = list(unique.values())
+        self._rule_scores[r] = self._scores
         self._positives = self._scores = None
-        return len(self.p.root) - 1
 
     def finish(self) -> Program:
-        """The program, with stem keys after the words and the presearch index built."""
+        """The program: nodes emitted in presearch order, stem keys after the words, the index built.
+
+        Rules are laid out by their first anchor key, so the rules one present key brings up sit side by
+        side in memory and are evaluated in that order (the matcher sorts only the matches).
+        """
         p = self.p
+        n = len(self._trees)
+
+        def order(k: int) -> tuple[int, int]:  # words, then stems (their final ids are known only later)
+            return (0, k) if k >= 0 else (1, -1 - k)
+
+        first = [min(map(order, a)) if a else (-1, 0) for a in self._anchors]
+        p.root, p.r_node0, p.r_kid0 = [0] * n, [0] * n, [0] * n
+        p.positives = [[] for _ in range(n)]
+        self._rule_scores: list[list[int]] = [[] for _ in range(n)]
+        for r in sorted(range(n), key=lambda r: (first[r], r)):
+            self._emit_rule(r)  # may add terms (those under NOT have no anchor)
         nwords = len(self._words)
+
+        def final(k: int) -> int:
+            return k if k >= 0 else nwords - 1 - k
+
+        for r in range(n):
+            for tid, fld, _text in p.positives[r]:
+                p.pos_term.append(tid)
+                p.pos_field.append(fld)
+                p.pos_key.append(final(self._term_key[tid]))
+            p.pos_off.append(len(p.pos_term))
+            p.sc_node.extend(self._rule_scores[r])
+            p.sc_off.append(len(p.sc_node))
         p.words = list(self._words)
         p.stems = list(self._stems)
         p.cased = list(self._cased)
         p.langs = list(self._langs)
-        p.tw_key = [k if k >= 0 else nwords - 1 - k for k in p.tw_key]
-        p.pos_key = [k if k >= 0 else nwords - 1 - k for k in p.pos_key]
-        p.nc = [
-            (c if c >= 0 else nwords - 1 - c) if op == OP_TERM else c
-            for op, c in zip(p.op, p.nc, strict=True)
-        ]
+        p.tw_key = [final(k) for k in p.tw_key]
+        p.nc = [final(c) if op == OP_TERM else c for op, c in zip(p.op, p.nc, strict=True)]
         by_key: list[list[int]] = [[] for _ in range(nwords + len(self._stems))]
         p.always = []
         for r, anchor in enumerate(self._anchors):
@@ -414,7 +436,7 @@ class Builder:
                 p.always.append(r)
                 continue
             for k in sorted(anchor):
-                by_key[k if k >= 0 else nwords - 1 - k].append(r)
+                by_key[final(k)].append(r)
         p.kr_off, p.kr = [0], []
         for rules in by_key:
             p.kr.extend(rules)
