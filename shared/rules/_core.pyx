@@ -78,7 +78,13 @@ cdef int PREFETCH = 4  # candidates ahead whose nodes and keys are prefetched
 cdef uint64_t FNV_OFF = 1469598103934665603ULL
 cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef int MIN_STEM = 3
-cdef Py_ssize_t BLOOM_WORDS = 1 << 14
+cdef Py_ssize_t BLOOM_WORDS = 1 << 11  # 16 KB: stays in L1 with the key bitmap
+
+
+cdef inline uint64_t pair_hash(uint64_t x) noexcept nogil:
+    x ^= x >> 31
+    x *= 0x9E3779B97F4A7C15ULL
+    return x ^ (x >> 29)
 
 
 cdef inline bint is_cjk(uint32_t c) noexcept nogil:
@@ -164,11 +170,15 @@ cdef double* to_f64(object values) except NULL:
 
 
 # -- a hash table of strings (code points), looked up without building str objects -------------------
+cdef struct Slot:
+    uint32_t tag  # the hash's high 32 bits
+    int32_t idx  # entry, or -1 for an empty slot
+
 @cython.final
 cdef class Table:
     """Distinct strings → their index; lookups hash code points straight from a str's buffer."""
 
-    cdef int32_t* slots
+    cdef Slot* slots  # open addressing; a slot holds 32 bits of the hash, so most probes touch one line
     cdef uint64_t* hashes
     cdef int32_t* offs
     cdef int32_t* lens
@@ -177,7 +187,7 @@ cdef class Table:
     cdef readonly int32_t count
     cdef readonly int32_t longest
     cdef readonly Py_ssize_t nbytes  # memory held in C
-    cdef uint64_t* bloom  # 2**20-bit filter of the entries' hashes: most prefixes need no probe
+    cdef uint64_t* bloom  # 2**17-bit filter of the entries' hashes: most prefixes need no probe
 
     def __cinit__(self, list words, bint filter3=False):
         cdef Py_ssize_t n = len(words), i, k, total = 0, size = 16, pos = 0
@@ -190,7 +200,7 @@ cdef class Table:
         self.count = n
         for w in words:
             total += len(w)
-        self.slots = <int32_t*>malloc(size * sizeof(int32_t))
+        self.slots = <Slot*>malloc(size * sizeof(Slot))
         self.hashes = <uint64_t*>malloc((n + 1) * sizeof(uint64_t))
         self.offs = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.lens = <int32_t*>malloc((n + 1) * sizeof(int32_t))
@@ -204,11 +214,12 @@ cdef class Table:
         if filter3:
             memset(self.bloom, 0, BLOOM_WORDS * sizeof(uint64_t))
         self.nbytes = (
-            size * sizeof(int32_t) + (n + 1) * (sizeof(uint64_t) + 2 * sizeof(int32_t))
+            size * sizeof(Slot) + (n + 1) * (sizeof(uint64_t) + 2 * sizeof(int32_t))
             + (total + 1) * sizeof(uint32_t) + (BLOOM_WORDS * sizeof(uint64_t) if filter3 else 0)
         )
         for i in range(size):
-            self.slots[i] = -1
+            self.slots[i].idx = -1
+            self.slots[i].tag = 0
         for i in range(n):
             w = words[i]
             h = FNV_OFF
@@ -225,9 +236,10 @@ cdef class Table:
             if len(w) > self.longest:
                 self.longest = len(w)
             idx = h & self.mask
-            while self.slots[idx] >= 0:
+            while self.slots[idx].idx >= 0:
                 idx = (idx + 1) & self.mask
-            self.slots[idx] = i
+            self.slots[idx].idx = i
+            self.slots[idx].tag = <uint32_t>(h >> 32)
 
     def __dealloc__(self):
         free(self.slots)
@@ -240,14 +252,15 @@ cdef class Table:
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length) noexcept nogil:
         cdef uint64_t idx = h & self.mask
+        cdef uint32_t tag = <uint32_t>(h >> 32)
         cdef int32_t e
         cdef Py_ssize_t k
         cdef const uint32_t* p
         while True:
-            e = self.slots[idx]
+            e = self.slots[idx].idx
             if e < 0:
                 return -1
-            if self.hashes[e] == h and self.lens[e] == length:
+            if self.slots[idx].tag == tag and self.hashes[e] == h and self.lens[e] == length:
                 p = self.pool + self.offs[e]
                 for k in range(length):
                     if p[k] != PyUnicode_READ(kind, data, start + k):
@@ -273,7 +286,12 @@ cdef class Core:
     cdef Table words
     cdef Table stems
     cdef Table cased
-    cdef readonly int32_t nwords, nkeys, nterms, nrules, nnodes, nlangs, nentities
+    cdef readonly int32_t nwords, nstems, npairs, nkeys, nterms, nrules, nnodes, nlangs, nentities
+    # adjacent pairs of vocabulary words (a phrase's anchor): open addressing on (first << 32 | second)
+    cdef uint64_t* pair_keys
+    cdef int32_t* pair_slots
+    cdef uint64_t pair_mask
+    cdef int32_t* t_akey  # each term's anchor key (word, stem or pair): its occurrences are walked
     # terms: words t_off[t]..t_off[t+1] in tw_*; the word the occurrences are looked up by; plain flag
     cdef int32_t* t_off
     cdef int32_t* t_anchor
@@ -294,6 +312,7 @@ cdef class Core:
     cdef int32_t* kr
     cdef int32_t* always
     cdef uint8_t* need  # distinct anchor keys a rule needs present (SCORE rules may need several)
+    cdef uint32_t* full  # the mask that makes a rule a candidate: all its groups' bits, or its need
     cdef int32_t nalways
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
     cdef int32_t* pos_term
@@ -310,7 +329,11 @@ cdef class Core:
         self.stems = Table(program.stems, True)
         self.cased = Table(program.cased)
         self.nwords = len(program.words)
-        self.nkeys = self.nwords + len(program.stems)
+        self.nstems = len(program.stems)
+        self.npairs = len(program.pairs)
+        self.nkeys = self.nwords + self.nstems + self.npairs
+        self.build_pairs(program.pairs)
+        self.t_akey = to_i32(program.t_akey)
         self.nterms = len(program.t_off) - 1
         self.nrules = len(program.root)
         self.nnodes = len(program.op)
@@ -345,10 +368,17 @@ cdef class Core:
         self.kr = to_i32(program.kr)
         self.always = to_i32(program.always)
         self.need = <uint8_t*>malloc(self.nrules + 1)
-        if self.need == NULL:
+        self.full = <uint32_t*>malloc((self.nrules + 1) * sizeof(uint32_t))
+        if self.need == NULL or self.full == NULL:
             raise MemoryError()
         for i in range(self.nrules):
             self.need[i] = min(255, max(1, program.need[i]))
+            if self.need[i] > 1:
+                self.full[i] = self.need[i]
+            elif program.groups[i] >= 32:
+                self.full[i] = 0xFFFFFFFF
+            else:
+                self.full[i] = ((<uint32_t>1) << program.groups[i]) - 1
         self.nalways = len(program.always)
         self.pos_off = to_i32(program.pos_off)
         self.pos_term = to_i32(program.pos_term)
@@ -362,7 +392,7 @@ cdef class Core:
             self.words.nbytes + self.stems.nbytes + self.cased.nbytes
             + self.nnodes * (sizeof(NodeRec) + sizeof(double))
             + sizeof(int32_t) * (
-                len(program.t_off) + len(program.t_anchor) + len(program.tw_key) + len(program.tw_cased)
+                len(program.t_off) + len(program.t_anchor) + len(program.t_akey) + 3 * len(program.pairs) + len(program.tw_key) + len(program.tw_cased)
                 + len(program.kids) + len(program.root) + len(program.r_node0) + len(program.r_kid0)
                 + len(program.kr_off) + len(program.kr) + len(program.always) + len(program.pos_off)
                 + len(program.pos_term) + len(program.pos_field) + len(program.pos_key)
@@ -374,6 +404,9 @@ cdef class Core:
     def __dealloc__(self):
         free(self.t_off)
         free(self.t_anchor)
+        free(self.t_akey)
+        free(self.pair_keys)
+        free(self.pair_slots)
         free(self.t_simple)
         free(self.tw_key)
         free(self.tw_prefix)
@@ -389,12 +422,45 @@ cdef class Core:
         free(self.kr)
         free(self.always)
         free(self.need)
+        free(self.full)
         free(self.pos_off)
         free(self.pos_term)
         free(self.pos_field)
         free(self.pos_key)
         free(self.sc_off)
         free(self.sc_node)
+
+    cdef int build_pairs(self, list pairs) except -1:
+        cdef Py_ssize_t n = len(pairs), size = 16, i
+        cdef uint64_t key, idx
+        while size < 2 * n + 2:
+            size *= 2
+        self.pair_mask = size - 1
+        self.pair_keys = <uint64_t*>malloc((n + 1) * sizeof(uint64_t))
+        self.pair_slots = <int32_t*>malloc(size * sizeof(int32_t))
+        if self.pair_keys == NULL or self.pair_slots == NULL:
+            raise MemoryError()
+        for i in range(size):
+            self.pair_slots[i] = -1
+        for i in range(n):
+            a, b = pairs[i]
+            key = (<uint64_t>a << 32) | <uint32_t>b
+            self.pair_keys[i] = key
+            idx = pair_hash(key) & self.pair_mask
+            while self.pair_slots[idx] >= 0:
+                idx = (idx + 1) & self.pair_mask
+            self.pair_slots[idx] = <int32_t>i
+        return 0
+
+    cdef inline int32_t pair_find(self, int32_t a, int32_t b) noexcept nogil:
+        cdef uint64_t key = (<uint64_t>a << 32) | <uint32_t>b
+        cdef uint64_t idx = pair_hash(key) & self.pair_mask
+        cdef int32_t e
+        while True:
+            e = self.pair_slots[idx]
+            if e < 0 or self.pair_keys[e] == key:
+                return e
+            idx = (idx + 1) & self.pair_mask
 
     # -- per article ----------------------------------------------------------------------------------
     cdef int begin(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang,
@@ -450,7 +516,7 @@ cdef class Core:
 
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
                        int kind, const void* data) except -1:
-        cdef int32_t t = <int32_t>s.ntok, wid, sid
+        cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
         cdef Py_ssize_t k, longest
         cdef uint64_t ph
         if s.ntok == s.tcap:
@@ -463,6 +529,10 @@ cdef class Core:
         s.ntok += 1
         if wid >= 0:
             s.add_occ(wid, t)
+            if self.npairs and t > 0 and s.tok_key[t - 1] >= 0 and s.tok_field[t - 1] == field:
+                pid = self.pair_find(s.tok_key[t - 1], wid)
+                if pid >= 0:
+                    s.add_occ(self.nwords + self.nstems + pid, t - 1)
         if self.stems.count and end - start >= MIN_STEM:
             ph = FNV_OFF
             longest = self.stems.longest
@@ -517,13 +587,16 @@ cdef class Core:
             key = self.tw_key[off + j]
             if not (s.kbits[key >> 6] >> (key & 63)) & 1:
                 return 0
+        key = self.t_akey[t]
+        if not (s.kbits[key >> 6] >> (key & 63)) & 1:
+            return 0
         if s.tstamp[t] == s.cur:
             return s.thcnt[t]
         s.tstamp[t] = s.cur
         s.thoff[t] = <int32_t>s.hits.n
         s.thcnt[t] = 0
         aj = self.t_anchor[t]
-        o = s.kfirst[self.tw_key[off + aj]]
+        o = s.kfirst[key]
         while o >= 0:
             tok = s.occ_tok.d[o]
             o = s.occ_next.d[o]
@@ -720,28 +793,38 @@ cdef class Core:
         return n if n else 1.0
 
     cdef int candidates(self, Scratch s) except -1:
-        """Mark the candidate rules in s.cbits (one bit per rule, so they come out in rule order)."""
-        cdef Py_ssize_t i
-        cdef int32_t key, j, r
-        cdef uint64_t* bits = s.cbits
-        cdef uint32_t cur = s.cur
-        memset(bits, 0, s.cwords * sizeof(uint64_t))
+        """Collect in s.cand the rules whose required groups all have a key present (counting).
+
+        A posting is (rule << 5 | group): walking the postings of the keys present sets the group's bit
+        in the rule's mask, and a rule whose mask fills up is a candidate, once. A SCORE rule counts
+        distinct keys instead, up to its need. Rules with no required group are always candidates.
+        """
+        cdef Py_ssize_t i, j, end
+        cdef int32_t key, r, e
+        cdef uint32_t cur = s.cur, m, full
+        s.cand.n = 0
         for i in range(s.npresent):
             key = s.present[i]
-            for j in range(self.kr_off[key], self.kr_off[key + 1]):
-                r = self.kr[j]
+            end = self.kr_off[key + 1]
+            for j in range(self.kr_off[key], end):
+                e = self.kr[j]
+                r = e >> 5
+                if s.rstamp[r] != cur:
+                    s.rstamp[r] = cur
+                    s.rmask[r] = 0
+                m = s.rmask[r]
+                full = self.full[r]
+                if m == full:
+                    continue  # a candidate already
                 if self.need[r] > 1:
-                    # Counted: a rule is listed once per distinct anchor key.
-                    if s.rstamp[r] != cur:
-                        s.rstamp[r] = cur
-                        s.rcount[r] = 0
-                    s.rcount[r] += 1
-                    if s.rcount[r] < self.need[r]:
-                        continue
-                bits[r >> 6] |= (<uint64_t>1) << (r & 63)
+                    m += 1  # SCORE: distinct keys present (full = need)
+                else:
+                    m |= (<uint32_t>1) << (e & 31)
+                s.rmask[r] = m
+                if m == full:
+                    ivec_push(&s.cand, r)
         for j in range(self.nalways):
-            r = self.always[j]
-            bits[r >> 6] |= (<uint64_t>1) << (r & 63)
+            ivec_push(&s.cand, self.always[j])
         return 0
 
     # -- Python API ---------------------------------------------------------------------------------------
@@ -751,50 +834,29 @@ cdef class Core:
 
         Their details come from `article.details(rule)`; `article.rules` is set to the matched indices.
         """
-        cdef Py_ssize_t i, j, end
-        cdef int32_t r, key
-        cdef uint32_t cur
+        cdef Py_ssize_t i, n
+        cdef int32_t r
         cdef list rules = [], results = []
         if s.core is not self:
             raise ValueError("scratch of another core")
         if len(ids) != self.nrules or len(names) != self.nrules:
             raise ValueError("one id and one name per rule")
         self.begin(s, title, ntitle, text, ntext, lang, doc)
-        # Presearch and evaluation in one walk over the postings of the keys present: the rules one key
-        # brings up are laid out side by side (program.py), so memory is read nearly in order.
-        cur = s.cur
-        s.cand.n = 0
-        for i in range(s.npresent):
-            key = s.present[i]
-            end = self.kr_off[key + 1]
-            for j in range(self.kr_off[key], end):
-                if j + PREFETCH < end:
-                    r = self.kr[j + PREFETCH]
-                    __builtin_prefetch(&s.vstamp[r])
-                    __builtin_prefetch(&self.nodes[self.root[r]])
-                    __builtin_prefetch(&self.kids[self.r_kid0[r]])
-                r = self.kr[j]
-                if s.vstamp[r] == cur:
-                    continue
-                if self.need[r] > 1:
-                    # Counted: a rule is listed once per distinct anchor key.
-                    if s.rstamp[r] != cur:
-                        s.rstamp[r] = cur
-                        s.rcount[r] = 0
-                    s.rcount[r] += 1
-                    if s.rcount[r] < self.need[r]:
-                        continue
-                s.vstamp[r] = cur
-                s.sp.n = 0
-                if self.ev(s, self.root[r]) == 1:
-                    ivec_push(&s.cand, r)
-        for j in range(self.nalways):
-            r = self.always[j]
-            if s.vstamp[r] != cur:
-                s.vstamp[r] = cur
-                s.sp.n = 0
-                if self.ev(s, self.root[r]) == 1:
-                    ivec_push(&s.cand, r)
+        self.candidates(s)
+        n = 0
+        for i in range(s.cand.n):
+            if i + PREFETCH < s.cand.n:
+                # Candidates are spread over the program: fetch the next ones' nodes and keys meanwhile.
+                r = s.cand.d[i + PREFETCH]
+                __builtin_prefetch(&self.nodes[self.root[r]])
+                __builtin_prefetch(&self.nodes[self.r_node0[r]])
+                __builtin_prefetch(&self.kids[self.r_kid0[r]])
+            r = s.cand.d[i]
+            s.sp.n = 0
+            if self.ev(s, self.root[r]) == 1:
+                s.cand.d[n] = r  # matches overwrite the candidates they were read from
+                n += 1
+        s.cand.n = n
         sort_i32(s.cand.d, s.cand.n)
         for i in range(s.cand.n):
             r = s.cand.d[i]
@@ -806,20 +868,14 @@ cdef class Core:
         return results
 
     def candidate_rules(self, Scratch s, str title, str ntitle, str text, str ntext):
-        """The presearch alone: indices of the rules worth evaluating for the article."""
+        """The presearch alone: indices of the rules worth evaluating for the article (sorted)."""
         cdef Py_ssize_t i
-        cdef uint64_t x
         if s.core is not self:
             raise ValueError("scratch of another core")
         self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
         self.candidates(s)
-        out = []
-        for i in range(s.cwords):
-            x = s.cbits[i]
-            while x:
-                out.append((i << 6) + __builtin_ctzll(x))
-                x &= x - 1
-        return out
+        sort_i32(s.cand.d, s.cand.n)
+        return [s.cand.d[i] for i in range(s.cand.n)]
 
     def term_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list terms):
         """For each (term, field): its hits as (field, start, end) character offsets, in text order."""
@@ -892,12 +948,9 @@ cdef class Scratch:
     cdef int32_t* thcnt
     cdef IVec hits
     # rules, spans, entities
-    cdef uint64_t* cbits
-    cdef Py_ssize_t cwords
     cdef IVec cand
     cdef uint32_t* rstamp
-    cdef uint8_t* rcount
-    cdef uint32_t* vstamp  # rules evaluated for the current article
+    cdef uint32_t* rmask  # per rule: groups with a key present (or, for SCORE, distinct keys present)
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
@@ -922,19 +975,16 @@ cdef class Scratch:
         self.tstamp = <uint32_t*>malloc((core.nterms + 1) * sizeof(uint32_t))
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
-        self.cwords = (core.nrules + 63) // 64
-        self.cbits = <uint64_t*>malloc((self.cwords + 1) * sizeof(uint64_t))
         self.kwords = (core.nkeys + 63) // 64
         self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
-        self.rcount = <uint8_t*>malloc(core.nrules + 1)
-        self.vstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.rmask = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
-            or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.cbits == NULL or self.kbits == NULL
-            or self.rstamp == NULL or self.rcount == NULL or self.vstamp == NULL
+            or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
+            or self.rstamp == NULL or self.rmask == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -945,7 +995,6 @@ cdef class Scratch:
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
         memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
-        memset(self.vstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
 
     def __dealloc__(self):
         free(self.tok_field)
@@ -962,11 +1011,9 @@ cdef class Scratch:
         free(self.thoff)
         free(self.thcnt)
         free(self.hits.d)
-        free(self.cbits)
         free(self.kbits)
         free(self.rstamp)
-        free(self.rcount)
-        free(self.vstamp)
+        free(self.rmask)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -1030,8 +1077,8 @@ cdef class Scratch:
             + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * (2 * sizeof(uint32_t) + 1)
-            + (self.cwords + self.kwords + 2) * sizeof(uint64_t)
+            + (self.core.nrules + 1) * 2 * sizeof(uint32_t)
+            + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )
 

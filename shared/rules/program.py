@@ -6,11 +6,14 @@ not, exact capitals or not); Chinese, Japanese and Korean characters are one wor
 are phrases of characters. Presence of all of a term's keys is necessary for a hit; for a single plain
 word without a case rule it is sufficient (`t_simple`), so most evaluation is a stamp check.
 
-Presearch (Lucene Monitor's idea): each rule is indexed under its *anchor*, the cheapest set of keys
-one of which must occur (a term: its rarest word; OR: all children's anchors; AND/NEAR: the cheapest
-operand's; SCORE: the anchors of its positive items). Rules with no anchor (NOT-only, lang:/entity-only,
-SCORE with threshold <= 0) are evaluated on every article: never lost. Costs are document frequencies
-when given (`Frequencies`), else Lucene Monitor's default: longer words are rarer.
+Presearch (Lucene Monitor's presearcher with the counting algorithm of publish/subscribe matchers): a
+rule needs every one of its *groups*, the key sets one of which must occur (a term: its rarest word; OR:
+all children's keys; AND/NEAR: each operand's groups; SCORE: the keys of its positive items). Every key of
+every group posts (rule, group); walking the postings of the keys present fills each rule's group mask,
+and only rules with a full mask are evaluated. A SCORE rule counts distinct keys up to its need instead.
+Rules with no group (NOT-only, lang:/entity-only, SCORE with threshold <= 0) are evaluated on every
+article: never lost. Costs (document frequencies when given, else Lucene Monitor's default: longer
+words are rarer) order the groups and lay the rules out in memory by their cheapest group.
 
 Nodes are arrays (op, a, b, c, d, w): TERM(term, field, the term's anchor key), AND/OR(kids offset,
 count), NOT(child), NEAR(left, right, distance, ordered), WEIGHTED(items offset, count; threshold in w,
@@ -33,6 +36,8 @@ from shared.rules.types import EntityResolver, MatchDocument
 from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
+PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id
+MAX_GROUPS = 32  # required groups counted per rule (the cheapest; more are checked by evaluation)
 (
     OP_TERM,
     OP_AND,
@@ -66,6 +71,8 @@ class Program:
     cased: list[str] = field(default_factory=list)
     t_off: list[int] = field(default_factory=lambda: [0])
     t_anchor: list[int] = field(default_factory=list)
+    t_akey: list[int] = field(default_factory=list)
+    pairs: list[tuple[int, int]] = field(default_factory=list)
     t_simple: list[int] = field(default_factory=list)
     tw_key: list[int] = field(default_factory=list)
     tw_prefix: list[int] = field(default_factory=list)
@@ -85,6 +92,7 @@ class Program:
     kr: list[int] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
     need: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
     pos_off: list[int] = field(default_factory=lambda: [0])
     pos_term: list[int] = field(default_factory=list)
     pos_field: list[int] = field(default_factory=list)
@@ -120,6 +128,7 @@ class Builder:
         self.p = Program()
         self._words: dict[str, int] = {}
         self._stems: dict[str, int] = {}
+        self._pairs: dict[tuple[int, int], int] = {}  # adjacent plain words (word ids) → pair id
         self._cased: dict[str, int] = {}
         self._by_text: dict[tuple[str, str], int] = {}
         self._by_pattern: dict[tuple[WordPat, ...], int] = {}
@@ -127,7 +136,7 @@ class Builder:
         self._cost: dict[int, float] = {}
         self._langs: dict[str, int] = {}
         self._office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
-        self._anchors: list[frozenset[int] | None] = []
+        self._clauses: list[list[frozenset[int]]] = []  # per rule: key sets that must each be hit
         self._trees: list[Node] = []
         self._positives: list[tuple[int, int, str]] | None = None
         self._scores: list[int] | None = None
@@ -156,14 +165,35 @@ class Builder:
                 p.tw_cased.append(
                     -1 if w.cased is None else self._cased.setdefault(w.cased, len(self._cased))
                 )
-            anchor = min(range(len(keys)), key=lambda j: self._cost[keys[j]])
+            # The anchor: the rarest plain word, stem, or pair of adjacent plain words (a pair is far rarer
+            # than either word: "the next" is not "next").
+            options = [(self._cost[k], j, k) for j, k in enumerate(keys)]
+            for j in range(len(keys) - 1):
+                a, b = pattern[j], pattern[j + 1]
+                if not a.prefix and not b.prefix:
+                    pair = self._pair(keys[j], keys[j + 1], a.norm, b.norm)
+                    options.append((self._cost[pair], j, pair))
+            _cost, anchor, akey = min(options)
             p.t_anchor.append(anchor)
+            p.t_akey.append(akey)
             p.t_simple.append(int(len(pattern) == 1 and not pattern[0].prefix and pattern[0].cased is None))
             p.t_off.append(len(p.tw_key))
             p.term_patterns.append(pattern)
-            self._term_key.append(keys[anchor])
+            self._term_key.append(akey)
         self._by_text[(term.text, term.case)] = tid
         return tid
+
+    def _pair(self, a: int, b: int, a_norm: str, b_norm: str) -> int:
+        pid = self._pairs.get((a, b))
+        if pid is None:
+            pid = self._pairs[(a, b)] = len(self._pairs)
+            key = PAIR_BASE - pid
+            if self.freq is not None:
+                self._cost[key] = self.freq.cost((a_norm, b_norm))
+            else:
+                self._cost[key] = min(self._cost[a], self._cost[b]) * 0.1
+            return key
+        return PAIR_BASE - pid
 
     # -- presearch anchors --------------------------------------------------------------------------------
     def cost(self, keys: frozenset[int]) -> float:
@@ -372,9 +402,10 @@ class Builder:
 
     # -- rules ------------------------------------------------------------------------------------------
     def add_rule(self, tree: Node) -> int:
-        """Register one rule (its terms, anchor and need); nodes are emitted by `finish`. Returns its index."""
-        groups = sorted(set(self.groups(tree)), key=self.cost)
-        self._anchors.append(groups[0] if groups else None)
+        """Register one rule (terms, required groups, need); `finish` emits its nodes. Returns its index."""
+        groups = sorted(set(self.groups(tree)), key=self.cost)[:MAX_GROUPS]
+        self._clauses.append(groups)
+        self.p.groups.append(len(groups))
         self.p.need.append(self._weighted_need(tree) if groups and isinstance(tree, Weighted) else 1)
         self._trees.append(tree)
         return len(self._trees) - 1
@@ -401,19 +432,21 @@ class Builder:
         p = self.p
         n = len(self._trees)
 
-        def order(k: int) -> tuple[int, int]:  # words, then stems (their final ids are known only later)
-            return (0, k) if k >= 0 else (1, -1 - k)
+        def order(k: int) -> tuple[int, int]:  # words, stems, pairs (final ids are known only later)
+            return (0, k) if k >= 0 else (1, -1 - k) if k > PAIR_BASE else (2, PAIR_BASE - k)
 
-        first = [min(map(order, a)) if a else (-1, 0) for a in self._anchors]
+        first = [min(map(order, c[0])) if c and c[0] else (-1, 0) for c in self._clauses]
         p.root, p.r_node0, p.r_kid0 = [0] * n, [0] * n, [0] * n
         p.positives = [[] for _ in range(n)]
         self._rule_scores: list[list[int]] = [[] for _ in range(n)]
         for r in sorted(range(n), key=lambda r: (first[r], r)):
             self._emit_rule(r)  # may add terms (those under NOT have no anchor)
-        nwords = len(self._words)
+        nwords, nstems = len(self._words), len(self._stems)
 
         def final(k: int) -> int:
-            return k if k >= 0 else nwords - 1 - k
+            if k >= 0:
+                return k
+            return nwords - 1 - k if k > PAIR_BASE else nwords + nstems + PAIR_BASE - k
 
         for r in range(n):
             for tid, fld, _text in p.positives[r]:
@@ -428,15 +461,18 @@ class Builder:
         p.cased = list(self._cased)
         p.langs = list(self._langs)
         p.tw_key = [final(k) for k in p.tw_key]
+        p.t_akey = [final(k) for k in p.t_akey]
+        p.pairs = list(self._pairs)
         p.nc = [final(c) if op == OP_TERM else c for op, c in zip(p.op, p.nc, strict=True)]
-        by_key: list[list[int]] = [[] for _ in range(nwords + len(self._stems))]
+        # Postings: key → rule << 5 | group, for every key of every required group (counting presearch).
+        by_key: list[list[int]] = [[] for _ in range(nwords + nstems + len(self._pairs))]
         p.always = []
-        for r, anchor in enumerate(self._anchors):
-            if anchor is None:
+        for r, clauses in enumerate(self._clauses):
+            if not clauses:
                 p.always.append(r)
-                continue
-            for k in sorted(anchor):
-                by_key[final(k)].append(r)
+            for c, keys in enumerate(clauses):
+                for k in sorted(keys):
+                    by_key[final(k)].append(r << 5 | c)
         p.kr_off, p.kr = [0], []
         for rules in by_key:
             p.kr.extend(rules)

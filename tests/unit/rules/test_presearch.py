@@ -119,7 +119,7 @@ def test_presearch_passes_every_match_and_skips_rules_whose_anchor_is_absent() -
         "alph* AND beta",
         "(alpha OR beta*) AND gamma",
         "zeta NEAR/2 (eta OR theta)",
-        "SCORE>=2(alpha, iota^2)",
+        "SCORE>=3(alpha^2, iota^2)",
         "NOT alpha",
     ]
     e = engine(*queries)
@@ -145,4 +145,13 @@ def test_presearch_passes_every_match_and_skips_rules_whose_anchor_is_absent() -
         assert 10 in cands  # NOT-only: no anchor, always evaluated
     # Nothing anchors "nothing at all": only the rule without an anchor is a candidate.
     assert e.candidates(MatchDocument(title="", text="nothing at all")) == [10]
-    assert e.candidates(MatchDocument(title="", text="zeta")) == [8, 10]  # anchored on its rarer side
+    # Every required group must have a key present: "zeta" alone does not bring up "zeta NEAR/2 (eta OR
+    # theta)", and "theta" alone does not bring up the SCORE rule that needs two keys.
+    assert e.candidates(MatchDocument(title="", text="zeta")) == [10]
+    assert e.candidates(MatchDocument(title="", text="zeta theta")) == [8, 10]
+    assert e.candidates(MatchDocument(title="", text="iota")) == [10]
+    assert e.candidates(MatchDocument(title="", text="iota alpha")) == [3, 9, 10]
+    # A phrase is anchored on its rarest pair of adjacent words, not on a word of it.
+    p = engine('"red sea" AND ships')
+    assert p.candidates(MatchDocument(title="", text="the sea and red ships")) == []
+    assert p.candidates(MatchDocument(title="", text="the Red, Sea ships")) == [0]
