@@ -292,6 +292,7 @@ cdef class Core:
     cdef int32_t* pair_slots
     cdef uint64_t pair_mask
     cdef int32_t* t_akey  # each term's anchor key (word, stem or pair): its occurrences are walked
+    cdef uint8_t* k_occ  # keys whose occurrences are needed (anchors) or that have postings
     # terms: words t_off[t]..t_off[t+1] in tw_*; the word the occurrences are looked up by; plain flag
     cdef int32_t* t_off
     cdef int32_t* t_anchor
@@ -334,7 +335,19 @@ cdef class Core:
         self.nkeys = self.nwords + self.nstems + self.npairs
         self.build_pairs(program.pairs)
         self.t_akey = to_i32(program.t_akey)
+
         self.nterms = len(program.t_off) - 1
+        if len(program.t_akey) != self.nterms or len(program.kr_off) != self.nkeys + 1:
+            raise ValueError("inconsistent program: term or key counts")
+        self.k_occ = <uint8_t*>malloc(self.nkeys + 1)
+        if self.k_occ == NULL:
+            raise MemoryError()
+        memset(self.k_occ, 0, self.nkeys + 1)
+        for i in range(self.nterms):
+            self.k_occ[self.t_akey[i]] = 1
+        for i in range(self.nkeys):
+            if program.kr_off[i + 1] > program.kr_off[i]:
+                self.k_occ[i] = 1
         self.nrules = len(program.root)
         self.nnodes = len(program.op)
         self.nlangs = len(program.langs)
@@ -399,12 +412,14 @@ cdef class Core:
                 + len(program.sc_off) + len(program.sc_node)
             )
             + sizeof(double) * len(program.kid_w) + self.nterms + len(program.tw_prefix) + self.nrules
+            + self.nkeys
         )
 
     def __dealloc__(self):
         free(self.t_off)
         free(self.t_anchor)
         free(self.t_akey)
+        free(self.k_occ)
         free(self.pair_keys)
         free(self.pair_slots)
         free(self.t_simple)
@@ -528,11 +543,15 @@ cdef class Core:
         s.tok_key[t] = wid
         s.ntok += 1
         if wid >= 0:
-            s.add_occ(wid, t)
+            if self.k_occ[wid]:
+                s.add_occ(wid, t)
+            else:
+                # Only a word of phrases (checked on tok_key) or of a pair: its presence bit is enough.
+                s.kbits[wid >> 6] |= (<uint64_t>1) << (wid & 63)
             if self.npairs and t > 0 and s.tok_key[t - 1] >= 0 and s.tok_field[t - 1] == field:
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
-                    s.add_occ(self.nwords + self.nstems + pid, t - 1)
+                    s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
         if self.stems.count and end - start >= MIN_STEM:
             ph = FNV_OFF
             longest = self.stems.longest
@@ -545,8 +564,10 @@ cdef class Core:
                 if not (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] & ((<uint64_t>1) << ((ph >> 32) & 63))):
                     continue
                 sid = self.stems.find(ph, kind, data, start, k + 1)
-                if sid >= 0:
+                if sid >= 0 and self.k_occ[self.nwords + sid]:
                     s.add_occ(self.nwords + sid, t)
+                elif sid >= 0:
+                    s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
         return 0
 
     # -- terms ------------------------------------------------------------------------------------------
@@ -801,7 +822,8 @@ cdef class Core:
         """
         cdef Py_ssize_t i, j, end
         cdef int32_t key, r, e
-        cdef uint32_t cur = s.cur, m, full
+        cdef uint32_t cur = s.cur, m
+        cdef RuleState* st
         s.cand.n = 0
         for i in range(s.npresent):
             key = s.present[i]
@@ -809,19 +831,19 @@ cdef class Core:
             for j in range(self.kr_off[key], end):
                 e = self.kr[j]
                 r = e >> 5
-                if s.rstamp[r] != cur:
-                    s.rstamp[r] = cur
-                    s.rmask[r] = 0
-                m = s.rmask[r]
-                full = self.full[r]
-                if m == full:
+                st = &s.rules[r]  # one cache line per posting: stamp, mask, full, need together
+                if st.stamp != cur:
+                    st.stamp = cur
+                    st.mask = 0
+                m = st.mask
+                if m == st.full:
                     continue  # a candidate already
-                if self.need[r] > 1:
+                if st.need > 1:
                     m += 1  # SCORE: distinct keys present (full = need)
                 else:
                     m |= (<uint32_t>1) << (e & 31)
-                s.rmask[r] = m
-                if m == full:
+                st.mask = m
+                if m == st.full:
                     ivec_push(&s.cand, r)
         for j in range(self.nalways):
             ivec_push(&s.cand, self.always[j])
@@ -922,6 +944,13 @@ cdef void sort_i32(int32_t* a, Py_ssize_t n) noexcept nogil:
         a[j + 1] = x
 
 
+cdef struct RuleState:
+    uint32_t stamp
+    uint32_t mask
+    uint32_t full
+    uint32_t need
+
+
 @cython.final
 cdef class Scratch:
     """Working memory for one article at a time (one per thread and Core)."""
@@ -949,8 +978,7 @@ cdef class Scratch:
     cdef IVec hits
     # rules, spans, entities
     cdef IVec cand
-    cdef uint32_t* rstamp
-    cdef uint32_t* rmask  # per rule: groups with a key present (or, for SCORE, distinct keys present)
+    cdef RuleState* rules  # per rule: groups with a key present (or, for SCORE, distinct keys present)
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
@@ -976,25 +1004,29 @@ cdef class Scratch:
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.kwords = (core.nkeys + 63) // 64
-        self.rstamp = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
-        self.rmask = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.rules = <RuleState*>malloc((core.nrules + 1) * sizeof(RuleState))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
-            or self.rstamp == NULL or self.rmask == NULL
+            or self.rules == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
         self.clear_stamps()
 
     cdef void clear_stamps(self) noexcept:
+        cdef int32_t r
+        for r in range(self.core.nrules):
+            self.rules[r].stamp = 0
+            self.rules[r].mask = 0
+            self.rules[r].full = self.core.full[r]
+            self.rules[r].need = self.core.need[r]
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
-        memset(self.rstamp, 0, (self.core.nrules + 1) * sizeof(uint32_t))
 
     def __dealloc__(self):
         free(self.tok_field)
@@ -1012,8 +1044,7 @@ cdef class Scratch:
         free(self.thcnt)
         free(self.hits.d)
         free(self.kbits)
-        free(self.rstamp)
-        free(self.rmask)
+        free(self.rules)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -1077,7 +1108,7 @@ cdef class Scratch:
             + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * 2 * sizeof(uint32_t)
+            + (self.core.nrules + 1) * sizeof(RuleState)
             + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )
@@ -1092,6 +1123,7 @@ cdef class Scratch:
         self.lang = lang
 
 
+@cython.freelist(64)
 cdef class MatchResult:
     """A watch that fired on a document, with what matched where.
 
