@@ -79,6 +79,8 @@ cdef uint64_t FNV_OFF = 1469598103934665603ULL
 cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef int MIN_STEM = 3
 cdef Py_ssize_t BLOOM_WORDS = 1 << 11  # 16 KB: stays in L1 with the key bitmap
+cdef enum:
+    STEM_CANDIDATES = 16  # stems screened per word before falling back to a full scan of its prefixes
 
 
 cdef inline uint64_t pair_hash(uint64_t x) noexcept nogil:
@@ -188,6 +190,7 @@ cdef class Table:
     cdef readonly int32_t longest
     cdef readonly Py_ssize_t nbytes  # memory held in C
     cdef uint64_t* bloom  # 2**17-bit filter of the entries' hashes: most prefixes need no probe
+    cdef uint8_t* first3  # 2**16-bit set of the hashes of the entries' first three characters
 
     def __cinit__(self, list words, bint filter3=False):
         cdef Py_ssize_t n = len(words), i, k, total = 0, size = 16, pos = 0
@@ -206,16 +209,18 @@ cdef class Table:
         self.lens = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.pool = <uint32_t*>malloc((total + 1) * sizeof(Py_UCS4))
         self.bloom = <uint64_t*>malloc(BLOOM_WORDS * sizeof(uint64_t)) if filter3 else NULL
+        self.first3 = <uint8_t*>malloc(8192) if filter3 else NULL
         if (
             self.slots == NULL or self.hashes == NULL or self.offs == NULL or self.lens == NULL
-            or self.pool == NULL or (filter3 and self.bloom == NULL)
+            or self.pool == NULL or (filter3 and (self.bloom == NULL or self.first3 == NULL))
         ):
             raise MemoryError()
         if filter3:
             memset(self.bloom, 0, BLOOM_WORDS * sizeof(uint64_t))
+            memset(self.first3, 0, 8192)
         self.nbytes = (
             size * sizeof(Slot) + (n + 1) * (sizeof(uint64_t) + 2 * sizeof(int32_t))
-            + (total + 1) * sizeof(uint32_t) + (BLOOM_WORDS * sizeof(uint64_t) if filter3 else 0)
+            + (total + 1) * sizeof(uint32_t) + (BLOOM_WORDS * sizeof(uint64_t) + 8192 if filter3 else 0)
         )
         for i in range(size):
             self.slots[i].idx = -1
@@ -229,6 +234,8 @@ cdef class Table:
                 self.pool[pos] = ch
                 pos += 1
                 h = (h ^ ch) * FNV_PRIME
+                if filter3 and k == MIN_STEM - 1:
+                    self.first3[(h >> 40) & 0x1FFF] |= 1 << ((h >> 34) & 7)
             if filter3:
                 self.bloom[(h >> 38) & (BLOOM_WORDS - 1)] |= (<uint64_t>1) << ((h >> 32) & 63)
             self.hashes[i] = h
@@ -248,6 +255,7 @@ cdef class Table:
         free(self.lens)
         free(self.pool)
         free(self.bloom)
+        free(self.first3)
 
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length) noexcept nogil:
@@ -504,9 +512,15 @@ cdef class Core:
     cdef int tokenize(self, Scratch s, int field, Py_ssize_t n) except -1:
         cdef int kind = s.nkind[field]
         cdef const void* data = s.ndata[field]
-        cdef Py_ssize_t i = 0, start
+        cdef Py_ssize_t i = 0, start, length
         cdef uint32_t c
         cdef uint64_t h
+        cdef bint stems = self.stems.count > 0, probe
+        cdef Py_ssize_t longest = self.stems.longest
+        cdef Table st = self.stems
+        cdef int nst
+        cdef int32_t st_len[STEM_CANDIDATES]
+        cdef uint64_t st_h[STEM_CANDIDATES]
         while i < n:
             c = PyUnicode_READ(kind, data, i)
             if c == 32:
@@ -514,23 +528,43 @@ cdef class Core:
                 continue
             start = i
             h = FNV_OFF
+            nst = 0
             if is_cjk(c):
                 h = (h ^ c) * FNV_PRIME
                 i += 1
             else:
+                # The hash of every prefix is a step of the word's hash: wildcard stems are screened here,
+                # by the exact set of their first three characters and a Bloom filter per prefix.
+                probe = stems
                 while True:
                     h = (h ^ c) * FNV_PRIME
                     i += 1
+                    if probe:
+                        length = i - start
+                        if length == MIN_STEM:
+                            probe = (st.first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1
+                        elif length > longest:
+                            probe = False
+                        if probe and length >= MIN_STEM and (
+                            st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)
+                        ) & 1:
+                            if nst == STEM_CANDIDATES:
+                                nst = -1  # too many: add_token scans this word's prefixes itself
+                                probe = False
+                            else:
+                                st_len[nst] = <int32_t>length
+                                st_h[nst] = h
+                                nst += 1
                     if i >= n:
                         break
                     c = PyUnicode_READ(kind, data, i)
                     if c == 32 or is_cjk(c):
                         break
-            self.add_token(s, field, start, i, h, kind, data)
+            self.add_token(s, field, start, i, h, kind, data, st_len, st_h, nst)
         return 0
 
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
-                       int kind, const void* data) except -1:
+                       int kind, const void* data, int32_t* st_len, uint64_t* st_h, int nst) except -1:
         cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
         cdef Py_ssize_t k, longest
         cdef uint64_t ph
@@ -552,7 +586,13 @@ cdef class Core:
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
-        if self.stems.count and end - start >= MIN_STEM:
+        for k in range(nst):
+            sid = self.stems.find(st_h[k], kind, data, start, st_len[k])
+            if sid >= 0 and self.k_occ[self.nwords + sid]:
+                s.add_occ(self.nwords + sid, t)
+            elif sid >= 0:
+                s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
+        if nst < 0 and end - start >= MIN_STEM:
             ph = FNV_OFF
             longest = self.stems.longest
             for k in range(end - start):
