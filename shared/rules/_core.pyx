@@ -44,6 +44,7 @@ cdef enum:
     OP_KEY = 9
     OP_ANYKEY = 10
     OP_ALLKEY = 11
+    OP_TRUE = 12
 
 OPS = {
     "term": OP_TERM,
@@ -58,6 +59,7 @@ OPS = {
     "key": OP_KEY,
     "anykey": OP_ANYKEY,
     "allkey": OP_ALLKEY,
+    "true": OP_TRUE,
 }
 
 
@@ -80,6 +82,8 @@ cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef int MIN_STEM = 3
 cdef Py_ssize_t BLOOM_WORDS = 1 << 11  # 16 KB: stays in L1 with the key bitmap
 cdef enum:
+    K_OCC = 1
+    K_PAIR_FIRST = 2
     STEM_CANDIDATES = 16  # stems screened per word before falling back to a full scan of its prefixes
 
 
@@ -173,14 +177,15 @@ cdef double* to_f64(object values) except NULL:
 
 # -- a hash table of strings (code points), looked up without building str objects -------------------
 cdef struct Slot:
-    uint32_t tag  # the hash's high 32 bits
+    uint64_t hash  # the entry's hash and length: most probes touch this one line only
     int32_t idx  # entry, or -1 for an empty slot
+    int32_t length
 
 @cython.final
 cdef class Table:
     """Distinct strings → their index; lookups hash code points straight from a str's buffer."""
 
-    cdef Slot* slots  # open addressing; a slot holds 32 bits of the hash, so most probes touch one line
+    cdef Slot* slots  # open addressing
     cdef uint64_t* hashes
     cdef int32_t* offs
     cdef int32_t* lens
@@ -224,7 +229,8 @@ cdef class Table:
         )
         for i in range(size):
             self.slots[i].idx = -1
-            self.slots[i].tag = 0
+            self.slots[i].hash = 0
+            self.slots[i].length = 0
         for i in range(n):
             w = words[i]
             h = FNV_OFF
@@ -246,7 +252,8 @@ cdef class Table:
             while self.slots[idx].idx >= 0:
                 idx = (idx + 1) & self.mask
             self.slots[idx].idx = i
-            self.slots[idx].tag = <uint32_t>(h >> 32)
+            self.slots[idx].hash = h
+            self.slots[idx].length = len(w)
 
     def __dealloc__(self):
         free(self.slots)
@@ -260,21 +267,31 @@ cdef class Table:
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length) noexcept nogil:
         cdef uint64_t idx = h & self.mask
-        cdef uint32_t tag = <uint32_t>(h >> 32)
         cdef int32_t e
         cdef Py_ssize_t k
         cdef const uint32_t* p
+        cdef const uint8_t* b
+        cdef const Slot* sl
         while True:
-            e = self.slots[idx].idx
+            sl = &self.slots[idx]
+            e = sl.idx
             if e < 0:
                 return -1
-            if self.slots[idx].tag == tag and self.hashes[e] == h and self.lens[e] == length:
+            if sl.hash == h and sl.length == length:
                 p = self.pool + self.offs[e]
-                for k in range(length):
-                    if p[k] != PyUnicode_READ(kind, data, start + k):
-                        break
+                if kind == 1:
+                    b = <const uint8_t*>data + start
+                    for k in range(length):
+                        if p[k] != b[k]:
+                            break
+                    else:
+                        return e
                 else:
-                    return e
+                    for k in range(length):
+                        if p[k] != PyUnicode_READ(kind, data, start + k):
+                            break
+                    else:
+                        return e
             idx = (idx + 1) & self.mask
 
     def get(self, str word):
@@ -300,7 +317,7 @@ cdef class Core:
     cdef int32_t* pair_slots
     cdef uint64_t pair_mask
     cdef int32_t* t_akey  # each term's anchor key (word, stem or pair): its occurrences are walked
-    cdef uint8_t* k_occ  # keys whose occurrences are needed (anchors) or that have postings
+    cdef uint8_t* k_occ  # K_OCC: occurrences needed (anchors, postings); K_PAIR_FIRST: starts a pair
     # terms: words t_off[t]..t_off[t+1] in tw_*; the word the occurrences are looked up by; plain flag
     cdef int32_t* t_off
     cdef int32_t* t_anchor
@@ -352,10 +369,12 @@ cdef class Core:
             raise MemoryError()
         memset(self.k_occ, 0, self.nkeys + 1)
         for i in range(self.nterms):
-            self.k_occ[self.t_akey[i]] = 1
+            self.k_occ[self.t_akey[i]] = K_OCC
         for i in range(self.nkeys):
             if program.kr_off[i + 1] > program.kr_off[i]:
-                self.k_occ[i] = 1
+                self.k_occ[i] |= K_OCC
+        for a, _b in program.pairs:
+            self.k_occ[a] |= K_PAIR_FIRST
         self.nrules = len(program.root)
         self.nnodes = len(program.op)
         self.nlangs = len(program.langs)
@@ -521,6 +540,8 @@ cdef class Core:
         cdef int nst
         cdef int32_t st_len[STEM_CANDIDATES]
         cdef uint64_t st_h[STEM_CANDIDATES]
+        if kind == 1:
+            return self.tokenize1(s, field, <const uint8_t*>data, n)
         while i < n:
             c = PyUnicode_READ(kind, data, i)
             if c == 32:
@@ -563,6 +584,52 @@ cdef class Core:
             self.add_token(s, field, start, i, h, kind, data, st_len, st_h, nst)
         return 0
 
+    cdef int tokenize1(self, Scratch s, int field, const uint8_t* b, Py_ssize_t n) except -1:
+        """`tokenize` for 1-byte strings (Latin-1: most English text): no CJK, one byte per character."""
+        cdef Py_ssize_t i = 0, start, length
+        cdef uint8_t c
+        cdef uint64_t h
+        cdef bint stems = self.stems.count > 0, probe
+        cdef Py_ssize_t longest = self.stems.longest
+        cdef Table st = self.stems
+        cdef int nst
+        cdef int32_t st_len[STEM_CANDIDATES]
+        cdef uint64_t st_h[STEM_CANDIDATES]
+        while i < n:
+            if b[i] == 32:
+                i += 1
+                continue
+            start = i
+            h = FNV_OFF
+            nst = 0
+            if not stems:
+                while i < n and b[i] != 32:
+                    h = (h ^ b[i]) * FNV_PRIME
+                    i += 1
+            else:
+                probe = True
+                while i < n and b[i] != 32:
+                    h = (h ^ b[i]) * FNV_PRIME
+                    i += 1
+                    if probe:
+                        length = i - start
+                        if length < MIN_STEM:
+                            continue
+                        if length == MIN_STEM:
+                            probe = (st.first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1
+                        elif length > longest:
+                            probe = False
+                        if probe and (st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
+                            if nst == STEM_CANDIDATES:
+                                nst = -1  # too many: add_token scans this word's prefixes itself
+                                probe = False
+                            else:
+                                st_len[nst] = <int32_t>length
+                                st_h[nst] = h
+                                nst += 1
+            self.add_token(s, field, start, i, h, 1, b, st_len, st_h, nst)
+        return 0
+
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
                        int kind, const void* data, int32_t* st_len, uint64_t* st_h, int nst) except -1:
         cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
@@ -577,18 +644,20 @@ cdef class Core:
         s.tok_key[t] = wid
         s.ntok += 1
         if wid >= 0:
-            if self.k_occ[wid]:
+            if self.k_occ[wid] & K_OCC:
                 s.add_occ(wid, t)
             else:
                 # Only a word of phrases (checked on tok_key) or of a pair: its presence bit is enough.
                 s.kbits[wid >> 6] |= (<uint64_t>1) << (wid & 63)
-            if self.npairs and t > 0 and s.tok_key[t - 1] >= 0 and s.tok_field[t - 1] == field:
+            if t > 0 and s.tok_key[t - 1] >= 0 and self.k_occ[s.tok_key[t - 1]] & K_PAIR_FIRST and (
+                s.tok_field[t - 1] == field
+            ):
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
         for k in range(nst):
             sid = self.stems.find(st_h[k], kind, data, start, st_len[k])
-            if sid >= 0 and self.k_occ[self.nwords + sid]:
+            if sid >= 0 and self.k_occ[self.nwords + sid] & K_OCC:
                 s.add_occ(self.nwords + sid, t)
             elif sid >= 0:
                 s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
@@ -604,7 +673,7 @@ cdef class Core:
                 if not (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] & ((<uint64_t>1) << ((ph >> 32) & 63))):
                     continue
                 sid = self.stems.find(ph, kind, data, start, k + 1)
-                if sid >= 0 and self.k_occ[self.nwords + sid]:
+                if sid >= 0 and self.k_occ[self.nwords + sid] & K_OCC:
                     s.add_occ(self.nwords + sid, t)
                 elif sid >= 0:
                     s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
@@ -680,8 +749,8 @@ cdef class Core:
 
     cdef int term_in(self, Scratch s, int32_t t, int32_t field) except -1:
         cdef int32_t i, off, cnt
-        if field < 0 and self.t_simple[t]:
-            return s.kstamp[self.tw_key[self.t_off[t]]] == s.cur
+        if field < 0 and self.t_simple[t]:  # exact: the anchor key's presence is the hit
+            return (s.kbits[self.t_akey[t] >> 6] >> (self.t_akey[t] & 63)) & 1
         cnt = self.hits(s, t)
         if field < 0 or cnt == 0:
             return cnt > 0
@@ -713,6 +782,8 @@ cdef class Core:
                 key = self.kids[k]
                 if not (kb[key >> 6] >> (key & 63)) & 1:
                     return 0
+            return 1
+        if op == OP_TRUE:
             return 1
         if op == OP_TERM:
             if not (kb[nd.c >> 6] >> (nd.c & 63)) & 1:  # the term's rarest word is absent
@@ -919,7 +990,7 @@ cdef class Core:
                 s.cand.d[n] = r  # matches overwrite the candidates they were read from
                 n += 1
         s.cand.n = n
-        sort_i32(s.cand.d, s.cand.n)
+        s.sort_rules()
         for i in range(s.cand.n):
             r = s.cand.d[i]
             rules.append(r)
@@ -1019,6 +1090,8 @@ cdef class Scratch:
     # rules, spans, entities
     cdef IVec cand
     cdef RuleState* rules  # per rule: groups with a key present (or, for SCORE, distinct keys present)
+    cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
+    cdef Py_ssize_t mwords
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
@@ -1045,13 +1118,15 @@ cdef class Scratch:
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.kwords = (core.nkeys + 63) // 64
         self.rules = <RuleState*>malloc((core.nrules + 1) * sizeof(RuleState))
+        self.mwords = (core.nrules + 63) // 64
+        self.mbits = <uint64_t*>malloc((self.mwords + 1) * sizeof(uint64_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
-            or self.rules == NULL
+            or self.rules == NULL or self.mbits == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -1059,6 +1134,7 @@ cdef class Scratch:
 
     cdef void clear_stamps(self) noexcept:
         cdef int32_t r
+        memset(self.mbits, 0, (self.mwords + 1) * sizeof(uint64_t))
         for r in range(self.core.nrules):
             self.rules[r].stamp = 0
             self.rules[r].mask = 0
@@ -1085,6 +1161,7 @@ cdef class Scratch:
         free(self.hits.d)
         free(self.kbits)
         free(self.rules)
+        free(self.mbits)
         free(self.cand.d)
         free(self.sp.d)
         free(self.estamp)
@@ -1124,6 +1201,26 @@ cdef class Scratch:
         self.tcap = cap
         return 0
 
+    cdef void sort_rules(self) noexcept:
+        """Sort s.cand (distinct rule indices): by insertion when few, else through a bitmap of rules."""
+        cdef Py_ssize_t i, w, n = 0
+        cdef uint64_t x
+        cdef int32_t r
+        if self.cand.n <= 16:
+            sort_i32(self.cand.d, self.cand.n)
+            return
+        for i in range(self.cand.n):
+            r = self.cand.d[i]
+            self.mbits[r >> 6] |= (<uint64_t>1) << (r & 63)
+        for w in range(self.mwords):
+            x = self.mbits[w]
+            if x:
+                self.mbits[w] = 0  # left clear for the next article
+                while x:
+                    self.cand.d[n] = <int32_t>((w << 6) + __builtin_ctzll(x))
+                    n += 1
+                    x &= x - 1
+
     cdef inline int add_occ(self, int32_t key, int32_t t) except -1:
         cdef int32_t o = <int32_t>self.occ_tok.n
         ivec_push(&self.occ_tok, t)
@@ -1148,7 +1245,7 @@ cdef class Scratch:
             + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * sizeof(RuleState)
+            + (self.core.nrules + 1) * sizeof(RuleState) + (self.mwords + 1) * sizeof(uint64_t)
             + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )

@@ -1,10 +1,13 @@
 """Rule compiler: query trees → the flat program the C matcher runs (shared/rules/_core.pyx).
 
 Vocabulary: every word of every term, lower-cased (the document's normalisation), is a *key*; so is
-every wildcard stem ("sanction" of `sanction*`). A term is a sequence of word patterns (key, prefix or
-not, exact capitals or not); Chinese, Japanese and Korean characters are one word each, so CJK terms
-are phrases of characters. Presence of all of a term's keys is necessary for a hit; for a single plain
-word without a case rule it is sufficient (`t_simple`), so most evaluation is a stamp check.
+every wildcard stem ("sanction" of `sanction*`), and every pair of adjacent plain words of a phrase
+("united nations": the tokenizer finds pairs of vocabulary words side by side). A term is a sequence of
+word patterns (key, prefix or not, exact capitals or not); Chinese, Japanese and Korean characters are
+one word each, so CJK terms are phrases of characters. Each term is anchored on its rarest key (word,
+stem or pair). Presence of all of a term's keys is necessary for a hit; for an *exact* term (one plain
+word, or two plain words anchored on their pair, no case rule) it is sufficient (`t_simple`), so most
+evaluation is a bit test.
 
 Presearch (Lucene Monitor's presearcher with the counting algorithm of publish/subscribe matchers): a
 rule needs every one of its *groups*, the key sets one of which must occur (a term: its rarest word; OR:
@@ -51,7 +54,8 @@ MAX_GROUPS = 32  # required groups counted per rule (the cheapest; more are chec
     OP_KEY,
     OP_ANYKEY,
     OP_ALLKEY,
-) = range(12)
+    OP_TRUE,
+) = range(13)
 
 _LABELS = {
     "person": frozenset({"PERSON", "PER"}),
@@ -138,6 +142,7 @@ class Builder:
         self._office_cache: dict[tuple[str, date | None], frozenset[str]] = {}
         self._clauses: list[list[frozenset[int]]] = []  # per rule: key sets that must each be hit
         self._trees: list[Node] = []
+        self._counted: set[frozenset[int]] = set()
         self._positives: list[tuple[int, int, str]] | None = None
         self._scores: list[int] | None = None
 
@@ -176,7 +181,8 @@ class Builder:
             _cost, anchor, akey = min(options)
             p.t_anchor.append(anchor)
             p.t_akey.append(akey)
-            p.t_simple.append(int(len(pattern) == 1 and not pattern[0].prefix and pattern[0].cased is None))
+            plain = all(not w.prefix and w.cased is None for w in pattern)
+            p.t_simple.append(int(plain and (len(pattern) == 1 or (len(pattern) == 2 and akey <= PAIR_BASE))))
             p.t_off.append(len(p.tw_key))
             p.term_patterns.append(pattern)
             self._term_key.append(akey)
@@ -297,7 +303,7 @@ class Builder:
         return self._node(OP_TERM, tid, fld, self._term_key[tid])
 
     def _plain_key(self, node: Node, fld: int, negated: bool) -> int | None:
-        """The key of a plain word (whose presence is a hit), recording it as evidence; else None."""
+        """The key of an exact term (its presence is a hit), recording it as evidence; else None."""
         if fld != -1 or not isinstance(node, Term):
             return None
         tid = self.tid(node)
@@ -307,24 +313,50 @@ class Builder:
             self._positives.append((tid, fld, node.text))
         return self._term_key[tid]
 
-    def emit(self, node: Node, fld: int, negated: bool) -> int:
-        """The node index of a boolean node (fld: -1 both fields, 0 title, 1 text)."""
+    def _counted_group(self, node: Node, fld: int, negated: bool) -> bool:
+        """True for a required operand that is exactly a counted group of plain words (recorded as evidence).
+
+        A rule is evaluated only once every counted group has a key present, and for plain words (one
+        word, no case rule, either field) presence is a hit: such an operand is true for every candidate.
+        """
+        if negated or fld != -1 or not self._counted:
+            return False
+        children = node.children if isinstance(node, Or) else (node,)
+        if not all(isinstance(c, Term) and self.p.t_simple[self.tid(c)] for c in children):
+            return False
+        if frozenset(self._term_key[self.tid(c)] for c in children) not in self._counted:  # type: ignore[arg-type]
+            return False
+        for c in children:
+            self._plain_key(c, fld, negated)
+        return True
+
+    def emit(self, node: Node, fld: int, negated: bool, required: bool = False) -> int:
+        """The node index of a boolean node (fld: -1 both fields, 0 title, 1 text).
+
+        `required`: the node must match for the rule to (the root and, through ANDs, its operands).
+        """
+        if required and self._counted_group(node, fld, negated):
+            return self._node(OP_TRUE)
         if isinstance(node, Term):
             key = self._plain_key(node, fld, negated)
             return self._term(node, fld, negated) if key is None else self._node(OP_KEY, key)
         if isinstance(node, Field):
-            return self.emit(node.child, FIELD_INDEX[node.field], negated)
+            return self.emit(node.child, FIELD_INDEX[node.field], negated, required)
         if isinstance(node, And | Or):
             is_and = isinstance(node, And)
             children = sorted(node.children, key=self._eval_cost) if is_and else node.children
             keys, rest = [], []
             for c in children:
+                if is_and and required and self._counted_group(c, fld, negated):
+                    continue  # known true for every candidate
                 key = self._plain_key(c, fld, negated)
                 if key is None:
                     rest.append(c)
                 else:
                     keys.append(key)
-            kids = [self.emit(c, fld, negated) for c in rest]
+            kids = [self.emit(c, fld, negated, is_and and required) for c in rest]
+            if is_and and not keys and not kids:
+                return self._node(OP_TRUE)
             if keys:
                 # Plain words first: one tight loop of stamp checks.
                 keyed = self._node(OP_ALLKEY if is_and else OP_ANYKEY, self._kids(keys), len(keys))
@@ -415,7 +447,10 @@ class Builder:
         self._positives, self._scores = [], []
         p.r_node0[r] = len(p.op)
         p.r_kid0[r] = len(p.kids)
-        p.root[r] = self.emit(self._trees[r], -1, False)
+        # Groups the presearch counts (all of them, unless a SCORE rule counts keys instead).
+        self._counted = set(self._clauses[r]) if p.need[r] <= 1 else set()
+        p.root[r] = self.emit(self._trees[r], -1, False, required=True)
+        self._counted = set()
         unique: dict[tuple[int, int], tuple[int, int, str]] = {}
         for pos in self._positives:
             unique.setdefault((pos[0], pos[1]), pos)
@@ -464,6 +499,12 @@ class Builder:
         p.t_akey = [final(k) for k in p.t_akey]
         p.pairs = list(self._pairs)
         p.nc = [final(c) if op == OP_TERM else c for op, c in zip(p.op, p.nc, strict=True)]
+        for i, op in enumerate(p.op):  # key operands (pairs and stems get their final ids now)
+            if op == OP_KEY:
+                p.na[i] = final(p.na[i])
+            elif op in (OP_ANYKEY, OP_ALLKEY):
+                for k in range(p.na[i], p.na[i] + p.nb[i]):
+                    p.kids[k] = final(p.kids[k])
         # Postings: key → rule << 5 | group, for every key of every required group (counting presearch).
         by_key: list[list[int]] = [[] for _ in range(nwords + nstems + len(self._pairs))]
         p.always = []
