@@ -5,7 +5,7 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("shared.rules._core", ["shared/rules/_core.pyx"], extra_compile_args=["-O2", "-g"])],
+        [Extension("shared.rules._core", ["shared/rules/_core.pyx"], extra_compile_args=["-O2"])],
         compiler_directives={"language_level": "3"},
     )
 )

@@ -935,14 +935,18 @@ cdef class Core:
         cdef int32_t key, r, e
         cdef uint32_t cur = s.cur, m
         cdef RuleState* st
+        cdef RuleState* rules = s.rules
+        cdef const int32_t* kr = self.kr
+        cdef const int32_t* kr_off = self.kr_off
+        cdef const int32_t* present = s.present
         s.cand.n = 0
         for i in range(s.npresent):
-            key = s.present[i]
-            end = self.kr_off[key + 1]
-            for j in range(self.kr_off[key], end):
-                e = self.kr[j]
+            key = present[i]
+            end = kr_off[key + 1]
+            for j in range(kr_off[key], end):
+                e = kr[j]
                 r = e >> 5
-                st = &s.rules[r]  # one cache line per posting: stamp, mask, full, need together
+                st = &rules[r]  # one cache line per posting: stamp, mask, full, need together
                 if st.stamp != cur:
                     st.stamp = cur
                     st.mask = 0
