@@ -920,7 +920,11 @@ cdef class Core:
             return total
         for k in range(self.pos_off[r], self.pos_off[r + 1]):
             key = self.pos_key[k]
-            if (s.kbits[key >> 6] >> (key & 63)) & 1 and self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
+            if not (s.kbits[key >> 6] >> (key & 63)) & 1:
+                continue
+            if self.pos_field[k] < 0 and self.t_simple[self.pos_term[k]]:
+                n += 1  # exact: the key's presence is the hit
+            elif self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
                 n += 1
         return n if n else 1.0
 
@@ -1034,6 +1038,39 @@ cdef class Core:
                 first = s.hits.d[off + 3 * i + 1]
                 last = s.hits.d[off + 3 * i + 2]
                 got.append((f, s.tok_start[first], s.tok_end[last]))
+            out.append(got)
+        return out
+
+    def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules):
+        """For each rule: its evidence as (positive index, field, start, end) character offsets.
+
+        Positives are the rule's terms outside NOT (program.positives[rule], in order); a term
+        restricted to a field only reports hits in that field.
+        """
+        cdef list out = [], got
+        cdef int32_t r, k, t, fld, key, n, i, off, f, first, last
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
+        for r in rules:
+            if r < 0 or r >= self.nrules:
+                raise IndexError("no such rule")
+            got = []
+            for k in range(self.pos_off[r], self.pos_off[r + 1]):
+                key = self.pos_key[k]
+                if not (s.kbits[key >> 6] >> (key & 63)) & 1:
+                    continue
+                t = self.pos_term[k]
+                fld = self.pos_field[k]
+                n = self.hits(s, t)
+                off = s.thoff[t]
+                for i in range(n):
+                    f = s.hits.d[off + 3 * i]
+                    if fld >= 0 and f != fld:
+                        continue
+                    first = s.hits.d[off + 3 * i + 1]
+                    last = s.hits.d[off + 3 * i + 2]
+                    got.append((k - self.pos_off[r], f, s.tok_start[first], s.tok_end[last]))
             out.append(got)
         return out
 

@@ -42,18 +42,18 @@ class _Article:
         self.engine = engine
         self.fields = fields
         self.rules: list[int] = []  # set by the matcher
-        self._hits: dict[tuple[int, int], list[tuple[int, int, int]]] | None = None
+        self._hits: dict[int, list[tuple[int, int, int, int]]] | None = None
 
     def details(self, rule: int) -> tuple[list[TermHit], str]:
         if self._hits is None:
             # One pass for every matched rule of the article: most alerts read all of them.
-            self._hits = self.engine._term_hits(self.fields, self.rules)
+            self._hits = self.engine._rule_hits(self.fields, self.rules)
         title, _nt, text, _nx = self.fields
         texts = (title, text)
+        positives = self.engine.program.positives[rule]
         found: dict[tuple[int, int, int], str] = {}
-        for tid, fld, display in self.engine.program.positives[rule]:
-            for hit in self._hits[(tid, fld)]:
-                found.setdefault(hit, display)
+        for k, f, s, e in self._hits.get(rule, ()):
+            found.setdefault((f, s, e), positives[k][2])
         ordered = sorted(found.items())
         terms = [
             TermHit(term=display, field=FIELDS[f], start=s, end=e, text=texts[f][s:e])
@@ -130,13 +130,12 @@ class Engine:
         with self._lock:
             return self._core.candidate_rules(self._scratch, *self._fields(doc))
 
-    def _term_hits(
+    def _rule_hits(
         self, fields: tuple[str, str, str, str], rules: list[int]
-    ) -> dict[tuple[int, int], list[tuple[int, int, int]]]:
-        wanted = sorted({(tid, fld) for r in rules for tid, fld, _d in self.program.positives[r]})
+    ) -> dict[int, list[tuple[int, int, int, int]]]:
         with self._detail_lock:
-            got = self._core.term_hits(self._detail_scratch, *fields, wanted)
-        return dict(zip(wanted, got, strict=True))
+            got = self._core.rule_hits(self._detail_scratch, *fields, rules)
+        return dict(zip(rules, got, strict=True))
 
 
 def compile_watches(
