@@ -337,8 +337,6 @@ cdef class Core:
     cdef int32_t* kr_off  # presearch index: key → rules (CSR)
     cdef int32_t* kr
     cdef int32_t* always
-    cdef uint8_t* need  # distinct anchor keys a rule needs present (SCORE rules may need several)
-    cdef uint32_t* full  # the mask that makes a rule a candidate: all its groups' bits, or its need
     cdef int32_t nalways
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
     cdef int32_t* pos_term
@@ -407,18 +405,8 @@ cdef class Core:
         self.kr_off = to_i32(program.kr_off)
         self.kr = to_i32(program.kr)
         self.always = to_i32(program.always)
-        self.need = <uint8_t*>malloc(self.nrules + 1)
-        self.full = <uint32_t*>malloc((self.nrules + 1) * sizeof(uint32_t))
-        if self.need == NULL or self.full == NULL:
-            raise MemoryError()
-        for i in range(self.nrules):
-            self.need[i] = min(255, max(1, program.need[i]))
-            if self.need[i] > 1:
-                self.full[i] = self.need[i]
-            elif program.groups[i] >= 32:
-                self.full[i] = 0xFFFFFFFF
-            else:
-                self.full[i] = ((<uint32_t>1) << program.groups[i]) - 1
+        if self.nrules >= (1 << 21):
+            raise ValueError("at most 2,097,151 rules in one engine")
         self.nalways = len(program.always)
         self.pos_off = to_i32(program.pos_off)
         self.pos_term = to_i32(program.pos_term)
@@ -463,8 +451,6 @@ cdef class Core:
         free(self.kr_off)
         free(self.kr)
         free(self.always)
-        free(self.need)
-        free(self.full)
         free(self.pos_off)
         free(self.pos_term)
         free(self.pos_field)
@@ -931,38 +917,45 @@ cdef class Core:
     cdef int candidates(self, Scratch s) except -1:
         """Collect in s.cand the rules whose required groups all have a key present (counting).
 
-        A posting is (rule << 5 | group): walking the postings of the keys present sets the group's bit
-        in the rule's mask, and a rule whose mask fills up is a candidate, once. A SCORE rule counts
-        distinct keys instead, up to its need. Rules with no required group are always candidates.
+        A posting is rule << 10 | target << 5 | group: walking the postings of the keys present sets the
+        group's bit in the rule's mask, and a rule whose mask reaches (1 << target) - 1, all its groups,
+        is a candidate, once. A SCORE rule (group 31) counts distinct keys instead, up to its need
+        (target). Masks are 4 bytes a rule (L1 for ten thousand rules), zero between articles: the rules
+        touched are listed and cleared at the next walk. Rules with no group are always candidates.
         """
         cdef Py_ssize_t i, j, end
-        cdef int32_t key, r, e
-        cdef uint32_t cur = s.cur, m
-        cdef RuleState* st
-        cdef RuleState* rules = s.rules
+        cdef int32_t key, r, e, g
+        cdef uint32_t m, full
+        cdef uint32_t* mask = s.rmask
         cdef const int32_t* kr = self.kr
         cdef const int32_t* kr_off = self.kr_off
         cdef const int32_t* present = s.present
+        for i in range(s.touched.n):
+            mask[s.touched.d[i]] = 0
+        s.touched.n = 0
         s.cand.n = 0
         for i in range(s.npresent):
             key = present[i]
             end = kr_off[key + 1]
             for j in range(kr_off[key], end):
                 e = kr[j]
-                r = e >> 5
-                st = &rules[r]  # one cache line per posting: stamp, mask, full, need together
-                if st.stamp != cur:
-                    st.stamp = cur
-                    st.mask = 0
-                m = st.mask
-                if m == st.full:
-                    continue  # a candidate already
-                if st.need > 1:
-                    m += 1  # SCORE: distinct keys present (full = need)
+                r = e >> 10
+                g = e & 31
+                m = mask[r]
+                if m == 0:
+                    ivec_push(&s.touched, r)
+                if g == 31:
+                    full = (e >> 5) & 31  # SCORE: distinct keys present, up to its need
+                    if m == full:
+                        continue  # a candidate already
+                    m += 1
                 else:
-                    m |= (<uint32_t>1) << (e & 31)
-                st.mask = m
-                if m == st.full:
+                    full = ((<uint32_t>1) << ((e >> 5) & 31)) - 1
+                    if m == full:
+                        continue
+                    m |= (<uint32_t>1) << g
+                mask[r] = m
+                if m == full:
                     ivec_push(&s.cand, r)
         for j in range(self.nalways):
             ivec_push(&s.cand, self.always[j])
@@ -1096,13 +1089,6 @@ cdef void sort_i32(int32_t* a, Py_ssize_t n) noexcept nogil:
         a[j + 1] = x
 
 
-cdef struct RuleState:
-    uint32_t stamp
-    uint32_t mask
-    uint32_t full
-    uint32_t need
-
-
 @cython.final
 cdef class Scratch:
     """Working memory for one article at a time (one per thread and Core)."""
@@ -1130,7 +1116,8 @@ cdef class Scratch:
     cdef IVec hits
     # rules, spans, entities
     cdef IVec cand
-    cdef RuleState* rules  # per rule: groups with a key present (or, for SCORE, distinct keys present)
+    cdef uint32_t* rmask  # per rule: groups with a key present (or, for SCORE, distinct keys present)
+    cdef IVec touched  # rules whose mask is not zero
     cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
     cdef Py_ssize_t mwords
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
@@ -1158,7 +1145,7 @@ cdef class Scratch:
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.kwords = (core.nkeys + 63) // 64
-        self.rules = <RuleState*>malloc((core.nrules + 1) * sizeof(RuleState))
+        self.rmask = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.mwords = (core.nrules + 63) // 64
         self.mbits = <uint64_t*>malloc((self.mwords + 1) * sizeof(uint64_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
@@ -1167,7 +1154,7 @@ cdef class Scratch:
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
-            or self.rules == NULL or self.mbits == NULL
+            or self.rmask == NULL or self.mbits == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -1176,11 +1163,8 @@ cdef class Scratch:
     cdef void clear_stamps(self) noexcept:
         cdef int32_t r
         memset(self.mbits, 0, (self.mwords + 1) * sizeof(uint64_t))
-        for r in range(self.core.nrules):
-            self.rules[r].stamp = 0
-            self.rules[r].mask = 0
-            self.rules[r].full = self.core.full[r]
-            self.rules[r].need = self.core.need[r]
+        memset(self.rmask, 0, (self.core.nrules + 1) * sizeof(uint32_t))
+        self.touched.n = 0
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
@@ -1201,7 +1185,8 @@ cdef class Scratch:
         free(self.thcnt)
         free(self.hits.d)
         free(self.kbits)
-        free(self.rules)
+        free(self.rmask)
+        free(self.touched.d)
         free(self.mbits)
         free(self.cand.d)
         free(self.sp.d)
@@ -1286,7 +1271,8 @@ cdef class Scratch:
             + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * sizeof(RuleState) + (self.mwords + 1) * sizeof(uint64_t)
+            + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1) * sizeof(uint64_t)
+            + self.touched.cap * sizeof(int32_t)
             + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )

@@ -40,7 +40,8 @@ from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
 PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id
-MAX_GROUPS = 32  # required groups counted per rule (the cheapest; more are checked by evaluation)
+MAX_GROUPS = 31  # required groups counted per rule (the cheapest; more are checked by evaluation)
+MAX_NEED = 31  # distinct keys a SCORE rule can be asked for (a lower need is still a necessary condition)
 (
     OP_TERM,
     OP_AND,
@@ -505,15 +506,18 @@ class Builder:
             elif op in (OP_ANYKEY, OP_ALLKEY):
                 for k in range(p.na[i], p.na[i] + p.nb[i]):
                     p.kids[k] = final(p.kids[k])
-        # Postings: key → rule << 5 | group, for every key of every required group (counting presearch).
+        # Postings: key → rule << 10 | target << 5 | group, for every key of every required group
+        # (counting presearch); target: the number of groups, or for a SCORE rule (group 31) its need.
         by_key: list[list[int]] = [[] for _ in range(nwords + nstems + len(self._pairs))]
         p.always = []
         for r, clauses in enumerate(self._clauses):
             if not clauses:
                 p.always.append(r)
+            need = min(p.need[r], MAX_NEED)
             for c, keys in enumerate(clauses):
+                posting = r << 10 | (need << 5 | 31 if need > 1 else len(clauses) << 5 | c)
                 for k in sorted(keys):
-                    by_key[final(k)].append(r << 5 | c)
+                    by_key[final(k)].append(posting)
         p.kr_off, p.kr = [0], []
         for rules in by_key:
             p.kr.extend(rules)
