@@ -178,8 +178,11 @@ cdef double* to_f64(object values) except NULL:
 # -- a hash table of strings (code points), looked up without building str objects -------------------
 cdef struct Slot:
     uint64_t hash  # the entry's hash and length: most probes touch this one line only
+    uint64_t head  # its first 8 characters packed, when they are all Latin-1 (`latin`)
     int32_t idx  # entry, or -1 for an empty slot
     int32_t length
+    int32_t latin  # 1 when `head` holds the first min(8, length) characters
+    int32_t pad
 
 @cython.final
 cdef class Table:
@@ -254,6 +257,15 @@ cdef class Table:
             self.slots[idx].idx = i
             self.slots[idx].hash = h
             self.slots[idx].length = len(w)
+            self.slots[idx].head = 0
+            self.slots[idx].latin = 1
+            for k in range(min(8, len(w))):
+                ch = ord(w[k])
+                if ch > 255:
+                    self.slots[idx].latin = 0
+                    self.slots[idx].head = 0
+                    break
+                self.slots[idx].head |= (<uint64_t>ch) << (8 * k)
 
     def __dealloc__(self):
         free(self.slots)
@@ -272,14 +284,30 @@ cdef class Table:
         cdef const uint32_t* p
         cdef const uint8_t* b
         cdef const Slot* sl
+        cdef uint64_t head
         while True:
             sl = &self.slots[idx]
             e = sl.idx
             if e < 0:
                 return -1
             if sl.hash == h and sl.length == length:
-                p = self.pool + self.offs[e]
-                if kind == 1:
+                if kind == 1 and sl.latin:
+                    # The first 8 characters are in the slot; only longer words read the pool.
+                    b = <const uint8_t*>data + start
+                    head = 0
+                    for k in range(length if length < 8 else 8):
+                        head |= (<uint64_t>b[k]) << (8 * k)
+                    if head == sl.head:
+                        if length <= 8:
+                            return e
+                        p = self.pool + self.offs[e]
+                        for k in range(8, length):
+                            if p[k] != b[k]:
+                                break
+                        else:
+                            return e
+                elif kind == 1:
+                    p = self.pool + self.offs[e]
                     b = <const uint8_t*>data + start
                     for k in range(length):
                         if p[k] != b[k]:
@@ -287,6 +315,7 @@ cdef class Table:
                     else:
                         return e
                 else:
+                    p = self.pool + self.offs[e]
                     for k in range(length):
                         if p[k] != PyUnicode_READ(kind, data, start + k):
                             break
