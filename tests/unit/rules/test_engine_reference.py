@@ -248,3 +248,38 @@ def test_proximity_agrees_with_the_reference(rules: list[Node], documents: list[
         fields = [ref_tokens(doc.title), ref_tokens(doc.text)]
         expected = [i for i, t in enumerate(rules) if ref_eval(t, fields, doc)]
         assert [m.watch_id for m in engine.match(doc)] == expected, (doc, [to_query(t) for t in rules])
+
+
+FIXED_RULES = [
+    "SCO",
+    '"Shanghai Cooperation Organisation" OR ШОС OR 上海合作组织',
+    "sanction* NOT sanctity",
+    "title:summit OR text:(Xi NEAR/3 Putin)",
+    '"Ⅻ summit" OR İstanbul OR straße OR Ὀδυσσεύς',
+    "~sco ONEAR/1 峰会",
+    "SCORE>=2(alpha, beta, gamma, δέλτα^2)",
+]
+unicode_text = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(list("SCOsco ШОС上海合作组织峰会 Xi Putin sanctions İıΣσς straße ΟΔΟΣ-—,.\n\t")),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unicode_text, unicode_text)
+def test_any_unicode_text_agrees_with_the_reference(title: str, text: str) -> None:
+    """Arbitrary Unicode (every plane and string width) through the C tokenizer, against the reference."""
+    engine = compile_watches([WatchSpec(i, f"w{i}", q) for i, q in enumerate(FIXED_RULES)])
+    doc = MatchDocument(title=title, text=text)
+    fields = [ref_tokens(title), ref_tokens(text)]
+    from shared.rules import parse
+
+    expected = [i for i, q in enumerate(FIXED_RULES) if ref_eval(parse(q), fields, doc)]
+    got = engine.match(doc)
+    assert [m.watch_id for m in got] == expected
+    for m in got:
+        for hit in m.terms:
+            assert {"title": title, "text": text}[hit.field][hit.start : hit.end] == hit.text
