@@ -9,13 +9,17 @@ counter).
 Per article:
 1. Tokens: the normalised fields (lower case, non-word characters as spaces, same length as the text)
    are split into words, every CJK character a token of its own. Each word is hashed once (FNV-1a on
-   code points) and looked up in the vocabulary of rule words; wildcard stems are looked up on the
-   word's prefixes (3 characters and up). Each hit appends an occurrence to that key's list.
-2. Presearch: every rule is indexed under its anchor keys (one of which must occur); the rules under
-   the keys present are the candidates, plus the rules with no anchor (NOT-only, lang:, entity:).
-3. Evaluation: each candidate's node program runs over the article: plain words are a stamp check,
-   phrases, wildcards, case rules and fields look at the occurrences (found once per term and article),
-   NEAR/n compares token positions (words between, CJK characters count one each), SCORE sums weights.
+   code points) and looked up in the vocabulary of rule words; wildcard stems are screened on the
+   word's prefixes (3 characters and up) while it is hashed; two vocabulary words side by side are
+   looked up as a pair (phrases are anchored on their rarest pair). Every key found sets its bit in the
+   article's key bitmap; anchor keys also get a list of their occurrences.
+2. Presearch (counting): every key of every required group of a rule posts (rule, group); walking the
+   postings of the keys present fills each rule's group mask, and rules with a full mask are the
+   candidates, plus the rules with no group (NOT-only, lang:, entity:).
+3. Evaluation: each candidate's node program runs over the article. Groups the presearch counted are
+   not checked again; plain words and two-word phrases are a bit test; longer phrases, wildcards, case
+   rules and fields look at the occurrences (found once per term and article); NEAR/n compares token
+   positions (words between, CJK characters count one each); SCORE sums weights.
 """
 
 cimport cython

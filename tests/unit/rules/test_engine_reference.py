@@ -259,13 +259,45 @@ FIXED_RULES = [
     "~sco ONEAR/1 峰会",
     "SCORE>=2(alpha, beta, gamma, δέλτα^2)",
 ]
-unicode_text = st.text(
-    alphabet=st.one_of(
-        st.characters(codec="utf-8"),
-        st.sampled_from(list("SCOsco ШОС上海合作组织峰会 Xi Putin sanctions İıΣσς straße ΟΔΟΣ-—,.\n\t")),
+unicode_text = st.lists(
+    st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=4),
+        st.sampled_from(
+            [
+                "SCO",
+                "sco",
+                "Sco",
+                "ШОС",
+                "上海合作组织",
+                "峰会",
+                "Xi",
+                "Putin",
+                "sanctions",
+                "sanctity",
+                "İstanbul",
+                "Σ",
+                "ς",
+                "straße",
+                "ΟΔΟΣ",
+                "Shanghai",
+                "Cooperation",
+                "Organisation",
+                "summit",
+                "alpha",
+                "beta",
+                "δέλτα",
+                "Ⅻ",
+                "-",
+                "—",
+                ",",
+                ".",
+                "\n",
+                "\t",
+            ]
+        ),
     ),
-    max_size=60,
-)
+    max_size=16,
+).map(" ".join)
 
 
 @settings(max_examples=300, deadline=None)
