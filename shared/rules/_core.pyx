@@ -999,11 +999,12 @@ cdef class Core:
               object article, list ids, list names):
         """MatchResults of the rules matching the article, in rule order (`ids`, `names`: per rule).
 
-        Their details come from `article.details(rule)`; `article.rules` is set to the matched indices.
+        Their details come from `article.details(rule)`; `article.rules` is set to the matched indices
+        (native int32 bytes).
         """
         cdef Py_ssize_t i, n
         cdef int32_t r
-        cdef list rules = [], results = []
+        cdef list results = []
         if s.core is not self:
             raise ValueError("scratch of another core")
         if len(ids) != self.nrules or len(names) != self.nrules:
@@ -1027,11 +1028,11 @@ cdef class Core:
         s.sort_rules()
         for i in range(s.cand.n):
             r = s.cand.d[i]
-            rules.append(r)
             results.append(new_result(ids[r], names[r], self.score(s, r), article, r))
         s.doc = None
-        if rules:
-            article.rules = rules
+        if s.cand.n:
+            # The matched rule indices as int32 bytes: one object, read only if details are asked for.
+            article.rules = (<char*>s.cand.d)[:s.cand.n * sizeof(int32_t)]
         return results
 
     def candidate_rules(self, Scratch s, str title, str ntitle, str text, str ntext):

@@ -41,13 +41,13 @@ class _Article:
     def __init__(self, engine: Engine, fields: tuple[str, str, str, str]) -> None:
         self.engine = engine
         self.fields = fields
-        self.rules: list[int] = []  # set by the matcher
+        self.rules = b""  # the matched rule indices, int32 bytes (set by the matcher)
         self._hits: dict[int, list[tuple[int, int, int, int]]] | None = None
 
     def details(self, rule: int) -> tuple[list[TermHit], str]:
         if self._hits is None:
             # One pass for every matched rule of the article: most alerts read all of them.
-            self._hits = self.engine._rule_hits(self.fields, self.rules)
+            self._hits = self.engine._rule_hits(self.fields, memoryview(self.rules).cast("i").tolist())
         title, _nt, text, _nx = self.fields
         texts = (title, text)
         positives = self.engine.program.positives[rule]
