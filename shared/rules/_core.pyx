@@ -1045,29 +1045,6 @@ cdef class Core:
         sort_i32(s.cand.d, s.cand.n)
         return [s.cand.d[i] for i in range(s.cand.n)]
 
-    def term_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list terms):
-        """For each (term, field): its hits as (field, start, end) character offsets, in text order."""
-        cdef list out = [], got
-        cdef int32_t t, field, n, i, off, f, first, last
-        if s.core is not self:
-            raise ValueError("scratch of another core")
-        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
-        for t, field in terms:
-            if t < 0 or t >= self.nterms:
-                raise IndexError("no such term")
-            n = self.hits(s, t)
-            off = s.thoff[t]
-            got = []
-            for i in range(n):
-                f = s.hits.d[off + 3 * i]
-                if field >= 0 and f != field:
-                    continue
-                first = s.hits.d[off + 3 * i + 1]
-                last = s.hits.d[off + 3 * i + 2]
-                got.append((f, s.tok_start[first], s.tok_end[last]))
-            out.append(got)
-        return out
-
     def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules):
         """For each rule: its evidence as (positive index, field, start, end) character offsets.
 
@@ -1100,14 +1077,6 @@ cdef class Core:
                     got.append((k - self.pos_off[r], f, s.tok_start[first], s.tok_end[last]))
             out.append(got)
         return out
-
-    def tokens(self, Scratch s, str text, str ntext):
-        """The tokens of one field as (start, end, vocabulary index or -1) (for tests and tools)."""
-        cdef Py_ssize_t i
-        if s.core is not self:
-            raise ValueError("scratch of another core")
-        self.begin(s, "", "", text, ntext, b"\x00" * self.nlangs, None)
-        return [(s.tok_start[i], s.tok_end[i], s.tok_key[i]) for i in range(s.ntok)]
 
 
 cdef void sort_i32(int32_t* a, Py_ssize_t n) noexcept nogil:

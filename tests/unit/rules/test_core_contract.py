@@ -1,0 +1,54 @@
+"""The C matcher and its Python compiler agree on op codes, CJK ranges and limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from shared.rules._core import OPS, Core, Scratch, is_cjk_char
+
+from shared.rules import MatchDocument, WatchSpec, compile_watches, program
+from shared.rules.text import CJK, TOKEN_RE
+
+
+def test_op_codes_match_the_compiler() -> None:
+    for name, code in OPS.items():
+        assert getattr(program, f"OP_{name.upper()}") == code, name
+
+
+def test_cjk_ranges_match_the_query_tokenizer() -> None:
+    """A character is a word of its own in documents (C) exactly when it is in queries (TOKEN_RE)."""
+    cjk = re.compile(f"[{CJK}]")
+    for cp in range(0x2E00, 0x30000):
+        ch = chr(cp)
+        assert is_cjk_char(ch) == bool(cjk.match(ch)), hex(cp)
+    assert [m.group() for m in TOKEN_RE.finditer("SCO峰会")] == ["SCO", "峰", "会"]
+
+
+def test_a_scratch_belongs_to_its_core() -> None:
+    a = compile_watches([WatchSpec(1, "a", "alpha")])
+    b = compile_watches([WatchSpec(1, "b", "beta")])
+    with pytest.raises(ValueError, match="scratch of another core"):
+        a._core.candidate_rules(Scratch(b._core), "", "", "beta", "beta")
+
+
+def test_normalised_fields_must_keep_their_length() -> None:
+    e = compile_watches([WatchSpec(1, "a", "alpha")])
+    with pytest.raises(ValueError, match="length"):
+        e._core.candidate_rules(e._scratch, "", "", "Alpha!", "alpha")
+
+
+def test_an_inconsistent_program_is_refused() -> None:
+    e = compile_watches([WatchSpec(1, "a", '"alpha beta" OR gamma*')])
+    broken = program.Program(**{**e.program.__dict__, "kr_off": e.program.kr_off[:-1]})
+    with pytest.raises(ValueError, match="inconsistent program"):
+        Core(broken)
+
+
+def test_c_memory_is_reported_and_grows_with_the_rules() -> None:
+    small = compile_watches([WatchSpec(i, f"w{i}", f"word{i} OR other{i}") for i in range(10)])
+    large = compile_watches([WatchSpec(i, f"w{i}", f"word{i} OR other{i}") for i in range(2000)])
+    assert 0 < small.c_memory_bytes < large.c_memory_bytes
+    # Scratch areas grow with the longest article and stay valid afterwards.
+    large.match(MatchDocument("", " ".join(f"word{i}" for i in range(2000)) * 5))
+    assert [m.watch_id for m in large.match(MatchDocument("", "word7 other9"))] == [7, 9]
