@@ -86,6 +86,8 @@ cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef int MIN_STEM = 3
 cdef Py_ssize_t BLOOM_WORDS = 1 << 11  # 16 KB: stays in L1 with the key bitmap
 cdef enum:
+    SLOT_LATIN = 1 << 30
+    SLOT_INDEX = (1 << 30) - 1
     K_OCC = 1
     K_PAIR_FIRST = 2
     STEM_CANDIDATES = 16  # stems screened per word before falling back to a full scan of its prefixes
@@ -95,6 +97,10 @@ cdef inline uint64_t pair_hash(uint64_t x) noexcept nogil:
     x ^= x >> 31
     x *= 0x9E3779B97F4A7C15ULL
     return x ^ (x >> 29)
+
+
+cdef inline uint32_t slot_tag(uint64_t h, Py_ssize_t length) noexcept nogil:
+    return (<uint32_t>(h >> 32) & 0xFFFFFF00u) | <uint32_t>(length if length < 255 else 255)
 
 
 cdef inline bint is_cjk(uint32_t c) noexcept nogil:
@@ -180,13 +186,10 @@ cdef double* to_f64(object values) except NULL:
 
 
 # -- a hash table of strings (code points), looked up without building str objects -------------------
-cdef struct Slot:
-    uint64_t hash  # the entry's hash and length: most probes touch this one line only
-    uint64_t head  # its first 8 characters packed, when they are all Latin-1 (`latin`)
-    int32_t idx  # entry, or -1 for an empty slot
-    int32_t length
-    int32_t latin  # 1 when `head` holds the first min(8, length) characters
-    int32_t pad
+cdef struct Slot:  # 16 bytes: four to a cache line
+    uint64_t head  # the first 8 characters packed, when all are Latin-1 (SLOT_LATIN in idx)
+    uint32_t tag  # 24 bits of the hash and the length (up to 255)
+    int32_t idx  # entry | SLOT_LATIN, or -1 for an empty slot
 
 @cython.final
 cdef class Table:
@@ -236,8 +239,8 @@ cdef class Table:
         )
         for i in range(size):
             self.slots[i].idx = -1
-            self.slots[i].hash = 0
-            self.slots[i].length = 0
+            self.slots[i].tag = 0
+            self.slots[i].head = 0
         for i in range(n):
             w = words[i]
             h = FNV_OFF
@@ -258,15 +261,13 @@ cdef class Table:
             idx = h & self.mask
             while self.slots[idx].idx >= 0:
                 idx = (idx + 1) & self.mask
-            self.slots[idx].idx = i
-            self.slots[idx].hash = h
-            self.slots[idx].length = len(w)
+            self.slots[idx].idx = <int32_t>i | SLOT_LATIN
+            self.slots[idx].tag = slot_tag(h, len(w))
             self.slots[idx].head = 0
-            self.slots[idx].latin = 1
             for k in range(min(8, len(w))):
                 ch = ord(w[k])
                 if ch > 255:
-                    self.slots[idx].latin = 0
+                    self.slots[idx].idx = <int32_t>i
                     self.slots[idx].head = 0
                     break
                 self.slots[idx].head |= (<uint64_t>ch) << (8 * k)
@@ -283,19 +284,21 @@ cdef class Table:
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length) noexcept nogil:
         cdef uint64_t idx = h & self.mask
-        cdef int32_t e
+        cdef int32_t e, v
         cdef Py_ssize_t k
         cdef const uint32_t* p
         cdef const uint8_t* b
         cdef const Slot* sl
         cdef uint64_t head
+        cdef uint32_t tag = slot_tag(h, length)
         while True:
             sl = &self.slots[idx]
-            e = sl.idx
-            if e < 0:
+            v = sl.idx
+            if v < 0:
                 return -1
-            if sl.hash == h and sl.length == length:
-                if kind == 1 and sl.latin:
+            e = v & SLOT_INDEX
+            if sl.tag == tag and (length < 255 or self.lens[e] == length):
+                if kind == 1 and v & SLOT_LATIN:
                     # The first 8 characters are in the slot; only longer words read the pool.
                     b = <const uint8_t*>data + start
                     head = 0
