@@ -9,6 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
+from itertools import pairwise
 
 from shared.rules.text import normalize, tokens
 
@@ -19,9 +20,13 @@ UNSEEN = 0.5  # an unseen word counts as half a document
 class Frequencies:
     """Share of sampled documents containing each word; costs of presence keys in those units."""
 
-    def __init__(self, counts: Counter[str], docs: int) -> None:
+    def __init__(
+        self, counts: Counter[str], docs: int, pairs: Counter[tuple[str, str]] | None = None
+    ) -> None:
         self.docs = max(1, docs)
         self.share = {w: n / self.docs for w, n in counts.items()}
+        # Adjacent word pairs, when counted: "with the" is in most articles, "red sea" in few.
+        self.pair_share = {k: n / self.docs for k, n in pairs.items()} if pairs is not None else None
         self._sorted: list[str] | None = None
 
     def word(self, word: str) -> float:
@@ -31,6 +36,8 @@ class Frequencies:
     def cost(self, key: str | tuple[str, str]) -> float:
         """Estimated share of documents in which a presence key occurs."""
         if isinstance(key, tuple):
+            if self.pair_share is not None:
+                return self.pair_share.get(key, UNSEEN / self.docs)
             # Two words adjacent: far rarer than either; a tenth of the rarer one is a fair guess.
             return min(self.word(key[0]), self.word(key[1])) * 0.1
         if key.startswith(STEM):
@@ -48,13 +55,16 @@ class Frequencies:
 
 
 def document_frequencies(texts: Iterable[str]) -> Frequencies:
-    """Count, for every normalised word, the number of texts containing it."""
+    """Count, for every normalised word and pair of adjacent words, the number of texts containing it."""
     counts: Counter[str] = Counter()
+    pairs: Counter[tuple[str, str]] = Counter()
     docs = 0
     for text in texts:
         docs += 1
-        counts.update(set(tokens(normalize(text))))
-    return Frequencies(counts, docs)
+        words = tokens(normalize(text))
+        counts.update(set(words))
+        pairs.update(set(pairwise(words)))
+    return Frequencies(counts, docs, pairs)
 
 
 __all__ = ["Frequencies", "document_frequencies"]

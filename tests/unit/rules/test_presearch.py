@@ -88,7 +88,9 @@ def test_results_build_terms_and_snippet_on_first_use() -> None:
 
 def test_frequencies_change_anchors_not_results() -> None:
     freq = document_frequencies(["alpha beta", "alpha gamma", "alpha", "delta"])
-    assert freq.word("alpha") == 0.75 and freq.cost(("alpha", "beta")) < freq.word("beta")
+    assert freq.word("alpha") == 0.75
+    assert freq.cost(("alpha", "beta")) == 0.25  # adjacent pairs are counted too
+    assert freq.cost(("beta", "alpha")) < freq.cost(("alpha", "beta"))  # never seen in that order
     queries = ["(alpha OR beta) AND delta", '"alpha beta" OR gamm*']
     texts = ["alpha delta", "alpha beta", "gamma", "beta"]
     plain, informed = engine(*queries), engine(*queries, frequencies=freq)
