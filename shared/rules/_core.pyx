@@ -103,6 +103,48 @@ cdef inline uint32_t slot_tag(uint64_t h, Py_ssize_t length) noexcept nogil:
     return (<uint32_t>(h >> 32) & 0xFFFFFF00u) | <uint32_t>(length if length < 255 else 255)
 
 
+cdef inline bint pool_equal(const uint32_t* p, int kind, const void* data, Py_ssize_t start,
+                            Py_ssize_t first, Py_ssize_t length) noexcept nogil:
+    """Code points p[first:length] equal the string's characters start + first .. start + length."""
+    cdef Py_ssize_t k
+    cdef const uint8_t* b
+    if kind == 1:
+        b = <const uint8_t*>data + start
+        for k in range(first, length):
+            if p[k] != b[k]:
+                return False
+        return True
+    for k in range(first, length):
+        if p[k] != PyUnicode_READ(kind, data, start + k):
+            return False
+    return True
+
+
+cdef inline bint screen_stem(const uint8_t* first3, const uint64_t* bloom, uint64_t h, Py_ssize_t length,
+                             Py_ssize_t longest, int32_t* st_len, uint64_t* st_h, int* nst) noexcept nogil:
+    """Screen one prefix of a word for wildcard stems, given its hash (a step of the word's hash).
+
+    By the exact set of the stems' first three characters, then a Bloom filter per prefix; a prefix that
+    passes is kept as a candidate (st_len, st_h). Returns whether longer prefixes are still worth screening;
+    with more than STEM_CANDIDATES candidates `nst` becomes -1 and add_token scans the word itself.
+    """
+    if length < MIN_STEM:
+        return True
+    if length == MIN_STEM:
+        if not (first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1:
+            return False
+    elif length > longest:
+        return False
+    if (bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
+        if nst[0] == STEM_CANDIDATES:
+            nst[0] = -1
+            return False
+        st_len[nst[0]] = <int32_t>length
+        st_h[nst[0]] = h
+        nst[0] += 1
+    return True
+
+
 cdef inline bint is_cjk(uint32_t c) noexcept nogil:
     if c < 0x2E80:
         return False
@@ -163,25 +205,20 @@ cdef inline int ivec_push3(IVec* v, int32_t a, int32_t b, int32_t c) except -1:
     return 0
 
 
-cdef int32_t* to_i32(object values) except NULL:
+ctypedef fused number:
+    int32_t
+    double
+
+
+cdef number* to_c(object values, number zero) except NULL:
+    """A malloc'd C copy of a list of numbers, with one `zero` after the end."""
     cdef Py_ssize_t n = len(values), i
-    cdef int32_t* out = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+    cdef number* out = <number*>malloc((n + 1) * sizeof(number))
     if out == NULL:
         raise MemoryError()
     for i in range(n):
         out[i] = values[i]
-    out[n] = 0
-    return out
-
-
-cdef double* to_f64(object values) except NULL:
-    cdef Py_ssize_t n = len(values), i
-    cdef double* out = <double*>malloc((n + 1) * sizeof(double))
-    if out == NULL:
-        raise MemoryError()
-    for i in range(n):
-        out[i] = values[i]
-    out[n] = 0.0
+    out[n] = zero
     return out
 
 
@@ -196,7 +233,6 @@ cdef class Table:
     """Distinct strings → their index; lookups hash code points straight from a str's buffer."""
 
     cdef Slot* slots  # open addressing
-    cdef uint64_t* hashes
     cdef int32_t* offs
     cdef int32_t* lens
     cdef uint32_t* pool
@@ -219,14 +255,13 @@ cdef class Table:
         for w in words:
             total += len(w)
         self.slots = <Slot*>malloc(size * sizeof(Slot))
-        self.hashes = <uint64_t*>malloc((n + 1) * sizeof(uint64_t))
         self.offs = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.lens = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.pool = <uint32_t*>malloc((total + 1) * sizeof(Py_UCS4))
         self.bloom = <uint64_t*>malloc(BLOOM_WORDS * sizeof(uint64_t)) if filter3 else NULL
         self.first3 = <uint8_t*>malloc(8192) if filter3 else NULL
         if (
-            self.slots == NULL or self.hashes == NULL or self.offs == NULL or self.lens == NULL
+            self.slots == NULL or self.offs == NULL or self.lens == NULL
             or self.pool == NULL or (filter3 and (self.bloom == NULL or self.first3 == NULL))
         ):
             raise MemoryError()
@@ -234,7 +269,7 @@ cdef class Table:
             memset(self.bloom, 0, BLOOM_WORDS * sizeof(uint64_t))
             memset(self.first3, 0, 8192)
         self.nbytes = (
-            size * sizeof(Slot) + (n + 1) * (sizeof(uint64_t) + 2 * sizeof(int32_t))
+            size * sizeof(Slot) + (n + 1) * 2 * sizeof(int32_t)
             + (total + 1) * sizeof(uint32_t) + (BLOOM_WORDS * sizeof(uint64_t) + 8192 if filter3 else 0)
         )
         for i in range(size):
@@ -254,7 +289,6 @@ cdef class Table:
                     self.first3[(h >> 40) & 0x1FFF] |= 1 << ((h >> 34) & 7)
             if filter3:
                 self.bloom[(h >> 38) & (BLOOM_WORDS - 1)] |= (<uint64_t>1) << ((h >> 32) & 63)
-            self.hashes[i] = h
             self.lens[i] = len(w)
             if len(w) > self.longest:
                 self.longest = len(w)
@@ -274,7 +308,6 @@ cdef class Table:
 
     def __dealloc__(self):
         free(self.slots)
-        free(self.hashes)
         free(self.offs)
         free(self.lens)
         free(self.pool)
@@ -286,7 +319,6 @@ cdef class Table:
         cdef uint64_t idx = h & self.mask
         cdef int32_t e, v
         cdef Py_ssize_t k
-        cdef const uint32_t* p
         cdef const uint8_t* b
         cdef const Slot* sl
         cdef uint64_t head
@@ -304,30 +336,12 @@ cdef class Table:
                     head = 0
                     for k in range(length if length < 8 else 8):
                         head |= (<uint64_t>b[k]) << (8 * k)
-                    if head == sl.head:
-                        if length <= 8:
-                            return e
-                        p = self.pool + self.offs[e]
-                        for k in range(8, length):
-                            if p[k] != b[k]:
-                                break
-                        else:
-                            return e
-                elif kind == 1:
-                    p = self.pool + self.offs[e]
-                    b = <const uint8_t*>data + start
-                    for k in range(length):
-                        if p[k] != b[k]:
-                            break
-                    else:
+                    if head == sl.head and (
+                        length <= 8 or pool_equal(self.pool + self.offs[e], kind, data, start, 8, length)
+                    ):
                         return e
-                else:
-                    p = self.pool + self.offs[e]
-                    for k in range(length):
-                        if p[k] != PyUnicode_READ(kind, data, start + k):
-                            break
-                    else:
-                        return e
+                elif pool_equal(self.pool + self.offs[e], kind, data, start, 0, length):
+                    return e
             idx = (idx + 1) & self.mask
 
     def get(self, str word):
@@ -393,7 +407,7 @@ cdef class Core:
         self.npairs = len(program.pairs)
         self.nkeys = self.nwords + self.nstems + self.npairs
         self.build_pairs(program.pairs)
-        self.t_akey = to_i32(program.t_akey)
+        self.t_akey = to_c(program.t_akey, <int32_t>0)
 
         self.nterms = len(program.t_off) - 1
         if len(program.t_akey) != self.nterms or len(program.kr_off) != self.nkeys + 1:
@@ -414,10 +428,10 @@ cdef class Core:
         self.nlangs = len(program.langs)
         self.entities = list(program.entities)
         self.nentities = len(self.entities)
-        self.t_off = to_i32(program.t_off)
-        self.t_anchor = to_i32(program.t_anchor)
-        self.tw_key = to_i32(program.tw_key)
-        self.tw_cased = to_i32(program.tw_cased)
+        self.t_off = to_c(program.t_off, <int32_t>0)
+        self.t_anchor = to_c(program.t_anchor, <int32_t>0)
+        self.tw_key = to_c(program.tw_key, <int32_t>0)
+        self.tw_cased = to_c(program.tw_cased, <int32_t>0)
         self.t_simple = <uint8_t*>malloc(self.nterms + 1)
         self.tw_prefix = <uint8_t*>malloc(len(program.tw_prefix) + 1)
         self.nodes = <NodeRec*>malloc((self.nnodes + 1) * sizeof(NodeRec))
@@ -432,24 +446,24 @@ cdef class Core:
             self.nodes[i].a = program.na[i]
             self.nodes[i].b = program.nb[i]
             self.nodes[i].c = program.nc[i] * 2 + program.nd[i] if program.op[i] == OP_NEAR else program.nc[i]
-        self.nw = to_f64(program.nw)
-        self.r_node0 = to_i32(program.r_node0)
-        self.r_kid0 = to_i32(program.r_kid0)
-        self.kids = to_i32(program.kids)
-        self.kid_w = to_f64(program.kid_w)
-        self.root = to_i32(program.root)
-        self.kr_off = to_i32(program.kr_off)
-        self.kr = to_i32(program.kr)
-        self.always = to_i32(program.always)
+        self.nw = to_c(program.nw, 0.0)
+        self.r_node0 = to_c(program.r_node0, <int32_t>0)
+        self.r_kid0 = to_c(program.r_kid0, <int32_t>0)
+        self.kids = to_c(program.kids, <int32_t>0)
+        self.kid_w = to_c(program.kid_w, 0.0)
+        self.root = to_c(program.root, <int32_t>0)
+        self.kr_off = to_c(program.kr_off, <int32_t>0)
+        self.kr = to_c(program.kr, <int32_t>0)
+        self.always = to_c(program.always, <int32_t>0)
         if self.nrules >= (1 << 21):
             raise ValueError("at most 2,097,151 rules in one engine")
         self.nalways = len(program.always)
-        self.pos_off = to_i32(program.pos_off)
-        self.pos_term = to_i32(program.pos_term)
-        self.pos_field = to_i32(program.pos_field)
-        self.pos_key = to_i32(program.pos_key)
-        self.sc_off = to_i32(program.sc_off)
-        self.sc_node = to_i32(program.sc_node)
+        self.pos_off = to_c(program.pos_off, <int32_t>0)
+        self.pos_term = to_c(program.pos_term, <int32_t>0)
+        self.pos_field = to_c(program.pos_field, <int32_t>0)
+        self.pos_key = to_c(program.pos_key, <int32_t>0)
+        self.sc_off = to_c(program.sc_off, <int32_t>0)
+        self.sc_node = to_c(program.sc_node, <int32_t>0)
         if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
             raise ValueError("inconsistent program: index sizes")
         self.nbytes = (
@@ -553,7 +567,7 @@ cdef class Core:
     cdef int tokenize(self, Scratch s, int field, Py_ssize_t n) except -1:
         cdef int kind = s.nkind[field]
         cdef const void* data = s.ndata[field]
-        cdef Py_ssize_t i = 0, start, length
+        cdef Py_ssize_t i = 0, start
         cdef uint32_t c
         cdef uint64_t h
         cdef bint stems = self.stems.count > 0, probe
@@ -583,21 +597,7 @@ cdef class Core:
                     h = (h ^ c) * FNV_PRIME
                     i += 1
                     if probe:
-                        length = i - start
-                        if length == MIN_STEM:
-                            probe = (st.first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1
-                        elif length > longest:
-                            probe = False
-                        if probe and length >= MIN_STEM and (
-                            st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)
-                        ) & 1:
-                            if nst == STEM_CANDIDATES:
-                                nst = -1  # too many: add_token scans this word's prefixes itself
-                                probe = False
-                            else:
-                                st_len[nst] = <int32_t>length
-                                st_h[nst] = h
-                                nst += 1
+                        probe = screen_stem(st.first3, st.bloom, h, i - start, longest, st_len, st_h, &nst)
                     if i >= n:
                         break
                     c = PyUnicode_READ(kind, data, i)
@@ -608,7 +608,7 @@ cdef class Core:
 
     cdef int tokenize1(self, Scratch s, int field, const uint8_t* b, Py_ssize_t n) except -1:
         """`tokenize` for 1-byte strings (Latin-1: most English text): no CJK, one byte per character."""
-        cdef Py_ssize_t i = 0, start, length
+        cdef Py_ssize_t i = 0, start
         cdef uint8_t c
         cdef uint64_t h
         cdef bint stems = self.stems.count > 0, probe
@@ -634,28 +634,14 @@ cdef class Core:
                     h = (h ^ b[i]) * FNV_PRIME
                     i += 1
                     if probe:
-                        length = i - start
-                        if length < MIN_STEM:
-                            continue
-                        if length == MIN_STEM:
-                            probe = (st.first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1
-                        elif length > longest:
-                            probe = False
-                        if probe and (st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
-                            if nst == STEM_CANDIDATES:
-                                nst = -1  # too many: add_token scans this word's prefixes itself
-                                probe = False
-                            else:
-                                st_len[nst] = <int32_t>length
-                                st_h[nst] = h
-                                nst += 1
+                        probe = screen_stem(st.first3, st.bloom, h, i - start, longest, st_len, st_h, &nst)
             self.add_token(s, field, start, i, h, 1, b, st_len, st_h, nst)
         return 0
 
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
                        int kind, const void* data, int32_t* st_len, uint64_t* st_h, int nst) except -1:
         cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
-        cdef Py_ssize_t k, longest
+        cdef Py_ssize_t k
         cdef uint64_t ph
         if s.ntok == s.tcap:
             s.grow_tokens()
@@ -666,11 +652,7 @@ cdef class Core:
         s.tok_key[t] = wid
         s.ntok += 1
         if wid >= 0:
-            if self.k_occ[wid] & K_OCC:
-                s.add_occ(wid, t)
-            else:
-                # Only a word of phrases (checked on tok_key) or of a pair: its presence bit is enough.
-                s.kbits[wid >> 6] |= (<uint64_t>1) << (wid & 63)
+            self.mark(s, wid, t)
             if t > 0 and s.tok_key[t - 1] >= 0 and self.k_occ[s.tok_key[t - 1]] & K_PAIR_FIRST and (
                 s.tok_field[t - 1] == field
             ):
@@ -679,53 +661,48 @@ cdef class Core:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
         for k in range(nst):
             sid = self.stems.find(st_h[k], kind, data, start, st_len[k])
-            if sid >= 0 and self.k_occ[self.nwords + sid] & K_OCC:
-                s.add_occ(self.nwords + sid, t)
-            elif sid >= 0:
-                s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
-        if nst < 0 and end - start >= MIN_STEM:
+            if sid >= 0:
+                self.mark(s, self.nwords + sid, t)
+        if nst < 0:
+            # More candidate prefixes than screened: look every prefix up (the Bloom filter still helps).
             ph = FNV_OFF
-            longest = self.stems.longest
-            for k in range(end - start):
-                if k >= longest:
-                    break
+            for k in range(min(end - start, self.stems.longest)):
                 ph = (ph ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
-                if k + 1 < MIN_STEM:
-                    continue
-                if not (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] & ((<uint64_t>1) << ((ph >> 32) & 63))):
-                    continue
-                sid = self.stems.find(ph, kind, data, start, k + 1)
-                if sid >= 0 and self.k_occ[self.nwords + sid] & K_OCC:
-                    s.add_occ(self.nwords + sid, t)
-                elif sid >= 0:
-                    s.kbits[(self.nwords + sid) >> 6] |= (<uint64_t>1) << ((self.nwords + sid) & 63)
+                if k + 1 >= MIN_STEM and (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] >> ((ph >> 32) & 63)) & 1:
+                    sid = self.stems.find(ph, kind, data, start, k + 1)
+                    if sid >= 0:
+                        self.mark(s, self.nwords + sid, t)
+        return 0
+
+    cdef inline int mark(self, Scratch s, int32_t key, int32_t t) except -1:
+        """Key `key` occurs at token `t`: its occurrence is listed (anchors, posting keys) or, for a key
+        only checked on tok_key (a word of phrases or of pairs), its presence bit is set."""
+        if self.k_occ[key] & K_OCC:
+            return s.add_occ(key, t)
+        s.kbits[key >> 6] |= (<uint64_t>1) << (key & 63)
         return 0
 
     # -- terms ------------------------------------------------------------------------------------------
     cdef bint word_at(self, Scratch s, int32_t w, int32_t t) noexcept:
         """Does word pattern `w` match token `t`?"""
-        cdef int32_t key = self.tw_key[w], sid, cid, f = s.tok_field[t], k, length
+        cdef int32_t key = self.tw_key[w], sid, cid, f = s.tok_field[t], length
         cdef Py_ssize_t start = s.tok_start[t]
-        cdef const uint32_t* p
         length = s.tok_end[t] - s.tok_start[t]
         if self.tw_prefix[w]:
             sid = key - self.nwords
-            if length < self.stems.lens[sid]:
+            if length < self.stems.lens[sid] or not pool_equal(
+                self.stems.pool + self.stems.offs[sid], s.nkind[f], s.ndata[f], start, 0, self.stems.lens[sid]
+            ):
                 return False
-            p = self.stems.pool + self.stems.offs[sid]
-            for k in range(self.stems.lens[sid]):
-                if p[k] != PyUnicode_READ(s.nkind[f], s.ndata[f], start + k):
-                    return False
         elif s.tok_key[t] != key:
             return False
         cid = self.tw_cased[w]
         if cid >= 0:
             if self.cased.lens[cid] > length or (not self.tw_prefix[w] and self.cased.lens[cid] != length):
                 return False
-            p = self.cased.pool + self.cased.offs[cid]
-            for k in range(self.cased.lens[cid]):
-                if p[k] != PyUnicode_READ(s.okind[f], s.odata[f], start + k):
-                    return False
+            # Capitals are checked on the original text, not the lower-cased one.
+            return pool_equal(self.cased.pool + self.cased.offs[cid], s.okind[f], s.odata[f], start, 0,
+                              self.cased.lens[cid])
         return True
 
     cdef int hits(self, Scratch s, int32_t t) except -1:

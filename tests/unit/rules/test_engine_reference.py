@@ -315,3 +315,12 @@ def test_any_unicode_text_agrees_with_the_reference(title: str, text: str) -> No
     for m in got:
         for hit in m.terms:
             assert {"title": title, "text": text}[hit.field][hit.start : hit.end] == hit.text
+
+
+def test_a_word_with_more_candidate_stems_than_are_screened() -> None:
+    """Twenty stems that are all prefixes of one word: past 16 candidates the word is scanned whole."""
+    word = "abcdefghijklmnopqrstuvwxyz"
+    stems = [word[:n] for n in range(3, 23)]
+    engine = compile_watches([WatchSpec(i, s, f"{s}*") for i, s in enumerate(stems)])
+    assert [m.watch_id for m in engine.match(MatchDocument("", f"x {word.upper()} y"))] == list(range(20))
+    assert [m.watch_id for m in engine.match(MatchDocument("", "abcdefghij"))] == list(range(8))
