@@ -16,6 +16,7 @@ from shared.rules import MatchDocument, WatchSpec, compile_watches
 from shared.rules.ast import And, Field, Lang, Near, Node, Not, Or, Term, Weighted, is_span, to_query
 from shared.rules.engine import lang_ok
 from shared.rules.text import TOKEN_RE, normalize, term_pattern
+from tests.support.rule_trees import combinations, terms
 
 Hit = tuple[int, int, int]  # field, first token, last token
 FIELD = {"title": 0, "text": 1}
@@ -128,30 +129,14 @@ DOC_WORDS = [
 SEPARATORS = [" ", " ", " ", ", ", "-", "", "  ", ". ", "'"]
 
 
-@st.composite
-def terms(draw: st.DrawFn) -> Term:
-    words = draw(st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=3))
-    return Term(" ".join(words), draw(st.sampled_from(["auto", "auto", "exact", "ignore"])))
-
-
-def _flat(kind: type[And] | type[Or], children: list[Node]) -> Node:
-    out: list[Node] = []
-    for c in children:
-        out.extend(c.children if isinstance(c, kind) else (c,))
-    return kind(tuple(out))
-
-
 def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     span = children.filter(is_span)
-    return st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: _flat(And, cs)),
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: _flat(Or, cs)),
-        children.map(Not),
-        st.builds(
+    return combinations(
+        children,
+        near=st.builds(
             Near, span, span.filter(lambda n: not isinstance(n, Near)), st.integers(0, 4), st.booleans()
         ),
-        st.builds(Field, st.sampled_from(["title", "text"]), children),
-        st.builds(
+        weighted=st.builds(
             Weighted,
             st.sampled_from([0.0, 1.0, 2.0, 3.0, -1.0]),
             st.lists(st.tuples(children, st.sampled_from([1.0, 2.0, -1.0])), min_size=1, max_size=4).map(
@@ -161,7 +146,14 @@ def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     )
 
 
-trees = st.recursive(st.one_of(terms(), st.builds(Lang, st.sampled_from(["en", "zh"]))), extend, max_leaves=8)
+trees = st.recursive(
+    st.one_of(
+        terms(st.sampled_from(QUERY_WORDS), ["auto", "auto", "exact", "ignore"]),
+        st.builds(Lang, st.sampled_from(["en", "zh"])),
+    ),
+    extend,
+    max_leaves=8,
+)
 
 
 @st.composite

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.rules import canonical, parse
-from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted, is_span, to_query
+from shared.rules.ast import Entity, Lang, Near, Node, Weighted, is_span, to_query
+from tests.support.rule_trees import combinations, terms
 
 WORDS = st.sampled_from(
     [
@@ -31,21 +32,8 @@ WORDS = st.sampled_from(
 )
 
 
-@st.composite
-def terms(draw: st.DrawFn) -> Term:
-    words = draw(st.lists(WORDS, min_size=1, max_size=3))
-    return Term(" ".join(words), draw(st.sampled_from(["auto", "exact", "ignore"])))
-
-
-def _flat(kind: type[And] | type[Or], children: list[Node]) -> Node:
-    out: list[Node] = []
-    for c in children:
-        out.extend(c.children if isinstance(c, kind) else (c,))
-    return kind(tuple(out))
-
-
 leaves = st.one_of(
-    terms(),
+    terms(WORDS, ["auto", "exact", "ignore"]),
     st.builds(Lang, st.sampled_from(["en", "ru", "zh", "zh-cn"])),
     st.builds(
         Entity,
@@ -57,19 +45,16 @@ leaves = st.one_of(
 
 def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     span = children.filter(is_span)
-    return st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: _flat(And, cs)),
-        st.lists(children, min_size=2, max_size=3).map(lambda cs: _flat(Or, cs)),
-        children.map(Not),
-        st.builds(
+    return combinations(
+        children,
+        near=st.builds(
             Near,
             span,
             span.filter(lambda n: not isinstance(n, Near)) | span.map(lambda n: n),
             st.integers(0, 20),
             st.booleans(),
         ),
-        st.builds(Field, st.sampled_from(["title", "text"]), children),
-        st.builds(
+        weighted=st.builds(
             Weighted,
             st.sampled_from([0.0, 1.0, 2.5, -1.0, 3.0]),
             st.lists(
