@@ -23,7 +23,7 @@ Per article:
 """
 
 cimport cython
-from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
@@ -203,6 +203,12 @@ cdef inline int ivec_push3(IVec* v, int32_t a, int32_t b, int32_t c) except -1:
     v.d[v.n + 2] = c
     v.n += 3
     return 0
+
+
+ctypedef fused code_unit:  # a str's storage: 1, 2 or 4 bytes a character
+    uint8_t
+    uint16_t
+    uint32_t
 
 
 ctypedef fused number:
@@ -567,6 +573,14 @@ cdef class Core:
     cdef int tokenize(self, Scratch s, int field, Py_ssize_t n) except -1:
         cdef int kind = s.nkind[field]
         cdef const void* data = s.ndata[field]
+        if kind == 1:  # Latin-1: most English text
+            return self.scan(s, field, <const uint8_t*>data, kind, n)
+        if kind == 2:
+            return self.scan(s, field, <const uint16_t*>data, kind, n)
+        return self.scan(s, field, <const uint32_t*>data, kind, n)
+
+    cdef int scan(self, Scratch s, int field, const code_unit* chars, int kind, Py_ssize_t n) except -1:
+        """The words of one field (compiled once per string width); every CJK character is a word."""
         cdef Py_ssize_t i = 0, start
         cdef uint32_t c
         cdef uint64_t h
@@ -576,10 +590,8 @@ cdef class Core:
         cdef int nst
         cdef int32_t st_len[STEM_CANDIDATES]
         cdef uint64_t st_h[STEM_CANDIDATES]
-        if kind == 1:
-            return self.tokenize1(s, field, <const uint8_t*>data, n)
         while i < n:
-            c = PyUnicode_READ(kind, data, i)
+            c = chars[i]
             if c == 32:
                 i += 1
                 continue
@@ -600,42 +612,10 @@ cdef class Core:
                         probe = screen_stem(st.first3, st.bloom, h, i - start, longest, st_len, st_h, &nst)
                     if i >= n:
                         break
-                    c = PyUnicode_READ(kind, data, i)
+                    c = chars[i]
                     if c == 32 or is_cjk(c):
                         break
-            self.add_token(s, field, start, i, h, kind, data, st_len, st_h, nst)
-        return 0
-
-    cdef int tokenize1(self, Scratch s, int field, const uint8_t* b, Py_ssize_t n) except -1:
-        """`tokenize` for 1-byte strings (Latin-1: most English text): no CJK, one byte per character."""
-        cdef Py_ssize_t i = 0, start
-        cdef uint8_t c
-        cdef uint64_t h
-        cdef bint stems = self.stems.count > 0, probe
-        cdef Py_ssize_t longest = self.stems.longest
-        cdef Table st = self.stems
-        cdef int nst
-        cdef int32_t st_len[STEM_CANDIDATES]
-        cdef uint64_t st_h[STEM_CANDIDATES]
-        while i < n:
-            if b[i] == 32:
-                i += 1
-                continue
-            start = i
-            h = FNV_OFF
-            nst = 0
-            if not stems:
-                while i < n and b[i] != 32:
-                    h = (h ^ b[i]) * FNV_PRIME
-                    i += 1
-            else:
-                probe = True
-                while i < n and b[i] != 32:
-                    h = (h ^ b[i]) * FNV_PRIME
-                    i += 1
-                    if probe:
-                        probe = screen_stem(st.first3, st.bloom, h, i - start, longest, st_len, st_h, &nst)
-            self.add_token(s, field, start, i, h, 1, b, st_len, st_h, nst)
+            self.add_token(s, field, start, i, h, kind, chars, st_len, st_h, nst)
         return 0
 
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
