@@ -3,8 +3,8 @@
 
 shared/rules/program.py compiles watch trees into the flat arrays this module takes (`Core`); the
 Python `Engine` (engine.py) normalises the article's fields and calls `Core.match` with a `Scratch`, the
-per-article working memory (reused, never cleared: every per-article mark is a stamp of the article
-counter).
+per-article working memory (reused: per-article marks are stamps of the article counter, small bitmaps
+cleared per article, or rule masks cleared through the list of rules touched).
 
 Per article:
 1. Tokens: the normalised fields (lower case, non-word characters as spaces, same length as the text)
@@ -1225,7 +1225,6 @@ cdef class Scratch:
         self.klast[key] = o
         return 0
 
-    # `lang` keeps a reference to the flags for the duration of a call.
     @property
     def nbytes(self):
         """Memory held in C by this scratch (grows with the longest article seen)."""
@@ -1240,12 +1239,8 @@ cdef class Scratch:
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )
 
-    @property
-    def articles(self):
-        """Articles processed with this scratch since its stamps were last cleared."""
-        return self.cur
-
     cdef void _set_lang(self, bytes lang):
+        # `_lang` keeps the flags alive while `lang` points into them.
         self._lang = lang
         self.lang = lang
 

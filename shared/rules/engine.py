@@ -1,11 +1,12 @@
 """Matcher: many watch rules against one article, cheaply (the Lucene Monitor idea, run in C).
 
 `compile_watches` parses every watch and compiles them into one program (program.py); the per-article
-work runs in the `_core` extension (_core.pyx): tokens and vocabulary lookups, the presearch over the
-rules anchored on the keys present, and exact boolean, proximity and weight evaluation of the
-candidates only. Python normalises the two fields (lower case, separators as spaces, same length),
-computes the language flags, and turns matches into `MatchResult`s whose term hits and snippet are
-built on first access (one more pass of the article's terms, shared by all its results).
+work runs in the `_core` extension (_core.pyx): tokens and vocabulary lookups, the counting presearch
+(a rule is a candidate once each of its required groups has a key present), and exact boolean, proximity
+and weight evaluation of the candidates only. Python normalises the two fields (lower case, separators
+as spaces, same length), computes the language flags, and turns matches into `MatchResult`s whose term
+hits and snippet are built on first access (one more pass of the article's terms, shared by all its
+results).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
-from shared.rules.stats import Frequencies
+from shared.rules.stats import STEM, Frequencies
 from shared.rules.text import WordPat, term_pattern
 from shared.rules.types import EntityResolver, MatchDocument
 from shared.rules.validation import COMMON_WORDS
@@ -114,8 +114,6 @@ class Program:
 def key_cost(norm: str, prefix: bool, freq: Frequencies | None) -> float:
     """Estimated share of articles holding a word (or a word starting with a stem)."""
     if freq is not None:
-        from shared.rules.stats import STEM
-
         return freq.cost(STEM + norm) if prefix else freq.word(norm)
     # Lucene Monitor's default weighting: longer words are rarer; prefixes and stop words match more.
     common = 20.0 if norm in COMMON_WORDS else 1.0
