@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, col, create_engine
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from shared.config import get_settings
+
+Q = TypeVar("Q", Select[Any], SelectOfScalar[Any])
 
 
 @lru_cache(maxsize=8)
@@ -55,3 +59,9 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def newest_first(q: Q, id_column: Any, *, limit: int, before: int | None) -> Q:
+    """A keyset page of `q`: newest first by `id_column`, `limit` rows, ids below `before` when given."""
+    q = q.order_by(col(id_column).desc()).limit(limit)
+    return q if before is None else q.where(col(id_column) < before)

@@ -11,6 +11,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from shared.db import newest_first
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Match, Subscription, Watch
 from shared.models.delivery import FAILED, MISSED, PENDING
 
@@ -77,11 +78,9 @@ def insert_match(*, session: Session, match: Match) -> Match | None:
 
 def list_alerts(*, session: Session, watch_id: int | None, limit: int, before: int | None) -> Sequence[Alert]:
     """Alerts newest first, optionally of one watch."""
-    q = select(Alert).order_by(col(Alert.id).desc()).limit(limit)
+    q = newest_first(select(Alert), Alert.id, limit=limit, before=before)
     if watch_id is not None:
         q = q.where(Alert.watch_id == watch_id)
-    if before is not None:
-        q = q.where(col(Alert.id) < before)
     return session.exec(q).all()
 
 
@@ -103,11 +102,9 @@ def list_subscriptions(
     *, session: Session, owner_key_id: int | None, limit: int, before: int | None
 ) -> Sequence[Subscription]:
     """Subscriptions newest first; all of them when `owner_key_id` is None (admin)."""
-    q = select(Subscription).order_by(col(Subscription.id).desc()).limit(limit)
+    q = newest_first(select(Subscription), Subscription.id, limit=limit, before=before)
     if owner_key_id is not None:
         q = q.where(Subscription.owner_key_id == owner_key_id)
-    if before is not None:
-        q = q.where(col(Subscription.id) < before)
     return session.exec(q).all()
 
 
@@ -198,7 +195,7 @@ def list_deliveries(
     subscription_ids: Sequence[int] | None = None,
 ) -> Sequence[Delivery]:
     """Deliveries newest first, filtered."""
-    q = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit)
+    q = newest_first(select(Delivery), Delivery.id, limit=limit, before=before)
     if subscription_id is not None:
         q = q.where(Delivery.subscription_id == subscription_id)
     if subscription_ids is not None:
@@ -207,8 +204,6 @@ def list_deliveries(
         q = q.where(Delivery.status == status)
     if event_type:
         q = q.where(Delivery.event_type == event_type)
-    if before is not None:
-        q = q.where(col(Delivery.id) < before)
     return session.exec(q).all()
 
 
@@ -231,17 +226,16 @@ def alerts_with_refs(
     before: int | None = None,
 ) -> list[tuple[Alert, Watch, Article]]:
     """Alerts with their watch and first article, newest first."""
-    q = (
+    q = newest_first(
         select(Alert, Watch, Article)
         .join(Watch, col(Watch.id) == Alert.watch_id)
-        .join(Article, col(Article.id) == Alert.article_id)
-        .order_by(col(Alert.id).desc())
-        .limit(limit)
+        .join(Article, col(Article.id) == Alert.article_id),
+        Alert.id,
+        limit=limit,
+        before=before,
     )
     if alert_id is not None:
         q = q.where(Alert.id == alert_id)
     if watch_id is not None:
         q = q.where(Alert.watch_id == watch_id)
-    if before is not None:
-        q = q.where(col(Alert.id) < before)
     return [(a, w, art) for a, w, art in session.exec(q)]

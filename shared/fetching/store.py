@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
+from shared.db import newest_first
 from shared.fetching.stories import StoryCandidate
 from shared.models import Article, ArticleSource, Feed
 from shared.models.article import StoryBand
@@ -70,7 +71,7 @@ def add_event(*, session: Session, feed_id: int, type: str, health: str, reason:
 
 def list_events(*, session: Session, feed_id: int | None = None, limit: int = 100) -> list[FeedEvent]:
     """Newest events first."""
-    q = select(FeedEvent).order_by(col(FeedEvent.id).desc()).limit(limit)
+    q = newest_first(select(FeedEvent), FeedEvent.id, limit=limit, before=None)
     if feed_id is not None:
         q = q.where(FeedEvent.feed_id == feed_id)
     return list(session.exec(q))
