@@ -72,6 +72,17 @@ def frequency_sample(limit: int = 500) -> list[str]:
     return out
 
 
+def _styled(rng: random.Random, w: str, r: float, *, wildcard_below: float, caps_below: float) -> str:
+    """A word as an analyst may write it, by the draw `r`: a wildcard stem (long words), capitals or plain."""
+    if r < wildcard_below and len(w) >= 6:
+        return w[: rng.randint(4, len(w) - 1)] + "*"
+    if r < caps_below:
+        w = w.upper() if len(w) <= 5 else w.capitalize()
+        # A word spelled like an operator (NEAR, AND) is quoted, as an analyst would.
+        return f'"{w}"' if KEYWORD_RE.match(w) else w
+    return w
+
+
 def load_articles(limit: int | None = None) -> list[MatchDocument]:
     """The BBC articles as match documents."""
     with gzip.open(BBC, "rt", encoding="utf-8") as fh:
@@ -116,14 +127,7 @@ def generate_rules(
         r = rng.random()
         if r < 0.25:
             return f'"{rng.choice(phrases)}"'
-        w = rng.choice(words)
-        if r < 0.30 and len(w) >= 6:
-            return w[: rng.randint(4, len(w) - 1)] + "*"
-        if r < 0.35:
-            w = w.upper() if len(w) <= 5 else w.capitalize()
-            # A word spelled like an operator (NEAR, AND) is quoted, as an analyst would.
-            return f'"{w}"' if KEYWORD_RE.match(w) else w
-        return w
+        return _styled(rng, rng.choice(words), r, wildcard_below=0.30, caps_below=0.35)
 
     def ors(lo: int, hi: int) -> str:
         return "(" + " OR ".join(term() for _ in range(rng.randint(lo, hi))) + ")"
@@ -190,13 +194,7 @@ def generate_topical(
             seeds.append((low, ws, ps))
 
     def styled(w: str) -> str:
-        r = rng.random()
-        if r < 0.05 and len(w) >= 6:
-            return w[: rng.randint(4, len(w) - 1)] + "*"
-        if r < 0.10:
-            w = w.upper() if len(w) <= 5 else w.capitalize()
-            return f'"{w}"' if KEYWORD_RE.match(w) else w
-        return w
+        return _styled(rng, w, rng.random(), wildcard_below=0.05, caps_below=0.10)
 
     for i in range(n):
         low, ws, ps = rng.choice(seeds)
