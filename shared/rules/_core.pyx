@@ -25,7 +25,7 @@ Per article:
 cimport cython
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 
 cdef extern from "Python.h":
@@ -91,6 +91,13 @@ cdef enum:
     K_OCC = 1
     K_PAIR_FIRST = 2
     STEM_CANDIDATES = 16  # stems screened per word before falling back to a full scan of its prefixes
+
+
+cdef uint64_t HEAD_MASK[8]  # HEAD_MASK[n]: the first n bytes in memory order (a slot head's first n chars)
+for _n in range(8):
+    HEAD_MASK[_n] = 0
+    for _k in range(_n):
+        (<uint8_t*>&HEAD_MASK[_n])[_k] = 0xFF
 
 
 cdef inline uint64_t pair_hash(uint64_t x) noexcept nogil:
@@ -310,7 +317,7 @@ cdef class Table:
                     self.slots[idx].idx = <int32_t>i
                     self.slots[idx].head = 0
                     break
-                self.slots[idx].head |= (<uint64_t>ch) << (8 * k)
+                (<uint8_t*>&self.slots[idx].head)[k] = <uint8_t>ch  # bytes in memory order
 
     def __dealloc__(self):
         free(self.slots)
@@ -321,7 +328,9 @@ cdef class Table:
         free(self.first3)
 
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
-                             Py_ssize_t length) noexcept nogil:
+                             Py_ssize_t length, Py_ssize_t avail) noexcept nogil:
+        """Index of the string's characters start .. start + length, or -1; `avail` characters are
+        readable from `start` (eight or more: the slot's head is compared with one 8-byte load)."""
         cdef uint64_t idx = h & self.mask
         cdef int32_t e, v
         cdef Py_ssize_t k
@@ -340,8 +349,12 @@ cdef class Table:
                     # The first 8 characters are in the slot; only longer words read the pool.
                     b = <const uint8_t*>data + start
                     head = 0
-                    for k in range(length if length < 8 else 8):
-                        head |= (<uint64_t>b[k]) << (8 * k)
+                    if avail >= 8:
+                        memcpy(&head, b, 8)  # the slot holds the bytes in memory order too
+                        if length < 8:
+                            head &= HEAD_MASK[length]
+                    else:
+                        memcpy(&head, b, length)
                     if head == sl.head and (
                         length <= 8 or pool_equal(self.pool + self.offs[e], kind, data, start, 8, length)
                     ):
@@ -356,7 +369,7 @@ cdef class Table:
         cdef Py_UCS4 uc
         for uc in word:
             h = (h ^ <uint64_t>ord(uc)) * FNV_PRIME
-        return self.find(h, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+        return self.find(h, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word), len(word))
 
 
 # -- the compiled program -----------------------------------------------------------------------------
@@ -615,10 +628,10 @@ cdef class Core:
                     c = chars[i]
                     if c == 32 or is_cjk(c):
                         break
-            self.add_token(s, field, start, i, h, kind, chars, st_len, st_h, nst)
+            self.add_token(s, field, start, i, n, h, kind, chars, st_len, st_h, nst)
         return 0
 
-    cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, uint64_t h,
+    cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n, uint64_t h,
                        int kind, const void* data, int32_t* st_len, uint64_t* st_h, int nst) except -1:
         cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
         cdef Py_ssize_t k
@@ -628,7 +641,7 @@ cdef class Core:
         s.tok_field[t] = field
         s.tok_start[t] = <int32_t>start
         s.tok_end[t] = <int32_t>end
-        wid = self.words.find(h, kind, data, start, end - start)
+        wid = self.words.find(h, kind, data, start, end - start, n - start)
         s.tok_key[t] = wid
         s.ntok += 1
         if wid >= 0:
@@ -640,7 +653,7 @@ cdef class Core:
                 if pid >= 0:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
         for k in range(nst):
-            sid = self.stems.find(st_h[k], kind, data, start, st_len[k])
+            sid = self.stems.find(st_h[k], kind, data, start, st_len[k], n - start)
             if sid >= 0:
                 self.mark(s, self.nwords + sid, t)
         if nst < 0:
@@ -649,7 +662,7 @@ cdef class Core:
             for k in range(min(end - start, self.stems.longest)):
                 ph = (ph ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
                 if k + 1 >= MIN_STEM and (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] >> ((ph >> 32) & 63)) & 1:
-                    sid = self.stems.find(ph, kind, data, start, k + 1)
+                    sid = self.stems.find(ph, kind, data, start, k + 1, n - start)
                     if sid >= 0:
                         self.mark(s, self.nwords + sid, t)
         return 0
@@ -988,7 +1001,7 @@ cdef class Core:
         s.sort_rules()
         for i in range(s.cand.n):
             r = s.cand.d[i]
-            results.append(new_result(ids[r], names[r], self.score(s, r), article, r))
+            results.append(new_result(ids[r], names[r], article, r))
         s.doc = None
         if s.cand.n:
             # The matched rule indices as int32 bytes: one object, read only if details are asked for.
@@ -1006,10 +1019,11 @@ cdef class Core:
         return [s.cand.d[i] for i in range(s.cand.n)]
 
     def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules):
-        """For each rule: its evidence as (positive index, field, start, end) character offsets.
+        """For each rule: (its evidence as (positive index, field, start, end) character offsets, its score).
 
         Positives are the rule's terms outside NOT (program.positives[rule], in order); a term
-        restricted to a field only reports hits in that field.
+        restricted to a field only reports hits in that field. The score is the sum of the matched
+        weights of a SCORE rule, else the number of positives present (at least 1).
         """
         cdef list out = [], got
         cdef int32_t r, k, t, fld, key, n, i, off, f, first, last
@@ -1035,7 +1049,7 @@ cdef class Core:
                     first = s.hits.d[off + 3 * i + 1]
                     last = s.hits.d[off + 3 * i + 2]
                     got.append((k - self.pos_off[r], f, s.tok_start[first], s.tok_end[last]))
-            out.append(got)
+            out.append((got, self.score(s, r)))
         return out
 
 
@@ -1249,15 +1263,17 @@ cdef class Scratch:
 cdef class MatchResult:
     """A watch that fired on a document, with what matched where.
 
-    `terms` (TermHits, in text order) and `snippet` (a highlighted window) may be given, or are built on
-    first access: by `details` (a callable returning both), or, for results of `Core.match`, by the
-    article they came from (`article.details(rule)`), so callers that only need ids and scores, such as
-    backtest counts, do not pay for them.
+    `score`, `terms` (TermHits, in text order) and `snippet` (a highlighted window) may be given, or
+    are built on first access: by `details` (a callable returning terms and snippet), or, for results of
+    `Core.match`, by the article they came from (`article.details(rule)`: terms, snippet and score, in
+    one pass for all the article's matches), so callers that only need the ids, such as counts, do not
+    pay for them.
     """
 
     cdef public object watch_id
     cdef public object watch_name
-    cdef public double score
+    cdef double _score
+    cdef bint _scored
     cdef object _terms
     cdef object _snippet
     cdef object _details
@@ -1267,7 +1283,8 @@ cdef class MatchResult:
     def __init__(self, watch_id, watch_name, score, terms=None, snippet=None, *, details=None):
         self.watch_id = watch_id
         self.watch_name = watch_name
-        self.score = score
+        self._score = score
+        self._scored = True
         self._terms = terms
         self._snippet = snippet
         self._details = details
@@ -1275,8 +1292,9 @@ cdef class MatchResult:
         self._rule = -1
 
     cdef _build(self):
+        score = None
         if self._article is not None:
-            terms, snippet = self._article.details(self._rule)
+            terms, snippet, score = self._article.details(self._rule)
         elif self._details is not None:
             terms, snippet = self._details()
         else:
@@ -1285,8 +1303,19 @@ cdef class MatchResult:
             self._terms = terms
         if self._snippet is None:
             self._snippet = snippet
+        if not self._scored:
+            self._score = score
+            self._scored = True
         self._details = None
         self._article = None
+
+    @property
+    def score(self):
+        """How strongly the watch matched: the sum of the matched weights of a weighted rule, else the
+        number of its distinct terms found (at least 1)."""
+        if not self._scored:
+            self._build()
+        return self._score
 
     @property
     def terms(self):
@@ -1322,11 +1351,11 @@ cdef class MatchResult:
         return (MatchResult, (self.watch_id, self.watch_name, self.score, self.terms, self.snippet))
 
 
-cdef MatchResult new_result(object watch_id, object watch_name, double score, object article, int32_t rule):
+cdef MatchResult new_result(object watch_id, object watch_name, object article, int32_t rule):
     cdef MatchResult m = MatchResult.__new__(MatchResult)
     m.watch_id = watch_id
     m.watch_name = watch_name
-    m.score = score
+    m._scored = False
     m._article = article
     m._rule = rule
     return m

@@ -43,9 +43,10 @@ class _Article:
         self.engine = engine
         self.fields = fields
         self.rules = b""  # the matched rule indices, int32 bytes (set by the matcher)
-        self._hits: dict[int, list[tuple[int, int, int, int]]] | None = None
+        self._hits: dict[int, tuple[list[tuple[int, int, int, int]], float]] | None = None
 
-    def details(self, rule: int) -> tuple[list[TermHit], str]:
+    def details(self, rule: int) -> tuple[list[TermHit], str, float]:
+        """The rule's term hits, snippet and score."""
         if self._hits is None:
             # One pass for every matched rule of the article: most alerts read all of them.
             self._hits = self.engine._rule_hits(self.fields, memoryview(self.rules).cast("i").tolist())
@@ -53,7 +54,8 @@ class _Article:
         texts = (title, text)
         positives = self.engine.program.positives[rule]
         found: dict[tuple[int, int, int], str] = {}
-        for k, f, s, e in self._hits.get(rule, ()):
+        hits, score = self._hits[rule]
+        for k, f, s, e in hits:
             found.setdefault((f, s, e), positives[k][2])
         ordered = sorted(found.items())
         terms = [
@@ -61,7 +63,7 @@ class _Article:
             for (f, s, e), display in ordered
         ]
         f = 1 if any(h[0] == 1 for h, _d in ordered) else 0
-        return terms, highlight(texts[f], [(s, e) for (ff, s, e), _d in ordered if ff == f])
+        return terms, highlight(texts[f], [(s, e) for (ff, s, e), _d in ordered if ff == f]), score
 
 
 class Engine:
@@ -133,7 +135,7 @@ class Engine:
 
     def _rule_hits(
         self, fields: tuple[str, str, str, str], rules: list[int]
-    ) -> dict[int, list[tuple[int, int, int, int]]]:
+    ) -> dict[int, tuple[list[tuple[int, int, int, int]], float]]:
         with self._detail_lock:
             got = self._core.rule_hits(self._detail_scratch, *fields, rules)
         return dict(zip(rules, got, strict=True))

@@ -53,6 +53,17 @@ def test_score_rules_need_enough_weight_not_just_one_term() -> None:
     assert e.match(MatchDocument(title="", text="alpha beta delta"))[0].score == 6.0
 
 
+def test_scores_are_of_their_own_article_when_read_after_later_matches() -> None:
+    # Scores are computed on first access, from the article the result came from.
+    e = engine("SCORE>=4(alpha^3, beta^1, gamma^1, delta^2)", "alpha OR beta OR gamma")
+    first = e.match(MatchDocument(title="", text="alpha beta delta"))
+    second = e.match(MatchDocument(title="", text="beta gamma delta"))
+    third = e.match(MatchDocument(title="gamma", text="beta"))
+    assert [m.score for m in third] == [2.0]
+    assert [m.score for m in second] == [4.0, 2.0]
+    assert [m.score for m in first] == [6.0, 2.0]
+
+
 def test_every_required_part_must_be_present() -> None:
     e = engine("(alpha OR beta) AND (gamma OR delta) AND epsilon", "alpha NOT gamma")
     assert names(e, text="alpha gamma epsilon") == ["w0"]
