@@ -90,7 +90,9 @@ cdef enum:
     SLOT_INDEX = (1 << 30) - 1
     K_OCC = 1
     K_PAIR_FIRST = 2
-    STEM_CANDIDATES = 16  # stems screened per word before falling back to a full scan of its prefixes
+    COUNTED = 24  # groups (or, for a SCORE rule, distinct keys) the presearch counts per rule
+
+MAX_COUNTED = COUNTED
 
 
 cdef uint64_t HEAD_MASK[8]  # HEAD_MASK[n]: the first n bytes in memory order (a slot head's first n chars)
@@ -124,31 +126,6 @@ cdef inline bint pool_equal(const uint32_t* p, int kind, const void* data, Py_ss
     for k in range(first, length):
         if p[k] != PyUnicode_READ(kind, data, start + k):
             return False
-    return True
-
-
-cdef inline bint screen_stem(const uint8_t* first3, const uint64_t* bloom, uint64_t h, Py_ssize_t length,
-                             Py_ssize_t longest, int32_t* st_len, uint64_t* st_h, int* nst) noexcept nogil:
-    """Screen one prefix of a word for wildcard stems, given its hash (a step of the word's hash).
-
-    By the exact set of the stems' first three characters, then a Bloom filter per prefix; a prefix that
-    passes is kept as a candidate (st_len, st_h). Returns whether longer prefixes are still worth screening;
-    with more than STEM_CANDIDATES candidates `nst` becomes -1 and add_token scans the word itself.
-    """
-    if length < MIN_STEM:
-        return True
-    if length == MIN_STEM:
-        if not (first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1:
-            return False
-    elif length > longest:
-        return False
-    if (bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
-        if nst[0] == STEM_CANDIDATES:
-            nst[0] = -1
-            return False
-        st_len[nst[0]] = <int32_t>length
-        st_h[nst[0]] = h
-        nst[0] += 1
     return True
 
 
@@ -380,6 +357,7 @@ cdef class Core:
     cdef Table words
     cdef Table stems
     cdef Table cased
+    cdef int32_t nws
     cdef readonly int32_t nwords, nstems, npairs, nkeys, nterms, nrules, nnodes, nlangs, nentities
     # adjacent pairs of vocabulary words (a phrase's anchor): open addressing on (first << 32 | second)
     cdef uint64_t* pair_keys
@@ -405,6 +383,8 @@ cdef class Core:
     cdef int32_t* root
     cdef int32_t* kr_off  # presearch index: key → rules (CSR)
     cdef int32_t* kr
+    cdef int32_t* ws_off  # per vocabulary word: the wildcard stems it starts with (CSR into ws_key)
+    cdef int32_t* ws_key
     cdef int32_t* always
     cdef int32_t nalways
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
@@ -418,6 +398,7 @@ cdef class Core:
 
     def __cinit__(self, program):
         cdef Py_ssize_t i
+        cdef int32_t e, g, target
         self.words = Table(program.words)
         self.stems = Table(program.stems, True)
         self.cased = Table(program.cased)
@@ -426,6 +407,7 @@ cdef class Core:
         self.npairs = len(program.pairs)
         self.nkeys = self.nwords + self.nstems + self.npairs
         self.build_pairs(program.pairs)
+        self.word_stems(program.words)
         self.t_akey = to_c(program.t_akey, <int32_t>0)
 
         self.nterms = len(program.t_off) - 1
@@ -476,6 +458,12 @@ cdef class Core:
         self.always = to_c(program.always, <int32_t>0)
         if self.nrules >= (1 << 21):
             raise ValueError("at most 2,097,151 rules in one engine")
+        for i in range(len(program.kr)):
+            e = self.kr[i]
+            g = e & 31
+            target = (e >> 5) & 31
+            if e < 0 or (e >> 10) >= self.nrules or not 1 <= target <= COUNTED or (g != 31 and g >= target):
+                raise ValueError(f"inconsistent program: posting {i}")
         self.nalways = len(program.always)
         self.pos_off = to_c(program.pos_off, <int32_t>0)
         self.pos_term = to_c(program.pos_term, <int32_t>0)
@@ -496,7 +484,7 @@ cdef class Core:
                 + len(program.sc_off) + len(program.sc_node)
             )
             + sizeof(double) * len(program.kid_w) + self.nterms + len(program.tw_prefix) + self.nrules
-            + self.nkeys
+            + self.nkeys + (self.nwords + 1 + self.nws) * sizeof(int32_t)
         )
 
     def __dealloc__(self):
@@ -518,6 +506,8 @@ cdef class Core:
         free(self.kid_w)
         free(self.root)
         free(self.kr_off)
+        free(self.ws_off)
+        free(self.ws_key)
         free(self.kr)
         free(self.always)
         free(self.pos_off)
@@ -526,6 +516,24 @@ cdef class Core:
         free(self.pos_key)
         free(self.sc_off)
         free(self.sc_node)
+
+    cdef int word_stems(self, list words) except -1:
+        """For each vocabulary word, the stem keys it matches (its prefixes of MIN_STEM characters and up
+        that are stems): a vocabulary token marks these without screening its prefixes."""
+        cdef list off = [0], keys = []
+        cdef str w
+        cdef Py_ssize_t n
+        cdef int32_t sid
+        for w in words:
+            for n in range(MIN_STEM, min(len(w), self.stems.longest) + 1):
+                sid = self.stems.get(w[:n])
+                if sid >= 0:
+                    keys.append(self.nwords + sid)
+            off.append(len(keys))
+        self.ws_off = to_c(off, <int32_t>0)
+        self.ws_key = to_c(keys, <int32_t>0)
+        self.nws = len(keys)
+        return 0
 
     cdef int build_pairs(self, list pairs) except -1:
         cdef Py_ssize_t n = len(pairs), size = 16, i
@@ -597,12 +605,6 @@ cdef class Core:
         cdef Py_ssize_t i = 0, start
         cdef uint32_t c
         cdef uint64_t h
-        cdef bint stems = self.stems.count > 0, probe
-        cdef Py_ssize_t longest = self.stems.longest
-        cdef Table st = self.stems
-        cdef int nst
-        cdef int32_t st_len[STEM_CANDIDATES]
-        cdef uint64_t st_h[STEM_CANDIDATES]
         while i < n:
             c = chars[i]
             if c == 32:
@@ -610,32 +612,26 @@ cdef class Core:
                 continue
             start = i
             h = FNV_OFF
-            nst = 0
             if is_cjk(c):
                 h = (h ^ c) * FNV_PRIME
                 i += 1
             else:
-                # The hash of every prefix is a step of the word's hash: wildcard stems are screened here,
-                # by the exact set of their first three characters and a Bloom filter per prefix.
-                probe = stems
                 while True:
                     h = (h ^ c) * FNV_PRIME
                     i += 1
-                    if probe:
-                        probe = screen_stem(st.first3, st.bloom, h, i - start, longest, st_len, st_h, &nst)
                     if i >= n:
                         break
                     c = chars[i]
                     if c == 32 or is_cjk(c):
                         break
-            self.add_token(s, field, start, i, n, h, kind, chars, st_len, st_h, nst)
+            self.add_token(s, field, start, i, n, h, kind, chars)
         return 0
 
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n, uint64_t h,
-                       int kind, const void* data, int32_t* st_len, uint64_t* st_h, int nst) except -1:
-        cdef int32_t t = <int32_t>s.ntok, wid, sid, pid
+                       int kind, const void* data) except -1:
+        """Token `s.ntok` is characters start .. end of a field of n characters, hashed `h`."""
+        cdef int32_t t = <int32_t>s.ntok, wid, pid
         cdef Py_ssize_t k
-        cdef uint64_t ph
         if s.ntok == s.tcap:
             s.grow_tokens()
         s.tok_field[t] = field
@@ -652,19 +648,34 @@ cdef class Core:
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
-        for k in range(nst):
-            sid = self.stems.find(st_h[k], kind, data, start, st_len[k], n - start)
-            if sid >= 0:
-                self.mark(s, self.nwords + sid, t)
-        if nst < 0:
-            # More candidate prefixes than screened: look every prefix up (the Bloom filter still helps).
-            ph = FNV_OFF
-            for k in range(min(end - start, self.stems.longest)):
-                ph = (ph ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
-                if k + 1 >= MIN_STEM and (self.stems.bloom[(ph >> 38) & (BLOOM_WORDS - 1)] >> ((ph >> 32) & 63)) & 1:
-                    sid = self.stems.find(ph, kind, data, start, k + 1, n - start)
-                    if sid >= 0:
-                        self.mark(s, self.nwords + sid, t)
+            for k in range(self.ws_off[wid], self.ws_off[wid + 1]):
+                self.mark(s, self.ws_key[k], t)  # the word's wildcard stems, found at compile time
+        elif end - start >= MIN_STEM and self.nstems:
+            # Most words share their first three characters with no stem: one test before any scan.
+            h = FNV_OFF
+            for k in range(MIN_STEM):
+                h = (h ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
+            if (self.stems.first3[(h >> 40) & 0x1FFF] >> ((h >> 34) & 7)) & 1:
+                self.stem_scan(s, t, kind, data, start, end - start, n - start, h)
+        return 0
+
+    cdef int stem_scan(self, Scratch s, int32_t t, int kind, const void* data, Py_ssize_t start,
+                       Py_ssize_t length, Py_ssize_t avail, uint64_t h) except -1:
+        """Mark the wildcard stems that are prefixes of token `t`, a word outside the vocabulary whose
+        first MIN_STEM characters (hashed `h`) begin some stem.
+
+        Longer prefixes are hashed a character at a time; a Bloom filter per prefix spares most probes.
+        """
+        cdef Table st = self.stems
+        cdef Py_ssize_t k, last = length if length < st.longest else st.longest
+        cdef int32_t sid
+        for k in range(MIN_STEM - 1, last):
+            if k >= MIN_STEM:
+                h = (h ^ PyUnicode_READ(kind, data, start + k)) * FNV_PRIME
+            if (st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
+                sid = st.find(h, kind, data, start, k + 1, avail)
+                if sid >= 0:
+                    self.mark(s, self.nwords + sid, t)
         return 0
 
     cdef inline int mark(self, Scratch s, int32_t key, int32_t t) except -1:
@@ -926,20 +937,21 @@ cdef class Core:
         A posting is rule << 10 | target << 5 | group: walking the postings of the keys present sets the
         group's bit in the rule's mask, and a rule whose mask reaches (1 << target) - 1, all its groups,
         is a candidate, once. A SCORE rule (group 31) counts distinct keys instead, up to its need
-        (target). Masks are 4 bytes a rule (L1 for ten thousand rules), zero between articles: the rules
-        touched are listed and cleared at the next walk. Rules with no group are always candidates.
+        (target). A rule's state is 4 bytes (L1 for ten thousand rules): the article's 8-bit stamp over
+        its 24-bit mask or count, so a state of an earlier article reads as zero and nothing is cleared
+        between articles (all states are zeroed once every 255 articles). Rules with no group are always
+        candidates.
         """
         cdef Py_ssize_t i, j, end
         cdef int32_t key, r, e, g
         cdef uint32_t m, full
-        cdef uint32_t* mask = s.rmask
+        cdef uint32_t* state = s.rstate
+        cdef uint32_t stamp = s.rstamp << 24
         cdef const int32_t* kr = self.kr
         cdef const int32_t* kr_off = self.kr_off
         cdef const int32_t* present = s.present
-        for i in range(s.touched.n):
-            mask[s.touched.d[i]] = 0
-        s.touched.n = 0
-        s.cand.n = 0
+        cdef int32_t* cand = s.cand.d  # room for every rule (reserved by Scratch)
+        cdef Py_ssize_t n = 0
         for i in range(s.npresent):
             key = present[i]
             end = kr_off[key + 1]
@@ -947,24 +959,27 @@ cdef class Core:
                 e = kr[j]
                 r = e >> 10
                 g = e & 31
-                m = mask[r]
-                if m == 0:
-                    ivec_push(&s.touched, r)
+                m = state[r]
+                if (m ^ stamp) >> 24:
+                    m = stamp  # first posting of the rule in this article
                 if g == 31:
-                    full = (e >> 5) & 31  # SCORE: distinct keys present, up to its need
+                    full = stamp | ((e >> 5) & 31)  # SCORE: distinct keys present, up to its need
                     if m == full:
                         continue  # a candidate already
                     m += 1
                 else:
-                    full = ((<uint32_t>1) << ((e >> 5) & 31)) - 1
+                    full = stamp | (((<uint32_t>1) << ((e >> 5) & 31)) - 1)
                     if m == full:
                         continue
                     m |= (<uint32_t>1) << g
-                mask[r] = m
+                state[r] = m
                 if m == full:
-                    ivec_push(&s.cand, r)
+                    cand[n] = r
+                    n += 1
         for j in range(self.nalways):
-            ivec_push(&s.cand, self.always[j])
+            cand[n] = self.always[j]
+            n += 1
+        s.cand.n = n
         return 0
 
     # -- Python API ---------------------------------------------------------------------------------------
@@ -1093,8 +1108,8 @@ cdef class Scratch:
     cdef IVec hits
     # rules, spans, entities
     cdef IVec cand
-    cdef uint32_t* rmask  # per rule: groups with a key present (or, for SCORE, distinct keys present)
-    cdef IVec touched  # rules whose mask is not zero
+    cdef uint32_t* rstate  # per rule: stamp << 24 | groups with a key present (SCORE: distinct keys present)
+    cdef uint32_t rstamp  # the article's stamp of rule states, 1 to 255
     cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
     cdef Py_ssize_t mwords
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
@@ -1122,7 +1137,7 @@ cdef class Scratch:
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.thcnt = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
         self.kwords = (core.nkeys + 63) // 64
-        self.rmask = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
+        self.rstate = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.mwords = (core.nrules + 63) // 64
         self.mbits = <uint64_t*>malloc((self.mwords + 1) * sizeof(uint64_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
@@ -1131,17 +1146,18 @@ cdef class Scratch:
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
-            or self.rmask == NULL or self.mbits == NULL
+            or self.rstate == NULL or self.mbits == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
+        ivec_reserve(&self.cand, core.nrules + 1)  # a rule is a candidate at most once an article
         self.clear_stamps()
 
     cdef void clear_stamps(self) noexcept:
         cdef int32_t r
         memset(self.mbits, 0, (self.mwords + 1) * sizeof(uint64_t))
-        memset(self.rmask, 0, (self.core.nrules + 1) * sizeof(uint32_t))
-        self.touched.n = 0
+        memset(self.rstate, 0, (self.core.nrules + 1) * sizeof(uint32_t))
+        self.rstamp = 0
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
@@ -1162,8 +1178,7 @@ cdef class Scratch:
         free(self.thcnt)
         free(self.hits.d)
         free(self.kbits)
-        free(self.rmask)
-        free(self.touched.d)
+        free(self.rstate)
         free(self.mbits)
         free(self.cand.d)
         free(self.sp.d)
@@ -1175,6 +1190,10 @@ cdef class Scratch:
             self.clear_stamps()
             self.cur = 0
         self.cur += 1
+        if self.rstamp == 255:
+            memset(self.rstate, 0, (self.core.nrules + 1) * sizeof(uint32_t))
+            self.rstamp = 0
+        self.rstamp += 1
         self.ntok = 0
         self.npresent = 0
         self.occ_tok.n = 0
@@ -1248,7 +1267,6 @@ cdef class Scratch:
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
             + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1) * sizeof(uint64_t)
-            + self.touched.cap * sizeof(int32_t)
             + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )

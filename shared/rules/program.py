@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.rules._core import MAX_COUNTED
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
 from shared.rules.stats import STEM, Frequencies
 from shared.rules.text import WordPat, term_pattern
@@ -40,8 +41,8 @@ from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
 PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id
-MAX_GROUPS = 31  # required groups counted per rule (the cheapest; more are checked by evaluation)
-MAX_NEED = 31  # distinct keys a SCORE rule can be asked for (a lower need is still a necessary condition)
+MAX_GROUPS = MAX_COUNTED  # required groups counted per rule (the cheapest; more are checked by evaluation)
+MAX_NEED = MAX_COUNTED  # distinct keys a SCORE rule can be asked for (a lower need is still necessary)
 (
     OP_TERM,
     OP_AND,

@@ -45,6 +45,38 @@ def test_an_inconsistent_program_is_refused() -> None:
         Core(broken)
 
 
+@pytest.mark.parametrize(
+    "posting",
+    [
+        5 << 10 | 1 << 5,  # no such rule
+        0 << 10 | 25 << 5 | 31,  # a SCORE need over what the state counts
+        0 << 10 | 2 << 5 | 2,  # a group past the rule's target
+        0 << 10 | 0 << 5,  # no target
+    ],
+)
+def test_a_posting_out_of_range_is_refused(posting: int) -> None:
+    e = compile_watches([WatchSpec(1, "a", "alpha AND beta")])
+    broken = program.Program(**{**e.program.__dict__, "kr": [posting, *e.program.kr[1:]]})
+    with pytest.raises(ValueError, match="inconsistent program: posting 0"):
+        Core(broken)
+
+
+def test_rules_with_more_groups_or_keys_than_counted_still_match_exactly() -> None:
+    words = [f"w{i:02d}" for i in range(program.MAX_GROUPS + 6)]
+    many = " AND ".join(words)
+    score = "SCORE>=" + str(len(words) - 2) + "(" + ", ".join(words) + ")"
+    e = compile_watches([WatchSpec(1, "and", many), WatchSpec(2, "score", score)])
+    for missing in (0, 3, len(words) - 1):
+        text = " ".join(w for i, w in enumerate(words) if i != missing)
+        assert [m.watch_id for m in e.match(MatchDocument("", text))] == [2]
+    assert [m.watch_id for m in e.match(MatchDocument("", " ".join(words[3:])))] == []
+    assert [m.watch_id for m in e.match(MatchDocument("", " ".join(reversed(words))))] == [1, 2]
+    # States are stamped per article: many articles later (past the stamp's wrap) the counts still start at zero.
+    halves = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+    for i in range(600):
+        assert e.match(MatchDocument("", halves[i % 2])) == []
+
+
 def test_c_memory_is_reported_and_grows_with_the_rules() -> None:
     small = compile_watches([WatchSpec(i, f"w{i}", f"word{i} OR other{i}") for i in range(10)])
     large = compile_watches([WatchSpec(i, f"w{i}", f"word{i} OR other{i}") for i in range(2000)])
