@@ -71,7 +71,7 @@ def test_rules_with_more_groups_or_keys_than_counted_still_match_exactly() -> No
         assert [m.watch_id for m in e.match(MatchDocument("", text))] == [2]
     assert [m.watch_id for m in e.match(MatchDocument("", " ".join(words[3:])))] == []
     assert [m.watch_id for m in e.match(MatchDocument("", " ".join(reversed(words))))] == [1, 2]
-    # States are stamped per article: many articles later (past the stamp's wrap) the counts still start at zero.
+    # Rule states are stamped per article: past the stamp's wrap, counts still start at zero.
     halves = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
     for i in range(600):
         assert e.match(MatchDocument("", halves[i % 2])) == []
