@@ -3,19 +3,21 @@
 
 shared/rules/program.py compiles watch trees into the flat arrays this module takes (`Core`); the
 Python `Engine` (engine.py) normalises the article's fields and calls `Core.match` with a `Scratch`, the
-per-article working memory (reused: per-article marks are stamps of the article counter, small bitmaps
-cleared per article, or rule masks cleared through the list of rules touched).
+per-article working memory (reused: per-article marks are stamps of the article counter or small
+bitmaps cleared per article).
 
 Per article:
 1. Tokens: the normalised fields (lower case, non-word characters as spaces, same length as the text)
    are split into words, every CJK character a token of its own. Each word is hashed once (FNV-1a on
-   code points) and looked up in the vocabulary of rule words; wildcard stems are screened on the
-   word's prefixes (3 characters and up) while it is hashed; two vocabulary words side by side are
-   looked up as a pair (phrases are anchored on their rarest pair). Every key found sets its bit in the
-   article's key bitmap; anchor keys also get a list of their occurrences.
-2. Presearch (counting): every key of every required group of a rule posts (rule, group); walking the
-   postings of the keys present fills each rule's group mask, and rules with a full mask are the
-   candidates, plus the rules with no group (NOT-only, lang:, entity:).
+   code points) and looked up in the vocabulary of rule words; a vocabulary word brings the wildcard
+   stems it starts with (listed at compile time), any other word is screened for stems on its prefixes
+   (3 characters and up); two vocabulary words side by side are looked up as a pair (phrases are
+   anchored on their rarest pair). Every key found sets its bit in the article's key bitmap; anchor keys
+   also get a list of their occurrences.
+2. Presearch: the keys of a rule's cheapest required group post the rule; the first posting of an
+   article checks the rule's other groups on the key bitmap (each needs a key present), and the rules
+   passing are the candidates, plus the rules with no group (NOT-only, lang:, entity:). A SCORE rule
+   counts its distinct keys present up to its need instead.
 3. Evaluation: each candidate's node program runs over the article. Groups the presearch counted are
    not checked again; plain words and two-word phrases are a bit test; longer phrases, wildcards, case
    rules and fields look at the occurrences (found once per term and article); NEAR/n compares token
@@ -141,6 +143,22 @@ cdef inline bint is_cjk(uint32_t c) noexcept nogil:
         or (0xF900 <= c <= 0xFAFF)
         or (0x20000 <= c <= 0x2FA1F)
     )
+
+
+def check_groups(list rg, list gk, Py_ssize_t nkeys):
+    """Checked-group records are well formed: each rule's span lies in gk and holds whole groups of
+    existing keys (what `Core.groups_present` walks)."""
+    cdef Py_ssize_t r, p, end, n
+    for r in range(0, len(rg), 2):
+        p, end = rg[r], rg[r + 1]
+        if not 0 <= p <= end <= len(gk):
+            return False
+        while p < end:
+            n = gk[p]
+            if n < 1 or p + 1 + n > end or any(not 0 <= k < nkeys for k in gk[p + 1:p + 1 + n]):
+                return False
+            p += 1 + n
+    return True
 
 
 def is_cjk_char(str ch):
@@ -383,6 +401,8 @@ cdef class Core:
     cdef int32_t* root
     cdef int32_t* kr_off  # presearch index: key → rules (CSR)
     cdef int32_t* kr
+    cdef int32_t* rg  # per rule: start and end in gk of its groups after the cheapest (checked on kbits)
+    cdef int32_t* gk  # groups: each its key count, then its keys
     cdef int32_t* ws_off  # per vocabulary word: the wildcard stems it starts with (CSR into ws_key)
     cdef int32_t* ws_key
     cdef int32_t* always
@@ -462,8 +482,14 @@ cdef class Core:
             e = self.kr[i]
             g = e & 31
             target = (e >> 5) & 31
-            if e < 0 or (e >> 10) >= self.nrules or not 1 <= target <= COUNTED or (g != 31 and g >= target):
+            if e < 0 or (e >> 10) >= self.nrules or (
+                not 1 <= target <= COUNTED if g == 31 else (g != 0 or target != 1)
+            ):
                 raise ValueError(f"inconsistent program: posting {i}")
+        self.rg = to_c(program.rg, <int32_t>0)
+        self.gk = to_c(program.gk, <int32_t>0)
+        if len(program.rg) != 2 * self.nrules or not check_groups(program.rg, program.gk, self.nkeys):
+            raise ValueError("inconsistent program: checked groups")
         self.nalways = len(program.always)
         self.pos_off = to_c(program.pos_off, <int32_t>0)
         self.pos_term = to_c(program.pos_term, <int32_t>0)
@@ -482,6 +508,7 @@ cdef class Core:
                 + len(program.kr_off) + len(program.kr) + len(program.always) + len(program.pos_off)
                 + len(program.pos_term) + len(program.pos_field) + len(program.pos_key)
                 + len(program.sc_off) + len(program.sc_node)
+                + len(program.rg) + len(program.gk)
             )
             + sizeof(double) * len(program.kid_w) + self.nterms + len(program.tw_prefix) + self.nrules
             + self.nkeys + (self.nwords + 1 + self.nws) * sizeof(int32_t)
@@ -507,6 +534,8 @@ cdef class Core:
         free(self.root)
         free(self.kr_off)
         free(self.ws_off)
+        free(self.rg)
+        free(self.gk)
         free(self.ws_key)
         free(self.kr)
         free(self.always)
@@ -931,25 +960,46 @@ cdef class Core:
                 n += 1
         return n if n else 1.0
 
-    cdef int candidates(self, Scratch s) except -1:
-        """Collect in s.cand the rules whose required groups all have a key present (counting).
+    cdef inline bint groups_present(self, const uint64_t* kbits, int32_t r) noexcept nogil:
+        """Each of rule r's further groups has a key present (rarest group first, commonest key first)."""
+        cdef const int32_t* g = self.gk + self.rg[2 * r]
+        cdef const int32_t* end = self.gk + self.rg[2 * r + 1]
+        cdef const int32_t* k
+        cdef const int32_t* stop
+        cdef int32_t key
+        while g < end:
+            k = g + 1
+            stop = k + g[0]
+            while k < stop:
+                key = k[0]
+                if (kbits[key >> 6] >> (key & 63)) & 1:
+                    break
+                k += 1
+            if k == stop:
+                return False
+            g = stop
+        return True
 
-        A posting is rule << 10 | target << 5 | group: walking the postings of the keys present sets the
-        group's bit in the rule's mask, and a rule whose mask reaches (1 << target) - 1, all its groups,
-        is a candidate, once. A SCORE rule (group 31) counts distinct keys instead, up to its need
-        (target). A rule's state is 4 bytes (L1 for ten thousand rules): the article's 8-bit stamp over
-        its 24-bit mask or count, so a state of an earlier article reads as zero and nothing is cleared
-        between articles (all states are zeroed once every 255 articles). Rules with no group are always
-        candidates.
+    cdef int candidates(self, Scratch s) except -1:
+        """Collect in s.cand the rules whose required groups all have a key present.
+
+        Only the keys of a rule's cheapest group post it (rule << 10 | 1 << 5): the first such posting
+        of an article checks the rule's other groups on the key bitmap, and the rule is a candidate if
+        each has a key present. A SCORE rule (rule << 10 | need << 5 | 31) counts the distinct keys of
+        its group present instead, up to its need. A rule's state is 4 bytes (L1 for ten thousand
+        rules): the article's 8-bit stamp over its 24-bit count (or 1 once checked), so a state of an
+        earlier article reads as zero and nothing is cleared between articles (all states are zeroed
+        once every 255 articles). Rules with no group are always candidates.
         """
         cdef Py_ssize_t i, j, end
-        cdef int32_t key, r, e, g
+        cdef int32_t key, r, e
         cdef uint32_t m, full
         cdef uint32_t* state = s.rstate
         cdef uint32_t stamp = s.rstamp << 24
         cdef const int32_t* kr = self.kr
         cdef const int32_t* kr_off = self.kr_off
         cdef const int32_t* present = s.present
+        cdef const uint64_t* kbits = s.kbits
         cdef int32_t* cand = s.cand.d  # room for every rule (reserved by Scratch)
         cdef Py_ssize_t n = 0
         for i in range(s.npresent):
@@ -958,24 +1008,23 @@ cdef class Core:
             for j in range(kr_off[key], end):
                 e = kr[j]
                 r = e >> 10
-                g = e & 31
                 m = state[r]
                 if (m ^ stamp) >> 24:
                     m = stamp  # first posting of the rule in this article
-                if g == 31:
-                    full = stamp | ((e >> 5) & 31)  # SCORE: distinct keys present, up to its need
+                if e & 31:  # SCORE: distinct keys present, up to its need
+                    full = stamp | ((e >> 5) & 31)
                     if m == full:
                         continue  # a candidate already
                     m += 1
-                else:
-                    full = stamp | (((<uint32_t>1) << ((e >> 5) & 31)) - 1)
+                    state[r] = m
                     if m == full:
-                        continue
-                    m |= (<uint32_t>1) << g
-                state[r] = m
-                if m == full:
-                    cand[n] = r
-                    n += 1
+                        cand[n] = r
+                        n += 1
+                elif m == stamp:
+                    state[r] = stamp | 1  # checked once an article
+                    if self.groups_present(kbits, r):
+                        cand[n] = r
+                        n += 1
         for j in range(self.nalways):
             cand[n] = self.always[j]
             n += 1

@@ -9,11 +9,12 @@ stem or pair). Presence of all of a term's keys is necessary for a hit; for an *
 word, or two plain words anchored on their pair, no case rule) it is sufficient (`t_simple`), so most
 evaluation is a bit test.
 
-Presearch (Lucene Monitor's presearcher with the counting algorithm of publish/subscribe matchers): a
-rule needs every one of its *groups*, the key sets one of which must occur (a term: its rarest word; OR:
-all children's keys; AND/NEAR: each operand's groups; SCORE: the keys of its positive items). Every key of
-every group posts (rule, group); walking the postings of the keys present fills each rule's group mask,
-and only rules with a full mask are evaluated. A SCORE rule counts distinct keys up to its need instead.
+Presearch (Lucene Monitor's presearcher, with every required group checked): a rule needs every one of
+its *groups*, the key sets one of which must occur (a term: its rarest word; OR: all children's keys;
+AND/NEAR: each operand's groups; SCORE: the keys of its positive items). The keys of its cheapest group
+post the rule; the first posting of an article checks its other groups on the article's key bitmap, so
+only rules with a key of every group present are evaluated. A SCORE rule counts distinct keys up to its
+need instead.
 Rules with no group (NOT-only, lang:/entity-only, SCORE with threshold <= 0) are evaluated on every
 article: never lost. Costs (document frequencies when given, else Lucene Monitor's default: longer
 words are rarer) order the groups and lay the rules out in memory by their cheapest group.
@@ -41,7 +42,6 @@ from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
 PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id
-MAX_GROUPS = MAX_COUNTED  # required groups counted per rule (the cheapest; more are checked by evaluation)
 MAX_NEED = MAX_COUNTED  # distinct keys a SCORE rule can be asked for (a lower need is still necessary)
 (
     OP_TERM,
@@ -96,6 +96,8 @@ class Program:
     r_kid0: list[int] = field(default_factory=list)
     kr_off: list[int] = field(default_factory=list)
     kr: list[int] = field(default_factory=list)
+    rg: list[int] = field(default_factory=list)
+    gk: list[int] = field(default_factory=list)
     always: list[int] = field(default_factory=list)
     need: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
@@ -435,7 +437,7 @@ class Builder:
     # -- rules ------------------------------------------------------------------------------------------
     def add_rule(self, tree: Node) -> int:
         """Register one rule (terms, required groups, need); `finish` emits its nodes. Returns its index."""
-        groups = sorted(set(self.groups(tree)), key=self.cost)[:MAX_GROUPS]
+        groups = sorted(set(self.groups(tree)), key=self.cost)
         self._clauses.append(groups)
         self.p.groups.append(len(groups))
         self.p.need.append(self._weighted_need(tree) if groups and isinstance(tree, Weighted) else 1)
@@ -505,18 +507,33 @@ class Builder:
             elif op in (OP_ANYKEY, OP_ALLKEY):
                 for k in range(p.na[i], p.na[i] + p.nb[i]):
                     p.kids[k] = final(p.kids[k])
-        # Postings: key → rule << 10 | target << 5 | group, for every key of every required group
-        # (counting presearch); target: the number of groups, or for a SCORE rule (group 31) its need.
+        # Postings: key → rule << 10 | 1 << 5 for every key of a rule's cheapest group, and for a SCORE
+        # rule rule << 10 | need << 5 | 31 for every key of its one group (distinct keys are counted).
+        # A rule's further groups are key lists the presearch checks on the article's key bitmap, the
+        # next cheapest first, each from its commonest key (the likeliest to be present) down.
+        # Checked groups: rule r's are gk[rg[2r]:rg[2r + 1]], each its length then its keys, laid out in
+        # the rules' memory order (the rules one key posts read neighbouring records).
         by_key: list[list[int]] = [[] for _ in range(nwords + nstems + len(self._pairs))]
-        p.always = []
+        p.always, p.rg, p.gk = [], [0] * (2 * n), []
+        for r in sorted(range(n), key=lambda r: (first[r], r)):
+            clauses = self._clauses[r]
+            p.rg[2 * r] = len(p.gk)
+            if 1 < len(clauses) and p.need[r] <= 1:
+                for keys in clauses[1:]:
+                    p.gk.append(len(keys))
+                    p.gk.extend(final(k) for k in sorted(keys, key=lambda k: (-self._cost[k], k)))
+            p.rg[2 * r + 1] = len(p.gk)
         for r, clauses in enumerate(self._clauses):
             if not clauses:
                 p.always.append(r)
             need = min(p.need[r], MAX_NEED)
-            for c, keys in enumerate(clauses):
-                posting = r << 10 | (need << 5 | 31 if need > 1 else len(clauses) << 5 | c)
-                for k in sorted(keys):
-                    by_key[final(k)].append(posting)
+            if need > 1:
+                for keys in clauses:
+                    for k in sorted(keys):
+                        by_key[final(k)].append(r << 10 | need << 5 | 31)
+            elif clauses:
+                for k in sorted(clauses[0]):
+                    by_key[final(k)].append(r << 10 | 1 << 5)
         p.kr_off, p.kr = [0], []
         for rules in by_key:
             p.kr.extend(rules)

@@ -50,8 +50,8 @@ def test_an_inconsistent_program_is_refused() -> None:
     [
         5 << 10 | 1 << 5,  # no such rule
         0 << 10 | 25 << 5 | 31,  # a SCORE need over what the state counts
-        0 << 10 | 2 << 5 | 2,  # a group past the rule's target
-        0 << 10 | 0 << 5,  # no target
+        0 << 10 | 2 << 5,  # an anchor posting with a need
+        0 << 10 | 1 << 5 | 2,  # a group other than the anchor's or SCORE's
     ],
 )
 def test_a_posting_out_of_range_is_refused(posting: int) -> None:
@@ -62,7 +62,7 @@ def test_a_posting_out_of_range_is_refused(posting: int) -> None:
 
 
 def test_rules_with_more_groups_or_keys_than_counted_still_match_exactly() -> None:
-    words = [f"w{i:02d}" for i in range(program.MAX_GROUPS + 6)]
+    words = [f"w{i:02d}" for i in range(program.MAX_NEED + 6)]
     many = " AND ".join(words)
     score = "SCORE>=" + str(len(words) - 2) + "(" + ", ".join(words) + ")"
     e = compile_watches([WatchSpec(1, "and", many), WatchSpec(2, "score", score)])
