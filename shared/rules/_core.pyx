@@ -991,7 +991,7 @@ cdef class Core:
         earlier article reads as zero and nothing is cleared between articles (all states are zeroed
         once every 255 articles). Rules with no group are always candidates.
         """
-        cdef Py_ssize_t i, j, end
+        cdef Py_ssize_t i, j, b, end, total = 0
         cdef int32_t key, r, e
         cdef uint32_t m, full
         cdef uint32_t* state = s.rstate
@@ -1000,31 +1000,50 @@ cdef class Core:
         cdef const int32_t* kr_off = self.kr_off
         cdef const int32_t* present = s.present
         cdef const uint64_t* kbits = s.kbits
+        cdef const int32_t* rg = self.rg
         cdef int32_t* cand = s.cand.d  # room for every rule (reserved by Scratch)
+        cdef int32_t* post
         cdef Py_ssize_t n = 0
+        # The postings of the keys present, gathered first (independent loads), then walked with the
+        # states and group records of the postings ahead prefetched: the walk is bound by memory latency.
+        for i in range(s.npresent):
+            key = present[i]
+            total += kr_off[key + 1] - kr_off[key]
+        ivec_reserve(&s.post, total)
+        post = s.post.d
+        b = 0
         for i in range(s.npresent):
             key = present[i]
             end = kr_off[key + 1]
             for j in range(kr_off[key], end):
-                e = kr[j]
-                r = e >> 10
-                m = state[r]
-                if (m ^ stamp) >> 24:
-                    m = stamp  # first posting of the rule in this article
-                if e & 31:  # SCORE: distinct keys present, up to its need
-                    full = stamp | ((e >> 5) & 31)
-                    if m == full:
-                        continue  # a candidate already
-                    m += 1
-                    state[r] = m
-                    if m == full:
-                        cand[n] = r
-                        n += 1
-                elif m == stamp:
-                    state[r] = stamp | 1  # checked once an article
-                    if self.groups_present(kbits, r):
-                        cand[n] = r
-                        n += 1
+                post[b] = kr[j]
+                b += 1
+        for j in range(total):
+            if j + 8 < total:
+                r = post[j + 8] >> 10
+                __builtin_prefetch(&state[r])
+                __builtin_prefetch(&rg[2 * r])
+            if j + 4 < total:
+                __builtin_prefetch(self.gk + rg[2 * (post[j + 4] >> 10)])
+            e = post[j]
+            r = e >> 10
+            m = state[r]
+            if (m ^ stamp) >> 24:
+                m = stamp  # first posting of the rule in this article
+            if e & 31:  # SCORE: distinct keys present, up to its need
+                full = stamp | ((e >> 5) & 31)
+                if m == full:
+                    continue  # a candidate already
+                m += 1
+                state[r] = m
+                if m == full:
+                    cand[n] = r
+                    n += 1
+            elif m == stamp:
+                state[r] = stamp | 1  # checked once an article
+                if self.groups_present(kbits, r):
+                    cand[n] = r
+                    n += 1
         for j in range(self.nalways):
             cand[n] = self.always[j]
             n += 1
@@ -1157,6 +1176,7 @@ cdef class Scratch:
     cdef IVec hits
     # rules, spans, entities
     cdef IVec cand
+    cdef IVec post  # the article's postings (Core.candidates)
     cdef uint32_t* rstate  # per rule: stamp << 24 | groups with a key present (SCORE: distinct keys present)
     cdef uint32_t rstamp  # the article's stamp of rule states, 1 to 255
     cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
@@ -1230,6 +1250,7 @@ cdef class Scratch:
         free(self.rstate)
         free(self.mbits)
         free(self.cand.d)
+        free(self.post.d)
         free(self.sp.d)
         free(self.estamp)
         free(self.eval)
@@ -1312,7 +1333,8 @@ cdef class Scratch:
         """Memory held in C by this scratch (grows with the longest article seen)."""
         return (
             self.tcap * 4 * sizeof(int32_t)
-            + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap) * sizeof(int32_t)
+            + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap + self.post.cap)
+            * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
             + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1) * sizeof(uint64_t)

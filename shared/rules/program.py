@@ -518,7 +518,7 @@ class Builder:
         for r in sorted(range(n), key=lambda r: (first[r], r)):
             clauses = self._clauses[r]
             p.rg[2 * r] = len(p.gk)
-            if 1 < len(clauses) and p.need[r] <= 1:
+            if len(clauses) > 1 and p.need[r] <= 1:
                 for keys in clauses[1:]:
                     p.gk.append(len(keys))
                     p.gk.extend(final(k) for k in sorted(keys, key=lambda k: (-self._cost[k], k)))
