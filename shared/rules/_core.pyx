@@ -89,9 +89,12 @@ cdef int MIN_STEM = 3
 cdef Py_ssize_t BLOOM_WORDS = 1 << 11  # 16 KB: stays in L1 with the key bitmap
 cdef enum:
     SLOT_LATIN = 1 << 30
-    SLOT_INDEX = (1 << 30) - 1
+    SLOT_INDEX = (1 << 24) - 1  # entries; bits 24-29 hold the entry's flags (words: K_OCC, K_PAIR_FIRST, K_STEMS)
+    SLOT_FLAGS = (1 << 30) - 1  # entry | flags << 24: what `find` returns
     K_OCC = 1
     K_PAIR_FIRST = 2
+    K_STEMS = 4  # a vocabulary word that starts with some wildcard stem
+    PAIR_FILTER_WORDS = 1 << 10  # 8 KB (2**16 bits): most lookups of two words that are no pair stop here
     COUNTED = 24  # groups (or, for a SCORE rule, distinct keys) the presearch counts per rule
 
 MAX_COUNTED = COUNTED
@@ -234,7 +237,7 @@ cdef number* to_c(object values, number zero) except NULL:
 cdef struct Slot:  # 16 bytes: four to a cache line
     uint64_t head  # the first 8 characters packed, when all are Latin-1 (SLOT_LATIN in idx)
     uint32_t tag  # 24 bits of the hash and the length (up to 255)
-    int32_t idx  # entry | SLOT_LATIN, or -1 for an empty slot
+    int32_t idx  # entry | flags << 24 | SLOT_LATIN, or -1 for an empty slot
 
 @cython.final
 cdef class Table:
@@ -251,13 +254,18 @@ cdef class Table:
     cdef uint64_t* bloom  # 2**17-bit filter of the entries' hashes: most prefixes need no probe
     cdef uint8_t* first3  # 2**16-bit set of the hashes of the entries' first three characters
 
-    def __cinit__(self, list words, bint filter3=False):
+    def __cinit__(self, list words, bint filter3=False, bytes flags=None):
         cdef Py_ssize_t n = len(words), i, k, total = 0, size = 16, pos = 0
+        cdef int32_t entry
         cdef uint64_t h, idx
         cdef str w
         cdef uint32_t ch
         while size < 2 * n + 2:
             size *= 2
+        if n > SLOT_INDEX:
+            raise ValueError("at most 16,777,215 distinct words")
+        if flags is not None and (len(flags) != n or any(f >= 64 for f in flags)):
+            raise ValueError("one flags byte (below 64) per word")
         self.mask = size - 1
         self.count = n
         for w in words:
@@ -303,13 +311,14 @@ cdef class Table:
             idx = h & self.mask
             while self.slots[idx].idx >= 0:
                 idx = (idx + 1) & self.mask
-            self.slots[idx].idx = <int32_t>i | SLOT_LATIN
+            entry = <int32_t>i | ((<int32_t>flags[i]) << 24 if flags is not None else 0)
+            self.slots[idx].idx = entry | SLOT_LATIN
             self.slots[idx].tag = slot_tag(h, len(w))
             self.slots[idx].head = 0
             for k in range(min(8, len(w))):
                 ch = ord(w[k])
                 if ch > 255:
-                    self.slots[idx].idx = <int32_t>i
+                    self.slots[idx].idx = entry
                     self.slots[idx].head = 0
                     break
                 (<uint8_t*>&self.slots[idx].head)[k] = <uint8_t>ch  # bytes in memory order
@@ -324,8 +333,8 @@ cdef class Table:
 
     cdef inline int32_t find(self, uint64_t h, int kind, const void* data, Py_ssize_t start,
                              Py_ssize_t length, Py_ssize_t avail) noexcept nogil:
-        """Index of the string's characters start .. start + length, or -1; `avail` characters are
-        readable from `start` (eight or more: the slot's head is compared with one 8-byte load)."""
+        """Index of the string's characters start .. start + length | its flags << 24, or -1; `avail`
+        characters are readable from `start` (eight or more: the slot's head is one 8-byte load)."""
         cdef uint64_t idx = h & self.mask
         cdef int32_t e, v
         cdef Py_ssize_t k
@@ -353,9 +362,9 @@ cdef class Table:
                     if head == sl.head and (
                         length <= 8 or pool_equal(self.pool + self.offs[e], kind, data, start, 8, length)
                     ):
-                        return e
+                        return v & SLOT_FLAGS
                 elif pool_equal(self.pool + self.offs[e], kind, data, start, 0, length):
-                    return e
+                    return v & SLOT_FLAGS
             idx = (idx + 1) & self.mask
 
     def get(self, str word):
@@ -380,6 +389,7 @@ cdef class Core:
     # adjacent pairs of vocabulary words (a phrase's anchor): open addressing on (first << 32 | second)
     cdef uint64_t* pair_keys
     cdef int32_t* pair_slots
+    cdef uint64_t pair_filter[PAIR_FILTER_WORDS]  # bit (pair hash >> 48) set for every pair
     cdef uint64_t pair_mask
     cdef int32_t* t_akey  # each term's anchor key (word, stem or pair): its occurrences are walked
     cdef uint8_t* k_occ  # K_OCC: occurrences needed (anchors, postings); K_PAIR_FIRST: starts a pair
@@ -419,7 +429,6 @@ cdef class Core:
     def __cinit__(self, program):
         cdef Py_ssize_t i
         cdef int32_t e, g, target
-        self.words = Table(program.words)
         self.stems = Table(program.stems, True)
         self.cased = Table(program.cased)
         self.nwords = len(program.words)
@@ -444,6 +453,10 @@ cdef class Core:
                 self.k_occ[i] |= K_OCC
         for a, _b in program.pairs:
             self.k_occ[a] |= K_PAIR_FIRST
+        # Each word's flags sit in its vocabulary slot: a token found needs no other lookup to know them.
+        self.words = Table(program.words, False, bytes([
+            self.k_occ[i] | (K_STEMS if self.ws_off[i + 1] > self.ws_off[i] else 0) for i in range(self.nwords)
+        ]))
         self.nrules = len(program.root)
         self.nnodes = len(program.op)
         self.nlangs = len(program.langs)
@@ -576,11 +589,14 @@ cdef class Core:
             raise MemoryError()
         for i in range(size):
             self.pair_slots[i] = -1
+        memset(self.pair_filter, 0, sizeof(self.pair_filter))
         for i in range(n):
             a, b = pairs[i]
             key = (<uint64_t>a << 32) | <uint32_t>b
             self.pair_keys[i] = key
-            idx = pair_hash(key) & self.pair_mask
+            idx = pair_hash(key)
+            self.pair_filter[idx >> 54] |= (<uint64_t>1) << ((idx >> 48) & 63)
+            idx &= self.pair_mask
             while self.pair_slots[idx] >= 0:
                 idx = (idx + 1) & self.pair_mask
             self.pair_slots[idx] = <int32_t>i
@@ -588,8 +604,11 @@ cdef class Core:
 
     cdef inline int32_t pair_find(self, int32_t a, int32_t b) noexcept nogil:
         cdef uint64_t key = (<uint64_t>a << 32) | <uint32_t>b
-        cdef uint64_t idx = pair_hash(key) & self.pair_mask
+        cdef uint64_t idx = pair_hash(key)
         cdef int32_t e
+        if not (self.pair_filter[idx >> 54] >> ((idx >> 48) & 63)) & 1:
+            return -1  # most adjacent words are no pair: an 8 KB filter says so from L1
+        idx &= self.pair_mask
         while True:
             e = self.pair_slots[idx]
             if e < 0 or self.pair_keys[e] == key:
@@ -623,6 +642,7 @@ cdef class Core:
     cdef int tokenize(self, Scratch s, int field, Py_ssize_t n) except -1:
         cdef int kind = s.nkind[field]
         cdef const void* data = s.ndata[field]
+        s.prev_flags = 0  # pairs do not span fields
         if kind == 1:  # Latin-1: most English text
             return self.scan(s, field, <const uint8_t*>data, kind, n)
         if kind == 2:
@@ -659,27 +679,33 @@ cdef class Core:
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n, uint64_t h,
                        int kind, const void* data) except -1:
         """Token `s.ntok` is characters start .. end of a field of n characters, hashed `h`."""
-        cdef int32_t t = <int32_t>s.ntok, wid, pid
+        cdef int32_t t = <int32_t>s.ntok, wid, pid, v
         cdef Py_ssize_t k
         if s.ntok == s.tcap:
             s.grow_tokens()
         s.tok_field[t] = field
         s.tok_start[t] = <int32_t>start
         s.tok_end[t] = <int32_t>end
-        wid = self.words.find(h, kind, data, start, end - start, n - start)
+        v = self.words.find(h, kind, data, start, end - start, n - start)
+        wid = v & SLOT_INDEX if v >= 0 else -1
         s.tok_key[t] = wid
         s.ntok += 1
-        if wid >= 0:
-            self.mark(s, wid, t)
-            if t > 0 and s.tok_key[t - 1] >= 0 and self.k_occ[s.tok_key[t - 1]] & K_PAIR_FIRST and (
-                s.tok_field[t - 1] == field
-            ):
+        if v >= 0:
+            if v & (K_OCC << 24):
+                s.add_occ(wid, t)
+            else:
+                s.kbits[wid >> 6] |= (<uint64_t>1) << (wid & 63)
+            if s.prev_flags & K_PAIR_FIRST:  # the token before, in this field, is a word that starts a pair
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
                     s.add_occ(self.nwords + self.nstems + pid, t - 1)  # pairs exist only as anchors
-            for k in range(self.ws_off[wid], self.ws_off[wid + 1]):
-                self.mark(s, self.ws_key[k], t)  # the word's wildcard stems, found at compile time
-        elif end - start >= MIN_STEM and self.nstems:
+            s.prev_flags = v >> 24
+            if v & (K_STEMS << 24):
+                for k in range(self.ws_off[wid], self.ws_off[wid + 1]):
+                    self.mark(s, self.ws_key[k], t)  # the word's wildcard stems, found at compile time
+            return 0
+        s.prev_flags = 0
+        if end - start >= MIN_STEM and self.nstems:
             # Most words share their first three characters with no stem: one test before any scan.
             h = FNV_OFF
             for k in range(MIN_STEM):
@@ -1169,6 +1195,7 @@ cdef class Scratch:
     cdef int32_t* klast
     cdef int32_t* present
     cdef Py_ssize_t npresent
+    cdef int32_t prev_flags  # flags of the previous token of the field being tokenized (0: not a word)
     # term hits
     cdef uint32_t* tstamp
     cdef int32_t* thoff
