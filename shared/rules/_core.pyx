@@ -1109,8 +1109,7 @@ cdef class Core:
         s.cand.n = n
         s.sort_rules()
         for i in range(s.cand.n):
-            r = s.cand.d[i]
-            results.append(new_result(ids[r], names[r], article, r))
+            results.append(new_result(ids, names, article, s.cand.d[i]))
         s.doc = None
         if s.cand.n:
             # The matched rule indices as int32 bytes: one object, read only if details are asked for.
@@ -1386,8 +1385,10 @@ cdef class MatchResult:
     pay for them.
     """
 
-    cdef public object watch_id
-    cdef public object watch_name
+    cdef object _watch_id
+    cdef object _watch_name
+    cdef list _ids  # results of Core.match: the engine's per-rule ids and names, read at _rule
+    cdef list _names
     cdef double _score
     cdef bint _scored
     cdef object _terms
@@ -1397,8 +1398,8 @@ cdef class MatchResult:
     cdef int32_t _rule
 
     def __init__(self, watch_id, watch_name, score, terms=None, snippet=None, *, details=None):
-        self.watch_id = watch_id
-        self.watch_name = watch_name
+        self._watch_id = watch_id
+        self._watch_name = watch_name
         self._score = score
         self._scored = True
         self._terms = terms
@@ -1424,6 +1425,18 @@ cdef class MatchResult:
             self._scored = True
         self._details = None
         self._article = None
+
+    @property
+    @cython.boundscheck(True)
+    def watch_id(self):
+        """The id of the watch that fired."""
+        return self._ids[self._rule] if self._ids is not None else self._watch_id
+
+    @property
+    @cython.boundscheck(True)
+    def watch_name(self):
+        """The name of the watch that fired."""
+        return self._names[self._rule] if self._names is not None else self._watch_name
 
     @property
     def score(self):
@@ -1467,10 +1480,11 @@ cdef class MatchResult:
         return (MatchResult, (self.watch_id, self.watch_name, self.score, self.terms, self.snippet))
 
 
-cdef MatchResult new_result(object watch_id, object watch_name, object article, int32_t rule):
+cdef MatchResult new_result(list ids, list names, object article, int32_t rule):
+    # The per-rule lists, not their items: the list objects are hot in cache, the items are not.
     cdef MatchResult m = MatchResult.__new__(MatchResult)
-    m.watch_id = watch_id
-    m.watch_name = watch_name
+    m._ids = ids
+    m._names = names
     m._scored = False
     m._article = article
     m._rule = rule
