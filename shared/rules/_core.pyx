@@ -829,50 +829,50 @@ cdef class Core:
         cdef int32_t key
         if op == OP_KEY:
             return (kb[a >> 6] >> (a & 63)) & 1
-        if op == OP_ANYKEY:
+        elif op == OP_ANYKEY:
             for k in range(a, a + b):
                 key = self.kids[k]
                 if (kb[key >> 6] >> (key & 63)) & 1:
                     return 1
             return 0
-        if op == OP_ALLKEY:
+        elif op == OP_ALLKEY:
             for k in range(a, a + b):
                 key = self.kids[k]
                 if not (kb[key >> 6] >> (key & 63)) & 1:
                     return 0
             return 1
-        if op == OP_TRUE:
+        elif op == OP_TRUE:
             return 1
-        if op == OP_TERM:
+        elif op == OP_TERM:
             if not (kb[nd.c >> 6] >> (nd.c & 63)) & 1:  # the term's rarest word is absent
                 return 0
             return self.term_in(s, a, b)
-        if op == OP_AND:
+        elif op == OP_AND:
             for k in range(a, a + b):
                 r = self.ev(s, self.kids[k])
                 if r != 1:
                     return r
             return 1
-        if op == OP_OR:
+        elif op == OP_OR:
             for k in range(a, a + b):
                 r = self.ev(s, self.kids[k])
                 if r != 0:
                     return r
             return 0
-        if op == OP_NOT:
+        elif op == OP_NOT:
             r = self.ev(s, a)
             return r if r < 0 else 1 - r
-        if op == OP_NEAR:
+        elif op == OP_NEAR:
             mark = s.sp.n
             r = self.spans(s, node, &spoff)
             s.sp.n = mark
             return r if r <= 0 else 1
-        if op == OP_WEIGHTED:
+        elif op == OP_WEIGHTED:
             self.weighted(s, node, &total)
             return total >= self.nw[node]
-        if op == OP_LANG:
+        elif op == OP_LANG:
             return s.lang[a] != 0
-        if op == OP_ENTITY:
+        elif op == OP_ENTITY:
             return self.entity(s, a)
         return 0
 
@@ -1206,6 +1206,7 @@ cdef class Scratch:
     cdef uint32_t* rstate  # per rule: stamp << 24 | groups with a key present (SCORE: distinct keys present)
     cdef uint32_t rstamp  # the article's stamp of rule states, 1 to 255
     cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
+    cdef uint64_t* mtop  # one bit per word of mbits that has a bit set
     cdef Py_ssize_t mwords
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
@@ -1235,13 +1236,14 @@ cdef class Scratch:
         self.rstate = <uint32_t*>malloc((core.nrules + 1) * sizeof(uint32_t))
         self.mwords = (core.nrules + 63) // 64
         self.mbits = <uint64_t*>malloc((self.mwords + 1) * sizeof(uint64_t))
+        self.mtop = <uint64_t*>malloc((self.mwords // 64 + 1) * sizeof(uint64_t))
         self.kbits = <uint64_t*>malloc((self.kwords + 1) * sizeof(uint64_t))
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
             self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
-            or self.rstate == NULL or self.mbits == NULL
+            or self.rstate == NULL or self.mbits == NULL or self.mtop == NULL
             or self.estamp == NULL or self.eval == NULL
         ):
             raise MemoryError()
@@ -1251,6 +1253,7 @@ cdef class Scratch:
     cdef void clear_stamps(self) noexcept:
         cdef int32_t r
         memset(self.mbits, 0, (self.mwords + 1) * sizeof(uint64_t))
+        memset(self.mtop, 0, (self.mwords // 64 + 1) * sizeof(uint64_t))
         memset(self.rstate, 0, (self.core.nrules + 1) * sizeof(uint32_t))
         self.rstamp = 0
         memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
@@ -1275,6 +1278,7 @@ cdef class Scratch:
         free(self.kbits)
         free(self.rstate)
         free(self.mbits)
+        free(self.mtop)
         free(self.cand.d)
         free(self.post.d)
         free(self.sp.d)
@@ -1320,9 +1324,10 @@ cdef class Scratch:
         return 0
 
     cdef void sort_rules(self) noexcept:
-        """Sort s.cand (distinct rule indices): by insertion when few, else through a bitmap of rules."""
-        cdef Py_ssize_t i, w, n = 0
-        cdef uint64_t x
+        """Sort s.cand (distinct rule indices): by insertion when few, else through a bitmap of rules
+        (and a bitmap of its words that have a bit set)."""
+        cdef Py_ssize_t i, w, t, n = 0
+        cdef uint64_t x, y
         cdef int32_t r
         if self.cand.n <= 16:
             sort_i32(self.cand.d, self.cand.n)
@@ -1330,10 +1335,15 @@ cdef class Scratch:
         for i in range(self.cand.n):
             r = self.cand.d[i]
             self.mbits[r >> 6] |= (<uint64_t>1) << (r & 63)
-        for w in range(self.mwords):
-            x = self.mbits[w]
-            if x:
-                self.mbits[w] = 0  # left clear for the next article
+            self.mtop[r >> 12] |= (<uint64_t>1) << ((r >> 6) & 63)
+        for t in range(self.mwords // 64 + 1):
+            y = self.mtop[t]
+            self.mtop[t] = 0  # left clear for the next article, as the words below
+            while y:
+                w = (t << 6) + __builtin_ctzll(y)
+                y &= y - 1
+                x = self.mbits[w]
+                self.mbits[w] = 0
                 while x:
                     self.cand.d[n] = <int32_t>((w << 6) + __builtin_ctzll(x))
                     n += 1
@@ -1363,7 +1373,7 @@ cdef class Scratch:
             * sizeof(int32_t)
             + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
-            + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1) * sizeof(uint64_t)
+            + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1 + self.mwords // 64 + 1) * sizeof(uint64_t)
             + (self.kwords + 1) * sizeof(uint64_t)
             + (self.core.nentities + 1) * (sizeof(uint32_t) + 1)
         )

@@ -365,6 +365,8 @@ class Builder:
                 if not kids:
                     return keyed
                 kids.insert(0, keyed)
+            if len(kids) == 1:
+                return kids[0]  # the one operand left (the others are known true)
             return self._node(OP_AND if is_and else OP_OR, self._kids(kids), len(kids))
         if isinstance(node, Not):
             return self._node(OP_NOT, self.emit(node.child, fld, not negated))
