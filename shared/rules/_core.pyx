@@ -784,10 +784,10 @@ cdef class Core:
         s.thoff[t] = <int32_t>s.hits.n
         s.thcnt[t] = 0
         aj = self.t_anchor[t]
-        o = s.kfirst[key]
+        o = s.kfl[2 * key]
         while o >= 0:
-            tok = s.occ_tok.d[o]
-            o = s.occ_next.d[o]
+            tok = s.occ.d[2 * o]
+            o = s.occ.d[2 * o + 1]
             first = tok - aj
             if first < 0 or first + n > s.ntok:
                 continue
@@ -1186,12 +1186,10 @@ cdef class Scratch:
     cdef int32_t* tok_end
     cdef int32_t* tok_key
     cdef Py_ssize_t ntok, tcap
-    # occurrences per key: singly linked lists, kfirst/klast valid where kstamp == cur
-    cdef IVec occ_tok
-    cdef IVec occ_next
-    cdef uint32_t* kstamp
-    cdef int32_t* kfirst
-    cdef int32_t* klast
+    # occurrences per key: singly linked lists of (token, next) in `occ`; kfl holds each key's first
+    # and last, valid where the key's bit is set in kbits (cleared per article)
+    cdef IVec occ
+    cdef int32_t* kfl
     cdef int32_t* present
     cdef Py_ssize_t npresent
     cdef int32_t prev_flags  # flags of the previous token of the field being tokenized (0: not a word)
@@ -1225,9 +1223,7 @@ cdef class Scratch:
     def __cinit__(self, Core core):
         self.core = core
         self.cur = 0
-        self.kstamp = <uint32_t*>malloc((core.nkeys + 1) * sizeof(uint32_t))
-        self.kfirst = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
-        self.klast = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
+        self.kfl = <int32_t*>malloc((core.nkeys + 1) * 2 * sizeof(int32_t))
         self.present = <int32_t*>malloc((core.nkeys + 1) * sizeof(int32_t))
         self.tstamp = <uint32_t*>malloc((core.nterms + 1) * sizeof(uint32_t))
         self.thoff = <int32_t*>malloc((core.nterms + 1) * sizeof(int32_t))
@@ -1241,7 +1237,7 @@ cdef class Scratch:
         self.estamp = <uint32_t*>malloc((core.nentities + 1) * sizeof(uint32_t))
         self.eval = <uint8_t*>malloc(core.nentities + 1)
         if (
-            self.kstamp == NULL or self.kfirst == NULL or self.klast == NULL or self.present == NULL
+            self.kfl == NULL or self.present == NULL
             or self.tstamp == NULL or self.thoff == NULL or self.thcnt == NULL or self.kbits == NULL
             or self.rstate == NULL or self.mbits == NULL or self.mtop == NULL
             or self.estamp == NULL or self.eval == NULL
@@ -1256,7 +1252,6 @@ cdef class Scratch:
         memset(self.mtop, 0, (self.mwords // 64 + 1) * sizeof(uint64_t))
         memset(self.rstate, 0, (self.core.nrules + 1) * sizeof(uint32_t))
         self.rstamp = 0
-        memset(self.kstamp, 0, (self.core.nkeys + 1) * sizeof(uint32_t))
         memset(self.tstamp, 0, (self.core.nterms + 1) * sizeof(uint32_t))
         memset(self.estamp, 0, (self.core.nentities + 1) * sizeof(uint32_t))
 
@@ -1265,11 +1260,8 @@ cdef class Scratch:
         free(self.tok_start)
         free(self.tok_end)
         free(self.tok_key)
-        free(self.occ_tok.d)
-        free(self.occ_next.d)
-        free(self.kstamp)
-        free(self.kfirst)
-        free(self.klast)
+        free(self.occ.d)
+        free(self.kfl)
         free(self.present)
         free(self.tstamp)
         free(self.thoff)
@@ -1296,8 +1288,7 @@ cdef class Scratch:
         self.rstamp += 1
         self.ntok = 0
         self.npresent = 0
-        self.occ_tok.n = 0
-        self.occ_next.n = 0
+        self.occ.n = 0
         self.hits.n = 0
         self.sp.n = 0
         memset(self.kbits, 0, self.kwords * sizeof(uint64_t))
@@ -1350,18 +1341,21 @@ cdef class Scratch:
                     x &= x - 1
 
     cdef inline int add_occ(self, int32_t key, int32_t t) except -1:
-        cdef int32_t o = <int32_t>self.occ_tok.n
-        ivec_push(&self.occ_tok, t)
-        ivec_push(&self.occ_next, -1)
-        if self.kstamp[key] != self.cur:
-            self.kstamp[key] = self.cur
-            self.kfirst[key] = o
-            self.kbits[key >> 6] |= (<uint64_t>1) << (key & 63)
+        cdef int32_t o = <int32_t>(self.occ.n >> 1)
+        cdef uint64_t bit = (<uint64_t>1) << (key & 63)
+        if self.occ.n + 2 > self.occ.cap:
+            ivec_reserve(&self.occ, 2)
+        self.occ.d[self.occ.n] = t
+        self.occ.d[self.occ.n + 1] = -1
+        self.occ.n += 2
+        if not self.kbits[key >> 6] & bit:  # the key's first occurrence in the article
+            self.kbits[key >> 6] |= bit
+            self.kfl[2 * key] = o
             self.present[self.npresent] = key
             self.npresent += 1
         else:
-            self.occ_next.d[self.klast[key]] = o
-        self.klast[key] = o
+            self.occ.d[2 * self.kfl[2 * key + 1] + 1] = o
+        self.kfl[2 * key + 1] = o
         return 0
 
     @property
@@ -1369,9 +1363,9 @@ cdef class Scratch:
         """Memory held in C by this scratch (grows with the longest article seen)."""
         return (
             self.tcap * 4 * sizeof(int32_t)
-            + (self.occ_tok.cap + self.occ_next.cap + self.hits.cap + self.sp.cap + self.cand.cap + self.post.cap)
+            + (self.occ.cap + self.hits.cap + self.sp.cap + self.cand.cap + self.post.cap)
             * sizeof(int32_t)
-            + (self.core.nkeys + 1) * (sizeof(uint32_t) + 3 * sizeof(int32_t))
+            + (self.core.nkeys + 1) * 3 * sizeof(int32_t)
             + (self.core.nterms + 1) * (sizeof(uint32_t) + 2 * sizeof(int32_t))
             + (self.core.nrules + 1) * sizeof(uint32_t) + (self.mwords + 1 + self.mwords // 64 + 1) * sizeof(uint64_t)
             + (self.kwords + 1) * sizeof(uint64_t)
