@@ -45,6 +45,16 @@ def test_wildcards_inside_phrases_and_alone() -> None:
     assert names(e, text="foreign policy, sanctity") == []
 
 
+def test_stems_match_rule_words_and_other_words_alike() -> None:
+    # "sanctions" is a rule word (its stems are listed when compiling); "sanctioned" is not (screened).
+    e = engine("sanction*", "sanctions", '"new sanctions"', "санкци*", "санкции")
+    assert names(e, text="new sanctions") == ["w0", "w1", "w2"]
+    assert names(e, text="sanctioned sanctity") == ["w0"]
+    assert names(e, text="санкции") == ["w3", "w4"]
+    assert names(e, text="санкциями") == ["w3"]
+    assert names(e, text="sanct санк") == []
+
+
 def test_score_rules_need_enough_weight_not_just_one_term() -> None:
     e = engine("SCORE>=4(alpha^3, beta^1, gamma^1, delta^2)")
     assert names(e, text="alpha alone") == []
