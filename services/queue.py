@@ -3,15 +3,49 @@
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from collections.abc import Iterable
+from time import monotonic
+from typing import Any
 
 from celery import Celery
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
+from kombu.utils.encoding import str_to_bytes
+from kombu.utils.json import dumps
 
 from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 QUEUES = ("fetcher", "pipeline", "notifier")
+
+
+class _AtomicChannel(filesystem.Channel):
+    """The filesystem transport's channel, publishing each message whole.
+
+    kombu creates the message file, then writes it; a worker polling the folder can move the empty file
+    away in between, fail to decode it and lose the task. Here the message is written under a name no
+    queue reads (a leading dot) and renamed into place, atomically.
+    """
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # time-ordered, as kombu names them
+        final = os.path.join(self.data_folder_out, name)
+        partial = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.partial")
+        try:
+            with open(partial, "wb") as f:
+                f.write(str_to_bytes(dumps(payload)))
+            os.replace(partial, final)
+        except OSError as exc:
+            raise ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+
+class FilesystemTransport(filesystem.Transport):
+    """kombu's filesystem transport with whole-message publishing (the embedded broker)."""
+
+    Channel = _AtomicChannel
 
 
 def broker_options(settings: Settings) -> dict[str, object]:
@@ -56,6 +90,11 @@ def create_celery(settings: Settings) -> Celery:
         task_default_queue="pipeline",
         task_routes={f"{q}.*": {"queue": q} for q in QUEUES},
         broker_transport_options=broker_options(settings),
+        broker_transport=(
+            "services.queue:FilesystemTransport"
+            if settings.effective_broker_url.startswith("filesystem")
+            else None
+        ),
         broker_connection_retry_on_startup=True,
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
