@@ -18,10 +18,13 @@ Per article:
    article checks the rule's other groups on the key bitmap (each needs a key present), and the rules
    passing are the candidates, plus the rules with no group (NOT-only, lang:, entity:). A SCORE rule
    counts its distinct keys present up to its need instead.
-3. Evaluation: each candidate's node program runs over the article. Groups the presearch counted are
+3. Evaluation: each candidate's node program runs over the article. Groups the presearch checked are
    not checked again; plain words and two-word phrases are a bit test; longer phrases, wildcards, case
    rules and fields look at the occurrences (found once per term and article); NEAR/n compares token
    positions (words between, CJK characters count one each); SCORE sums weights.
+4. Results: one `MatchResult` per match, in rule order. It reads its watch id and name from the engine's
+   per-rule lists, and builds its score, term hits and snippet on first access (one more pass over the
+   article, shared by all its matches).
 """
 
 cimport cython
