@@ -71,10 +71,23 @@ def test_rules_with_more_groups_or_keys_than_counted_still_match_exactly() -> No
         assert [m.watch_id for m in e.match(MatchDocument("", text))] == [2]
     assert [m.watch_id for m in e.match(MatchDocument("", " ".join(words[3:])))] == []
     assert [m.watch_id for m in e.match(MatchDocument("", " ".join(reversed(words))))] == [1, 2]
-    # Rule states are stamped per article: past the stamp's wrap, counts still start at zero.
-    halves = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
-    for i in range(600):
-        assert e.match(MatchDocument("", halves[i % 2])) == []
+
+
+def test_rule_states_of_an_earlier_article_never_count() -> None:
+    # States carry an 8-bit article stamp: 255 articles later the stamp comes round again, and a state
+    # left then (checked and failed, or counted) must read as zero.
+    e = compile_watches(
+        [
+            WatchSpec(1, "and", "anchorword AND beta"),
+            WatchSpec(2, "score", "SCORE>=3(anchorword^1, beta^1, gamma^1)"),
+        ]
+    )
+    for gap in (254, 255, 256, 510):
+        assert e.match(MatchDocument("", "anchorword gamma")) == []
+        for _ in range(gap):
+            assert e.match(MatchDocument("", "filler")) == []
+        assert [m.watch_id for m in e.match(MatchDocument("", "anchorword beta"))] == [1]
+        assert [m.watch_id for m in e.match(MatchDocument("", "beta gamma anchorword"))] == [1, 2]
 
 
 def test_c_memory_is_reported_and_grows_with_the_rules() -> None:
