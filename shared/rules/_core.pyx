@@ -98,7 +98,7 @@ cdef enum:
     K_PAIR_FIRST = 2
     K_STEMS = 4  # a vocabulary word that starts with some wildcard stem
     PAIR_FILTER_WORDS = 1 << 10  # 8 KB (2**16 bits): most lookups of two words that are no pair stop here
-    COUNTED = 24  # groups (or, for a SCORE rule, distinct keys) the presearch counts per rule
+    COUNTED = 24  # distinct keys a SCORE rule's presearch state counts (its 24 low bits)
 
 MAX_COUNTED = COUNTED
 
@@ -192,14 +192,6 @@ cdef int ivec_reserve(IVec* v, Py_ssize_t extra) except -1:
         raise MemoryError()
     v.d = d
     v.cap = cap
-    return 0
-
-
-cdef inline int ivec_push(IVec* v, int32_t x) except -1:
-    if v.n == v.cap:
-        ivec_reserve(v, 1)
-    v.d[v.n] = x
-    v.n += 1
     return 0
 
 
@@ -382,7 +374,7 @@ cdef class Table:
 # -- the compiled program -----------------------------------------------------------------------------
 @cython.final
 cdef class Core:
-    """A compiled rule set as flat arrays (built by program.py's `Program.core()`)."""
+    """A compiled rule set as flat arrays (from program.py's `Program`)."""
 
     cdef Table words
     cdef Table stems
@@ -682,7 +674,7 @@ cdef class Core:
     cdef int add_token(self, Scratch s, int field, Py_ssize_t start, Py_ssize_t end, Py_ssize_t n, uint64_t h,
                        int kind, const void* data) except -1:
         """Token `s.ntok` is characters start .. end of a field of n characters, hashed `h`."""
-        cdef int32_t t = <int32_t>s.ntok, wid, pid, v
+        cdef int32_t t = <int32_t>s.ntok, wid, pid, v, key
         cdef Py_ssize_t k
         if s.ntok == s.tcap:
             s.grow_tokens()
@@ -694,10 +686,7 @@ cdef class Core:
         s.tok_key[t] = wid
         s.ntok += 1
         if v >= 0:
-            if v & (K_OCC << 24):
-                s.add_occ(wid, t)
-            else:
-                s.kbits[wid >> 6] |= (<uint64_t>1) << (wid & 63)
+            self.mark(s, wid, t, v >> 24)
             if s.prev_flags & K_PAIR_FIRST:  # the token before, in this field, is a word that starts a pair
                 pid = self.pair_find(s.tok_key[t - 1], wid)
                 if pid >= 0:
@@ -705,7 +694,8 @@ cdef class Core:
             s.prev_flags = v >> 24
             if v & (K_STEMS << 24):
                 for k in range(self.ws_off[wid], self.ws_off[wid + 1]):
-                    self.mark(s, self.ws_key[k], t)  # the word's wildcard stems, found at compile time
+                    key = self.ws_key[k]  # the word's wildcard stems, found at compile time
+                    self.mark(s, key, t, self.k_occ[key])
             return 0
         s.prev_flags = 0
         if end - start >= MIN_STEM and self.nstems:
@@ -733,13 +723,14 @@ cdef class Core:
             if (st.bloom[(h >> 38) & (BLOOM_WORDS - 1)] >> ((h >> 32) & 63)) & 1:
                 sid = st.find(h, kind, data, start, k + 1, avail)
                 if sid >= 0:
-                    self.mark(s, self.nwords + sid, t)
+                    self.mark(s, self.nwords + sid, t, self.k_occ[self.nwords + sid])
         return 0
 
-    cdef inline int mark(self, Scratch s, int32_t key, int32_t t) except -1:
-        """Key `key` occurs at token `t`: its occurrence is listed (anchors, posting keys) or, for a key
-        only checked on tok_key (a word of phrases or of pairs), its presence bit is set."""
-        if self.k_occ[key] & K_OCC:
+    cdef inline int mark(self, Scratch s, int32_t key, int32_t t, int32_t flags) except -1:
+        """Key `key` (with its k_occ flags) occurs at token `t`: its occurrence is listed (anchors,
+        posting keys) or, for a key only checked on tok_key (a word of phrases or of pairs), its
+        presence bit is set."""
+        if flags & K_OCC:
             return s.add_occ(key, t)
         s.kbits[key >> 6] |= (<uint64_t>1) << (key & 63)
         return 0
@@ -983,9 +974,7 @@ cdef class Core:
             key = self.pos_key[k]
             if not (s.kbits[key >> 6] >> (key & 63)) & 1:
                 continue
-            if self.pos_field[k] < 0 and self.t_simple[self.pos_term[k]]:
-                n += 1  # exact: the key's presence is the hit
-            elif self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
+            if self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
                 n += 1
         return n if n else 1.0
 
@@ -1126,7 +1115,7 @@ cdef class Core:
             raise ValueError("scratch of another core")
         self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
         self.candidates(s)
-        sort_i32(s.cand.d, s.cand.n)
+        s.sort_rules()
         return [s.cand.d[i] for i in range(s.cand.n)]
 
     def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules):
@@ -1204,7 +1193,7 @@ cdef class Scratch:
     # rules, spans, entities
     cdef IVec cand
     cdef IVec post  # the article's postings (Core.candidates)
-    cdef uint32_t* rstate  # per rule: stamp << 24 | groups with a key present (SCORE: distinct keys present)
+    cdef uint32_t* rstate  # per rule: stamp << 24 | 1 once checked (SCORE: distinct keys present)
     cdef uint32_t rstamp  # the article's stamp of rule states, 1 to 255
     cdef uint64_t* mbits  # one bit per rule, all clear between calls (sorting matches)
     cdef uint64_t* mtop  # one bit per word of mbits that has a bit set
@@ -1250,7 +1239,6 @@ cdef class Scratch:
         self.clear_stamps()
 
     cdef void clear_stamps(self) noexcept:
-        cdef int32_t r
         memset(self.mbits, 0, (self.mwords + 1) * sizeof(uint64_t))
         memset(self.mtop, 0, (self.mwords // 64 + 1) * sizeof(uint64_t))
         memset(self.rstate, 0, (self.core.nrules + 1) * sizeof(uint32_t))

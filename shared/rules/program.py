@@ -451,7 +451,7 @@ class Builder:
         self._positives, self._scores = [], []
         p.r_node0[r] = len(p.op)
         p.r_kid0[r] = len(p.kids)
-        # Groups the presearch counts (all of them, unless a SCORE rule counts keys instead).
+        # Groups the presearch checks (all of them, unless a SCORE rule counts keys instead).
         self._counted = set(self._clauses[r]) if p.need[r] <= 1 else set()
         p.root[r] = self.emit(self._trees[r], -1, False, required=True)
         self._counted = set()
