@@ -16,15 +16,7 @@ from shared.config import Settings
 
 
 def _options(folder: Path) -> dict[str, Any]:
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-    }
+    return broker_options(Settings(mode="embedded", data_dir=folder))
 
 
 def test_a_message_appears_only_once_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
