@@ -300,18 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     if len(results) > 1:
-        base = results[0]["us_per_article_cpu"]
-        report["per_article_cost_vs_smallest"] = {
-            str(r["rules"]): round(r["us_per_article_cpu"] / base, 2) for r in results
-        }
-        ibase = results[0]["us_per_article_cpu_reading_ids"]
-        report["per_article_cost_vs_smallest_reading_ids"] = {
-            str(r["rules"]): round(r["us_per_article_cpu_reading_ids"] / ibase, 2) for r in results
-        }
-        pbase = results[0]["us_per_article_cpu_presearch"]
-        report["presearch_cost_vs_smallest"] = {
-            str(r["rules"]): round(r["us_per_article_cpu_presearch"] / pbase, 2) for r in results
-        }
+        for name, field in (
+            ("per_article_cost_vs_smallest", "us_per_article_cpu"),
+            ("per_article_cost_vs_smallest_reading_ids", "us_per_article_cpu_reading_ids"),
+            ("presearch_cost_vs_smallest", "us_per_article_cpu_presearch"),
+        ):
+            report[name] = {str(r["rules"]): round(r[field] / results[0][field], 2) for r in results}
     print(json.dumps(report) if args.json else json.dumps(report, indent=2))
     return 0
 
