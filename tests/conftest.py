@@ -11,6 +11,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 
+# Several runs on one machine (worktrees side by side) pick distinct Redis databases with NWTEST_REDIS_DB.
+_REDIS_DB = int(os.environ.get("NWTEST_REDIS_DB") or 1 + os.getpid() % 15)
+
 # Tests never read the developer's settings; each integration fixture sets what it needs.
 for _key in [k for k in os.environ if k.startswith("NEWSWATCH_")]:
     del os.environ[_key]
@@ -33,7 +36,7 @@ os.environ.update(
     {
         "NEWSWATCH_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{TEST_DB_NAME}",
         # a Redis database and broker prefix of this run's own: concurrent runs never take each other's tasks
-        "NEWSWATCH_REDIS_URL": f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}",
+        "NEWSWATCH_REDIS_URL": f"redis://127.0.0.1:6379/{_REDIS_DB}",
         "NEWSWATCH_REDIS_KEY_PREFIX": f"nwtest{os.getpid()}:",
         "NEWSWATCH_ADMIN_API_KEY": "nwk_test_admin_key",
         "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8",
