@@ -167,6 +167,42 @@ def check_groups(list rg, list gk, Py_ssize_t nkeys):
     return True
 
 
+MAX_NODE_DEPTH = 1024  # nested nodes `ev`/`spans` may recurse through (the compiler emits under 200)
+
+
+def check_nodes(list op, list na, list nb, list kids, list root, Py_ssize_t max_depth):
+    """Node records are well formed for the recursive evaluator: every child node comes before its parent
+    (so there is no cycle), every child list lies in kids, every root is a node, and no node is more than
+    `max_depth` levels deep (the C stack is bounded)."""
+    cdef Py_ssize_t n = len(op), nk = len(kids), i, k, a, b, child
+    cdef int o
+    cdef int32_t d
+    cdef int32_t* depth = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+    if depth == NULL:
+        raise MemoryError()
+    try:
+        for i in range(n):
+            o, a, b, d = op[i], na[i], nb[i], 1
+            if o == OP_AND or o == OP_OR or o == OP_WEIGHTED:
+                if a < 0 or b < 0 or a + b > nk:
+                    return False
+                for k in range(a, a + b):
+                    child = kids[k]
+                    if not 0 <= child < i:
+                        return False
+                    d = max(d, depth[child] + 1)
+            elif o == OP_NOT or o == OP_NEAR:
+                if not 0 <= a < i or (o == OP_NEAR and not 0 <= b < i):
+                    return False
+                d = depth[a] + 1 if o == OP_NOT else max(depth[a], depth[b]) + 1
+            if d > max_depth:
+                return False
+            depth[i] = d
+        return all(0 <= r < n for r in root)
+    finally:
+        free(depth)
+
+
 def is_cjk_char(str ch):
     """True for a character the tokenizer treats as a CJK token of its own (for tests)."""
     return is_cjk(ord(ch))
@@ -454,6 +490,8 @@ cdef class Core:
         ]))
         self.nrules = len(program.root)
         self.nnodes = len(program.op)
+        if not check_nodes(program.op, program.na, program.nb, program.kids, program.root, MAX_NODE_DEPTH):
+            raise ValueError(f"inconsistent program: nodes (a cycle, or nested over {MAX_NODE_DEPTH} deep)")
         self.nlangs = len(program.langs)
         self.entities = list(program.entities)
         self.nentities = len(self.entities)

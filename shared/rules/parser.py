@@ -14,6 +14,9 @@ Grammar (operators are upper case; lower-case and/or/not are ordinary words):
     term    := ["=" | "~"] (word | '"' phrase '"')    = exact case, ~ any case
 
 Precedence from loose to tight: OR, AND, NOT, NEAR. `a NOT b` is `a AND NOT b`.
+
+Nesting is bounded (MAX_DEPTH): every group, NOT, field prefix, NEAR link and SCORE counts one level, so
+the parser's own recursion and the height of every tree it returns are bounded (ast.MAX_TREE_DEPTH).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 
 from shared.rules.ast import (
     ENTITY_KINDS,
+    MAX_DEPTH,
     TEXT_FIELDS,
     And,
     Entity,
@@ -34,13 +38,13 @@ from shared.rules.ast import (
     Or,
     Term,
     Weighted,
+    check_depth,
     is_span,
 )
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.text import TermTextError, term_pattern
 
 MAX_QUERY_CHARS = 20_000
-MAX_DEPTH = 60
 MAX_NEAR = 1_000
 NUMBER = r"-?\d+(?:\.\d+)?"
 START = "a term, phrase, field, NOT or '('"
@@ -134,10 +138,14 @@ class _Parser:
             raise self.fail(f"unexpected {self.describe(self.tok)}", "AND, OR, NOT or end of query")
         return node
 
-    def or_(self) -> Node:
+    def enter(self, tok: Tok) -> None:
+        """One more level of nesting (a group, NOT, field prefix, NEAR link or SCORE) at `tok`."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail("query nested too deeply", f"at most {MAX_DEPTH} levels")
+            raise self.fail("query nested too deeply", f"at most {MAX_DEPTH} levels of nesting", tok)
+
+    def or_(self) -> Node:
+        self.enter(self.tok)
         children = [self.and_()]
         while self.tok.kind == "OP" and self.tok.text == "OR":
             self.take()
@@ -165,10 +173,7 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.tok.kind == "OP" and self.tok.text == "NOT":
-            self.take()
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise self.fail("query nested too deeply", f"at most {MAX_DEPTH} levels")
+            self.enter(self.take())
             node = Not(self.unary())
             self.depth -= 1
             return node
@@ -177,8 +182,11 @@ class _Parser:
     def near(self) -> Node:
         start = self.tok
         node = self.primary()
+        links = 0
         while self.tok.kind == "NEAR":
             op = self.take()
+            self.enter(op)  # a chain nests to the left: each link is one level deeper
+            links += 1
             if not is_span(node):
                 raise self.fail(
                     "NEAR operands must be terms, phrases or OR-groups", "a term or phrase", start
@@ -193,6 +201,7 @@ class _Parser:
                     "NEAR operands must be terms, phrases or OR-groups", "a term or phrase", right_tok
                 )
             node = Near(node, right, distance, ordered=op.groups[0] == "ONEAR")
+        self.depth -= links
         return node
 
     def primary(self) -> Node:
@@ -243,7 +252,10 @@ class _Parser:
         if name in TEXT_FIELDS:
             if self.tok.kind not in ("WORD", "PHRASE", "LPAREN", "FIELD", "SCORE"):
                 raise self.fail(f"{name}: needs something to search", "a term, phrase or '('")
-            return Field(name, self.primary())
+            self.enter(t)
+            node = Field(name, self.primary())
+            self.depth -= 1
+            return node
         if name == "lang":
             v = self.tok
             if v.kind != "WORD" or v.groups[0] or not _LANG_RE.match(v.groups[1].lower()):
@@ -260,7 +272,7 @@ class _Parser:
         raise self.fail(f"unknown field {name!r}", f"one of {fields}", t)
 
     def score(self, t: Tok) -> Node:
-        self.take()
+        self.take()  # one level: each item is an OR counted like a group
         threshold = float(t.groups[0])
         items: list[tuple[Node, float]] = []
         while True:
@@ -295,4 +307,6 @@ def parse(query: str) -> Node:
         raise RuleSyntaxError(
             "query too long", position=MAX_QUERY_CHARS, expected=f"at most {MAX_QUERY_CHARS} characters"
         )
-    return _Parser(query).parse()
+    tree = _Parser(query).parse()
+    check_depth(tree)  # the nesting count bounds the height; this makes it a guarantee for every walk
+    return tree

@@ -25,6 +25,9 @@ weights in kid_w), LANG(code index), ENTITY(callable index), and for plain words
 either field)
 KEY(key), ANYKEY/ALLKEY(keys offset, count): stamp checks over contiguous keys, no term lookup.
 Children of a node are contiguous in `kids`.
+
+The walks here recurse over the tree: `add_rule` and `has_anchor` refuse a tree deeper than any parsed
+query can be (ast.check_depth), so the recursion is bounded; the C side checks the emitted program again.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from shared.rules._core import MAX_COUNTED
-from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
+from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted, check_depth
 from shared.rules.stats import STEM, Frequencies
 from shared.rules.text import WordPat, term_pattern
 from shared.rules.types import EntityResolver, MatchDocument
@@ -439,6 +442,7 @@ class Builder:
     # -- rules ------------------------------------------------------------------------------------------
     def add_rule(self, tree: Node) -> int:
         """Register one rule (terms, required groups, need); `finish` emits its nodes. Returns its index."""
+        check_depth(tree)
         groups = sorted(set(self.groups(tree)), key=self.cost)
         self._clauses.append(groups)
         self.p.groups.append(len(groups))
@@ -549,6 +553,7 @@ def _never(doc: MatchDocument) -> bool:
 
 def has_anchor(tree: Node) -> bool:
     """True when the presearch can index the rule (it has a required term); else it runs on every article."""
+    check_depth(tree)
     return Builder().anchor(tree) is not None
 
 
