@@ -16,6 +16,7 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 from shared.config import Settings, get_settings
+from shared.plugins import load_plugins
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def create_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         enable_utc=True,
     )
+    load_plugins(settings.plugins)  # every process builds this app: workers, beat, the API, the CLI
     return app
 
 

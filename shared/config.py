@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     pipeline_batch_size: int = Field(default=16, ge=1, le=1000)
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
+    pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
+    entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text
+    entity_extractor: str = "default"  # a registered extractor (plugins may register others)
+    plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # modules every process imports
 
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     retry_schedule: Annotated[list[float], NoDecode] = Field(
@@ -79,6 +83,11 @@ class Settings(BaseSettings):
         value = _split(value)
         parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
         return value
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _plugins(cls, value: object) -> object:
+        return _split(value)
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

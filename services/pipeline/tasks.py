@@ -21,10 +21,13 @@ DELIVERY_BATCH = 50
     max_retries=5,
 )
 def process_batch(article_ids: list[int]) -> int:
-    """Entities, matching and alerts for these articles; deliveries are enqueued after the commit."""
+    """Entities, matching and alerts for these articles; deliveries are enqueued after the commit.
+
+    A failing watch or article is contained by the service (quarantine, batch split); only database errors
+    that pass reach the retry here.
+    """
     settings = get_settings()
-    with session_scope() as session:
-        delivery_ids = service.process_batch(session=session, article_ids=article_ids, settings=settings)
+    delivery_ids = service.process_batch(sessions=session_scope, article_ids=article_ids, settings=settings)
     # one notifier task per batch: the notifier sends a batch in parallel, each under its endpoint's limits
     for batch in chunks(delivery_ids, DELIVERY_BATCH):
         send("notifier.deliver", [batch])

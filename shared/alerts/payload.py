@@ -17,10 +17,11 @@ ALERT_CREATED = "alert.created"
 ALERT_UPDATED = "alert.updated"
 FEED_UNHEALTHY = "feed.unhealthy"
 ENDPOINT_DISABLED = "endpoint.disabled"
+WATCH_FAILED = "watch.failed"
 PING = "ping"
 
 # The event types a subscription may choose; a ping is always sent when asked for.
-EVENT_TYPES: tuple[str, ...] = (ALERT_CREATED, ALERT_UPDATED, FEED_UNHEALTHY, ENDPOINT_DISABLED)
+EVENT_TYPES: tuple[str, ...] = (ALERT_CREATED, ALERT_UPDATED, FEED_UNHEALTHY, ENDPOINT_DISABLED, WATCH_FAILED)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,15 @@ def endpoint_disabled_data(
         "subscription": {"id": subscription_id, "url": url},
         "reason": reason,
         "disabled_at": iso(disabled_at or datetime.now(UTC)),
+    }
+
+
+def watch_failed_data(*, watch: WatchRef, reason: str, failed_at: datetime | None) -> dict[str, Any]:
+    """The `data` of a watch.failed event: the watch is quarantined (left out of matching) until resumed."""
+    return {
+        "watch": {"id": watch.id, "name": watch.name, "rule_version": watch.rule_version},
+        "reason": reason,
+        "failed_at": iso(failed_at or datetime.now(UTC)),
     }
 
 

@@ -309,6 +309,19 @@ def feed_unhealthy(
     return enqueue_event(session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data)
 
 
+def watch_failed(*, session: Session, watch: Watch) -> list[int]:
+    """Raise watch.failed for the subscriptions that want it and cover the watch (once per quarantine)."""
+    data = payload.watch_failed_data(
+        watch=payload.WatchRef(id=watch.id or 0, name=watch.name, rule_version=watch.version),
+        reason=watch.status_reason or "",
+        failed_at=watch.failed_at,
+    )
+    key = f"{payload.WATCH_FAILED}:{watch.id}:{payload.iso(watch.failed_at)}"
+    return enqueue_event(
+        session=session, event_type=payload.WATCH_FAILED, event_key=key, data=data, watch_id=watch.id
+    )
+
+
 def live_data(*, session: Session, alert: Alert) -> tuple[str, dict[str, Any]]:
     """The live-stream event for an alert as it is now: alert.created at revision 1, else alert.updated."""
     watch = session.get(Watch, alert.watch_id)

@@ -29,6 +29,7 @@ class Article(SQLModel, table=True):
     processed_at: datetime | None = None
     status: str = Field(default=STATUS_FETCHED, max_length=20, index=True)
     error: str | None = Field(default=None, sa_column=text_column(nullable=True))
+    attempts: int = Field(default=0, description="failed processing attempts (failed after the maximum)")
     fingerprint: str | None = Field(default=None, max_length=64, index=True)
     story_id: int | None = Field(default=None, index=True)
     source: str = Field(default="feed", max_length=20, description="feed, api, seed or import")

@@ -10,6 +10,9 @@ from sqlmodel import Field, SQLModel
 
 from shared.models.base import json_column, text_column, utcnow
 
+WATCH_ACTIVE = "active"
+WATCH_QUARANTINED = "quarantined"  # failed to compile or evaluate: left out of matching until resumed
+
 
 class Watch(SQLModel, table=True):
     __tablename__ = "watches"
@@ -22,6 +25,9 @@ class Watch(SQLModel, table=True):
     enabled: bool = True
     version: int = 1
     max_alerts_per_hour: int | None = None
+    status: str = Field(default=WATCH_ACTIVE, max_length=20)
+    status_reason: str | None = Field(default=None, sa_column=text_column(nullable=True))
+    failed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

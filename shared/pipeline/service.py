@@ -2,14 +2,27 @@
 
 Everything one batch writes (mentions, matches, alerts, deliveries, the article status) commits together,
 so a crash half-way leaves the articles `fetched` for the sweep to find, and a second run changes nothing.
+
+One bad input never stops the rest:
+- a watch that fails to compile, or whose evaluation raises on an article, is quarantined (status and
+  reason on the watch, a `watch.failed` event) and the batch runs again without it;
+- an article that makes the batch fail splits the batch: each article then runs alone, and the one that
+  fails again counts a failed attempt (its reason in `error`); after `pipeline_max_attempts` it is
+  `failed` (retried through the API), before that the sweep brings it back.
+Database errors that pass (a lock, a lost connection) are not anyone's fault: they go up to the task,
+which retries the whole batch.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import Protocol
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from shared.alerts import service as alerts
@@ -17,25 +30,144 @@ from shared.alerts.payload import EntityRef
 from shared.config import Settings
 from shared.db import is_sqlite
 from shared.models import Article, Feed, Watch
-from shared.models.article import STATUS_FETCHED, STATUS_PROCESSED
+from shared.models.article import STATUS_FAILED, STATUS_FETCHED, STATUS_PROCESSED
 from shared.models.base import utcnow
-from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase
+from shared.nlp import ArticleEntities, ArticleInput, EntityExtractor, KnowledgeBase
 from shared.nlp import store as mentions
-from shared.rules import DocEntity, MatchDocument
-from shared.rules.service import ENGINES
+from shared.rules import DocEntity, EntityResolver, MatchDocument
+from shared.rules.service import ENGINES, WatchFailure, describe, failing_watches, quarantine_watch
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError, InterfaceError)  # the database, not the article: the task retries
+MAX_WATCH_ROUNDS = 5  # quarantine rounds one batch may go through (each takes at least one watch out)
+
+Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+class Extractor(Protocol):
+    """What the pipeline needs of an entity extractor (EntityExtractor, or a registered one)."""
+
+    @property
+    def kb(self) -> EntityResolver | None: ...
+
+    def extract_many(self, items: Sequence[ArticleInput]) -> list[ArticleEntities]: ...
+
+
+ExtractorFactory = Callable[[Settings], Extractor]
+
+
+def _default_extractor(settings: Settings) -> Extractor:
+    kb = KnowledgeBase.load(settings.effective_kb_path)
+    return EntityExtractor(kb=kb, model_name=settings.spacy_model)
+
 
 _lock = threading.Lock()
-_extractors: dict[tuple[str, str], EntityExtractor] = {}
+_factories: dict[str, ExtractorFactory] = {"default": _default_extractor}
+_extractors: dict[tuple[str, str, str], Extractor] = {}
 
 
-def extractor_for(settings: Settings) -> EntityExtractor:
+def register_extractor(name: str, factory: ExtractorFactory) -> None:
+    """Make an extractor selectable as NEWSWATCH_ENTITY_EXTRACTOR=name (plugins and tests add theirs)."""
+    with _lock:
+        _factories[name] = factory
+
+
+def extractor_for(settings: Settings) -> Extractor:
     """The process's entity extractor (model and knowledge base loaded once)."""
-    key = (settings.spacy_model, str(settings.effective_kb_path))
+    key = (settings.entity_extractor, settings.spacy_model, str(settings.effective_kb_path))
     with _lock:
         if key not in _extractors:
-            kb = KnowledgeBase.load(settings.effective_kb_path)
-            _extractors[key] = EntityExtractor(kb=kb, model_name=settings.spacy_model)
+            factory = _factories.get(settings.entity_extractor)
+            if factory is None:
+                raise LookupError(f"no entity extractor named {settings.entity_extractor!r} is registered")
+            _extractors[key] = factory(settings)
         return _extractors[key]
+
+
+class WatchFaults(Exception):
+    """Watches that failed while a batch ran: quarantine them and run the batch again."""
+
+    def __init__(self, failures: list[WatchFailure]) -> None:
+        super().__init__(", ".join(f"watch {f.watch_id}: {f.reason}" for f in failures))
+        self.failures = failures
+
+
+def process_batch(*, sessions: Sessions, article_ids: Sequence[int], settings: Settings) -> list[int]:
+    """Process the still-unprocessed articles among `article_ids`, containing faults; returns delivery ids.
+
+    Each transaction comes from `sessions()` (commit on success, rollback on error).
+    """
+    ids = list(article_ids)
+    try:
+        return _with_quarantine(sessions, ids, settings)
+    except TRANSIENT:
+        raise
+    except Exception as exc:
+        if len(ids) == 1:
+            _attempt_failed(sessions, ids[0], exc, settings)
+            return []
+        log.warning("batch of %d articles failed (%s): processing them one by one", len(ids), describe(exc))
+    out: list[int] = []
+    for article_id in ids:
+        out += process_batch(sessions=sessions, article_ids=[article_id], settings=settings)
+    return out
+
+
+def _with_quarantine(sessions: Sessions, ids: list[int], settings: Settings) -> list[int]:
+    out: list[int] = []
+    for _round in range(MAX_WATCH_ROUNDS):
+        try:
+            with sessions() as session:
+                extractor = extractor_for(settings)
+                out += _quarantine(session, ENGINES.get(session=session, resolver=extractor.kb).failures)
+            with sessions() as session:
+                return out + _process(session=session, article_ids=ids, settings=settings)
+        except WatchFaults as faults:
+            with sessions() as session:
+                out += _quarantine(session, faults.failures)
+    raise RuntimeError(f"watches kept failing after {MAX_WATCH_ROUNDS} quarantine rounds")
+
+
+def _quarantine(session: Session, failures: Sequence[WatchFailure]) -> list[int]:
+    """Quarantine each failing watch still active; returns the watch.failed deliveries to send."""
+    out: list[int] = []
+    for failure in failures:
+        watch = session.get(Watch, failure.watch_id)
+        if watch is not None and quarantine_watch(session=session, watch=watch, reason=failure.reason):
+            log.warning("watch %s (%s) quarantined: %s", watch.id, watch.name, failure.reason)
+            out += alerts.watch_failed(session=session, watch=watch)
+    return out
+
+
+def _attempt_failed(sessions: Sessions, article_id: int, exc: BaseException, settings: Settings) -> None:
+    with sessions() as session:
+        article = session.get(Article, article_id)
+        if article is None or article.status != STATUS_FETCHED:
+            return
+        article.attempts += 1
+        article.error = describe(exc)
+        if article.attempts >= settings.pipeline_max_attempts:
+            article.status = STATUS_FAILED
+            article.processed_at = utcnow()
+        session.add(article)
+    log.warning(
+        "article %s failed (attempt %d of %d): %s",
+        article_id,
+        article.attempts,
+        settings.pipeline_max_attempts,
+        article.error,
+    )
+
+
+def retry_article(*, session: Session, article: Article) -> None:
+    """Give a failed article a new run: back to `fetched` with its attempts cleared (enqueue after commit)."""
+    article.status = STATUS_FETCHED
+    article.attempts = 0
+    article.error = None
+    article.processed_at = None
+    session.add(article)
+    session.flush()
 
 
 def _claim(session: Session, article_ids: Sequence[int]) -> list[Article]:
@@ -46,19 +178,21 @@ def _claim(session: Session, article_ids: Sequence[int]) -> list[Article]:
     return list(session.exec(q.order_by(col(Article.id))))
 
 
-def process_batch(*, session: Session, article_ids: Sequence[int], settings: Settings) -> list[int]:
+def _process(*, session: Session, article_ids: Sequence[int], settings: Settings) -> list[int]:
     """Process the still-unprocessed articles among `article_ids`; returns new delivery ids to send."""
     batch = _claim(session, article_ids)
     if not batch:
         return []
     extractor = extractor_for(settings)
+    cut = settings.entity_max_chars  # entities come from the start of a long text; the text stays whole
     extracted = extractor.extract_many(
         [
-            ArticleInput(title=a.title, text=a.text, language=a.language, published=a.published_at)
+            ArticleInput(title=a.title, text=a.text[:cut], language=a.language, published=a.published_at)
             for a in batch
         ]
     )
-    engine = ENGINES.get(session=session, resolver=extractor.kb)
+    rules = ENGINES.get(session=session, resolver=extractor.kb)
+    engine = rules.engine
     watches = {w.id: w for w in session.exec(select(Watch))}
     feed_urls = {
         f.id: f.url for f in session.exec(select(Feed).where(col(Feed.id).in_({a.feed_id for a in batch})))
@@ -85,7 +219,14 @@ def process_batch(*, session: Session, article_ids: Sequence[int], settings: Set
             EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
             for e in result.entities
         ]
-        for match in engine.match(doc):
+        try:
+            found = engine.match(doc)
+        except Exception as exc:
+            failures = failing_watches(specs=rules.specs, doc=doc, resolver=extractor.kb)
+            if failures:
+                raise WatchFaults(failures) from exc
+            raise  # no watch fails alone: the article is at fault
+        for match in found:
             watch = watches.get(int(match.watch_id))
             if watch is None:
                 continue
@@ -99,6 +240,7 @@ def process_batch(*, session: Session, article_ids: Sequence[int], settings: Set
             )
         article.status = STATUS_PROCESSED
         article.processed_at = now
+        article.error = None
         session.add(article)
     session.flush()
     return delivery_ids
@@ -123,4 +265,11 @@ def stuck_article_ids(*, session: Session, older_than_seconds: float, limit: int
     return [i for i in session.exec(q) if i is not None]
 
 
-__all__ = ["extractor_for", "process_batch", "stuck_article_ids"]
+__all__ = [
+    "Extractor",
+    "extractor_for",
+    "process_batch",
+    "register_extractor",
+    "retry_article",
+    "stuck_article_ids",
+]

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from shared.models import Article, RulesetState, Watch
 from shared.models.entity import Entity, Mention
+from shared.models.watch import WATCH_ACTIVE
 from shared.rules.types import DocEntity
 
 
@@ -30,8 +31,9 @@ def bump_ruleset_version(*, session: Session) -> None:
 
 
 def enabled_watches(*, session: Session) -> list[Watch]:
-    """Watches the engine compiles, in id order."""
-    return list(session.exec(select(Watch).where(Watch.enabled).order_by(col(Watch.id))))
+    """Watches the engine compiles (enabled, not quarantined), in id order."""
+    q = select(Watch).where(Watch.enabled, Watch.status == WATCH_ACTIVE).order_by(col(Watch.id))
+    return list(session.exec(q))
 
 
 def list_watches(*, session: Session) -> list[Watch]:

@@ -42,8 +42,7 @@ def processed(api: TestClient) -> list[int]:
     resp = api.post("/api/v1/articles", json={"articles": ARTICLES})
     assert resp.status_code == 202, resp.text
     ids = resp.json()["ids"]
-    with session_scope() as session:
-        service.process_batch(session=session, article_ids=ids, settings=get_settings())
+    service.process_batch(sessions=session_scope, article_ids=ids, settings=get_settings())
     return ids
 
 

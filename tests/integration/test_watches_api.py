@@ -151,8 +151,7 @@ def test_office_operator_through_the_pipeline(api: TestClient) -> None:
         s.add_all(arts)
         s.flush()
         ids = [a.id or 0 for a in arts]
-    with session_scope() as s:
-        process_batch(session=s, article_ids=ids, settings=get_settings())
+    process_batch(sessions=session_scope, article_ids=ids, settings=get_settings())
     with session_scope() as s:
         matched = [m.article_id for m in s.exec(select(Match))]
     assert matched == [ids[0]]
@@ -171,15 +170,15 @@ def test_engine_cache_recompiles_when_the_rule_set_moves(api: TestClient) -> Non
     cache = EngineCache()
     api.post("/api/v1/watches", json={"name": "A", "query": "SCO"})
     with session_scope() as s:
-        first = cache.get(session=s, resolver=None)
-        assert cache.get(session=s, resolver=None) is first  # same version: compiled once
+        first = cache.get(session=s, resolver=None).engine
+        assert cache.get(session=s, resolver=None).engine is first  # same version: compiled once
     api.post("/api/v1/watches", json={"name": "B", "query": "BRICS"})
     with session_scope() as s:
-        second = cache.get(session=s, resolver=None)
+        second = cache.get(session=s, resolver=None).engine
     assert second is not first
     hits = second.match(MatchDocument(title="SCO and BRICS leaders meet", text=""))
     assert [m.watch_name for m in hits] == ["A", "B"]
     api.patch(f"/api/v1/watches/{hits[1].watch_id}", json={"enabled": False})
     with session_scope() as s:
-        third = cache.get(session=s, resolver=None)
+        third = cache.get(session=s, resolver=None).engine
     assert [m.watch_name for m in third.match(MatchDocument(title="SCO and BRICS", text=""))] == ["A"]

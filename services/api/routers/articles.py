@@ -16,7 +16,9 @@ from shared.articles import store
 from shared.articles.schemas import ArticleIn
 from shared.articles.service import ingest
 from shared.models import Article, Match, Watch
+from shared.models.article import STATUS_FAILED
 from shared.nlp import store as mentions
+from shared.pipeline import service as pipeline
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 
@@ -39,7 +41,9 @@ class ArticleOut(BaseModel):
     published_at: datetime | None
     fetched_at: datetime
     processed_at: datetime | None
-    status: str
+    status: str = Field(description="fetched (waiting), processed, or failed (see error; retry it)")
+    error: str | None = Field(description="why the last processing attempt failed")
+    attempts: int = Field(description="failed processing attempts")
     story_id: int | None
     source: str
     feed_id: int | None
@@ -75,6 +79,20 @@ def list_articles(
 ) -> Page[ArticleOut]:
     rows = store.list_page(session=session, limit=limit, before_id=before, status=status)
     return page([article_out(a) for a in rows], limit, rows[-1].id if rows else None)
+
+
+@router.post("/{article_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=ArticleOut)
+def retry_article(article_id: int, session: SessionDep, _: KeyDep) -> ArticleOut:
+    """Process a failed article again (409 unless it failed)."""
+    a = session.get(Article, article_id)
+    if a is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such article")
+    if a.status != STATUS_FAILED:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"article {article_id} is {a.status}, not failed")
+    pipeline.retry_article(session=session, article=a)
+    session.commit()
+    send("pipeline.process_batch", [[article_id]])
+    return article_out(a)
 
 
 @router.get("/{article_id}", response_model=ArticleDetail)

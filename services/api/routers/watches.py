@@ -44,6 +44,9 @@ class WatchOut(BaseModel):
     enabled: bool
     version: int
     max_alerts_per_hour: int | None
+    status: str = Field(description="active, or quarantined: failed to compile or evaluate, not matching")
+    status_reason: str | None = Field(description="why the watch was quarantined")
+    failed_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -192,6 +195,14 @@ def update_watch(watch_id: int, body: WatchPatch, session: SessionDep, _: KeyDep
         )
     except RuleSyntaxError as exc:
         raise syntax_error(exc) from exc
+    session.commit()
+    return watch
+
+
+@router.post("/{watch_id}/retry", response_model=WatchOut)
+def retry_watch(watch_id: int, session: SessionDep, _: KeyDep) -> Watch:
+    """Put a quarantined watch back into matching (it is quarantined again if it still fails)."""
+    watch = service.resume_watch(session=session, watch=_get(session, watch_id))
     session.commit()
     return watch
 
