@@ -33,6 +33,7 @@ from shared.fetching.polling import (
     is_unhealthy_transition,
 )
 from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
+from shared.ingestion.schemas import is_link
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import to_utc, utcnow
@@ -225,8 +226,8 @@ def _with_pages(
             entry.title = entry.title or (extracted.title or "")
             entry.author = entry.author or extracted.author
             entry.published = entry.published or extracted.published
-            if extracted.canonical_url:
-                entry.url = extracted.canonical_url
+            if extracted.canonical_url and is_link(extracted.canonical_url):
+                entry.url = extracted.canonical_url  # a page's own canonical link, when it is a web link
         out.append((entry, extracted.text if extracted.ok else None, extracted.language))
     return out
 

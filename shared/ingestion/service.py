@@ -16,7 +16,7 @@ from sqlmodel import Session
 from shared.ingestion import store
 from shared.ingestion.canonical import canonical_url
 from shared.ingestion.dedup import content_fingerprint
-from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.schemas import ArticleIn, is_link
 from shared.ingestion.stories import NewArticle, assign_stories_batch, assign_story, decide_stories_batch
 from shared.models import Article
 from shared.models.base import utcnow
@@ -66,10 +66,13 @@ def canonical_key(item: ArticleIn, fingerprint: str) -> str:
 def entry_to_article(
     entry: Entry, *, text: str | None = None, language: str | None = None
 ) -> ArticleIn | None:
-    """An ArticleIn from a feed entry (fields cut to column sizes); None for an entry with nothing in it."""
+    """An ArticleIn from a feed entry (fields cut to column sizes); None for an entry with nothing in it, or
+    with a link that is not http(s) (a hostile feed's `javascript:` link is refused, not stored)."""
     body = text if text is not None else (entry.content or entry.summary or "")
     title = (entry.title or "").strip()
     if not title and not body.strip():
+        return None
+    if entry.url and not is_link(entry.url):
         return None
     url = entry.url if entry.url and len(entry.url) <= 2000 else None
     return ArticleIn(
