@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     entity_extractor: str = "default"  # a registered extractor (plugins may register others)
     plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # modules every process imports
 
+    stream_max_per_key: int = Field(default=5, ge=1)  # open alert streams per API key, per API process
+    stream_key_check_seconds: float = Field(default=2.0, gt=0)  # a revoked key's streams close this soon
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)  # a comment line on an idle stream
+
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     retry_schedule: Annotated[list[float], NoDecode] = Field(
         default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]

@@ -1,4 +1,8 @@
-"""Load seeds/: default watchlists, sample articles and the feeds list (idempotent)."""
+"""Load seeds/: default watchlists, sample articles and the feeds list (idempotent).
+
+Each seeded watch and feed is recorded (`seeded_items`) when first created: one the user deleted (or
+renamed) stays deleted at the next start, and is never created again.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from shared.config import Settings
 from shared.fetching import service as feeds
@@ -16,6 +20,7 @@ from shared.fetching import store as feed_store
 from shared.fetching.net import UnsafeURLError
 from shared.ingestion.schemas import ArticleIn
 from shared.ingestion.service import ingest
+from shared.models import SeededItem
 from shared.rules import load_watch_file
 from shared.rules import service as watches
 from shared.rules import store as watch_store
@@ -63,27 +68,35 @@ def read_article_file(path: Path) -> list[ArticleIn]:
     return [parse_plain_article(raw)]
 
 
+def _first_time(session: Session, kind: str, key: str, *, exists: bool) -> bool:
+    """True when this seed item was never created before (recording it now); False when it was."""
+    seen = session.exec(select(SeededItem).where(SeededItem.kind == kind, SeededItem.key == key)).first()
+    if seen is not None:
+        return False
+    session.add(SeededItem(kind=kind, key=key))
+    return not exists  # there already (created before seeds were recorded): recorded, left alone
+
+
 def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> SeedReport:
-    """Store the default watches, sample articles and (optionally) feeds that are not there yet."""
+    """Store the default watches, sample articles and (optionally) feeds never seeded before."""
     report = SeedReport()
     root = settings.seeds_dir
     for path in sorted((root / "watchlists").glob("*.y*ml")):
         for spec in load_watch_file(path):
-            if watch_store.by_name(session=session, name=spec.name) is None:
+            exists = watch_store.by_name(session=session, name=spec.name) is not None
+            if _first_time(session, "watch", spec.name, exists=exists):
                 watches.create_watch(session=session, name=spec.name, query=spec.query)
                 report.watches += 1
     for path in sorted((root / "articles").glob("*")):
         if path.suffix in (".txt", ".json", ".jsonl"):
-            items = read_article_file(path)
-            for i, item in enumerate(items):
-                if item.url is None:
-                    item.url = f"urn:newswatch:seed:{path.name}" + (f"#{i}" if i else "")
+            items = read_article_file(path)  # without a URL: one article per content fingerprint
             report.article_ids += ingest(session=session, items=items, source="seed").new_ids
     feeds_file = root / "feeds.yaml"
     if with_feeds and feeds_file.exists():
         for entry in yaml.safe_load(feeds_file.read_text(encoding="utf-8")) or []:
             url = entry["url"] if isinstance(entry, dict) else str(entry)
-            if feed_store.by_url(session=session, url=url) is not None:
+            exists = feed_store.by_url(session=session, url=url) is not None
+            if not _first_time(session, "feed", url, exists=exists):
                 continue
             title = entry.get("title") if isinstance(entry, dict) else None
             try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.api.routers import (
@@ -19,9 +22,19 @@ from services.api.routers import (
 )
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Stop the live streams (if any were opened) when the app stops."""
+    yield
+    streams = getattr(app.state, "streams", None)
+    if streams is not None:
+        await streams.stop()
+
+
 def create_app() -> FastAPI:
     """Build the API app (settings and database come from the environment)."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Newswatch",
         version="0.1.0",
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",

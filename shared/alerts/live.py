@@ -25,6 +25,7 @@ from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+STREAM_KEY = "newswatch:alerts:stream"  # the Redis stream; its pub/sub channel is STREAM_KEY + ":live"
 _PENDING = "newswatch_live_pending"
 _HOOKED = "newswatch_live_hooked"
 _LOCAL = LocalAlertStream()
@@ -34,7 +35,9 @@ _LOCAL = LocalAlertStream()
 def _redis_stream(url: str) -> RedisAlertStream:
     import redis
 
-    return RedisAlertStream(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
+    return RedisAlertStream(
+        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), key=STREAM_KEY
+    )
 
 
 def stream_for(settings: Settings) -> AlertStream:

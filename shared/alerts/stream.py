@@ -178,6 +178,23 @@ class LocalAlertStream:
         self._buf: deque[StreamEvent] = deque(maxlen=maxlen)
         self._cond = threading.Condition()
         self._last = (0, 0)
+        self._listeners: list[Callable[[StreamEvent], None]] = []
+
+    def add_listener(self, fn: Callable[[StreamEvent], None]) -> None:
+        """Call `fn` with every event published from now on (it must not block: it runs under the lock)."""
+        with self._cond:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[StreamEvent], None]) -> None:
+        """Stop calling `fn`."""
+        with self._cond:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def after(self, last_event_id: str) -> list[StreamEvent]:
+        """Buffered events after an event id (the backlog of a resumed stream)."""
+        with self._cond:
+            return self._after(parse_id(last_event_id) or (0, 0))
 
     def _next_id(self) -> tuple[int, int]:
         ms = int(time.time() * 1000)
@@ -192,6 +209,8 @@ class LocalAlertStream:
             ev = StreamEvent(f"{ms}-{seq}", event_type, dict(data), wid)
             self._buf.append(ev)
             self._cond.notify_all()
+            for fn in self._listeners:
+                fn(ev)
             return ev.id
 
     def subscribe(

@@ -6,6 +6,7 @@ from shared.models.article import Article, ArticleSource, StoryBand
 from shared.models.delivery import Delivery, DeliveryAttempt
 from shared.models.entity import Entity, Mention
 from shared.models.feed import Feed, FeedEvent
+from shared.models.seed import SeededItem
 from shared.models.subscription import Subscription
 from shared.models.watch import Match, RulesetState, Watch
 
@@ -22,6 +23,7 @@ __all__ = [
     "Match",
     "Mention",
     "RulesetState",
+    "SeededItem",
     "StoryBand",
     "Subscription",
     "Watch",

@@ -8,10 +8,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shared.models import ApiKey
 from shared.models.base import utcnow
@@ -50,6 +51,15 @@ def authenticate(*, session: Session, key: str) -> ApiKey | None:
     if row is None or row.revoked_at is not None:
         return None
     return row
+
+
+def active_key_ids(*, session: Session, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that are keys still valid (not revoked, not deleted)."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    q = select(ApiKey.id).where(col(ApiKey.id).in_(wanted), col(ApiKey.revoked_at).is_(None))
+    return {i for i in session.exec(q) if i is not None}
 
 
 def ensure_admin_key(*, session: Session, configured: str | None) -> str | None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
 from services.api.pagination import BeforeQ, LimitQ, Page, page
-from shared.alerts import live, store
-from shared.alerts.stream import iter_sse
-from shared.db import session_scope
+from services.api.streams import Streams
+from shared.alerts import store
+from shared.alerts.fanout import StreamLimitError, sse_events
 from shared.models import Alert, Article, Watch
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-
-_TAIL: live.EmbeddedTail | None = None
 
 
 class AlertOut(BaseModel):
@@ -75,27 +73,48 @@ def list_alerts(
     return page(rows, limit, rows[-1].id if rows else None)
 
 
+def streams_of(request: Request, settings: SettingsDep) -> Streams:
+    """The app's live-stream machinery (made on first use, stopped with the app)."""
+    streams = getattr(request.app.state, "streams", None)
+    if streams is None:
+        streams = request.app.state.streams = Streams(settings)
+    return streams
+
+
 @router.get(
     "/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "alert.created / alert.updated"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "alert.created / alert.updated"},
+        429: {"description": "the key has NEWSWATCH_STREAM_MAX_PER_KEY streams open already"},
+    },
 )
-def stream_alerts(
+async def stream_alerts(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    _: KeyDep,
+    key: KeyDep,
     watch_id: Annotated[list[int] | None, Query(description="only these watches (repeatable)")] = None,
     last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events of new and updated alerts; resumable with Last-Event-ID; filter by watch."""
-    global _TAIL
+    """Server-Sent Events of new and updated alerts; resumable with Last-Event-ID; filter by watch.
+
+    A stream runs on the event loop (no thread of its own), is capped per key, and closes within
+    NEWSWATCH_STREAM_KEY_CHECK_SECONDS once its key is revoked.
+    """
     session.close()  # a stream can last hours: hold no database connection meanwhile
-    if settings.mode == "embedded" and _TAIL is None:
-        _TAIL = live.EmbeddedTail(session_factory=session_scope)
-        _TAIL.start()
-    sub = live.stream_for(settings).subscribe(last_event_id=last_event_id, watch_ids=watch_id)
+    streams = streams_of(request, settings)
+    await streams.ensure_started()
+    try:
+        sub = await streams.fanout.subscribe(
+            key_id=key.id or 0, last_event_id=last_event_id, watch_ids=watch_id
+        )
+    except StreamLimitError as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"retry-after": "5"}
+        ) from exc
     return StreamingResponse(
-        iter_sse(sub),
+        sse_events(sub, heartbeat=settings.stream_heartbeat_seconds),
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )

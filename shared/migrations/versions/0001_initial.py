@@ -88,6 +88,14 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('seeded_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('seeded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'key', name='uq_seeded_item')
+    )
     op.create_table('watches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -380,6 +388,7 @@ def downgrade() -> None:
 
     op.drop_table('articles')
     op.drop_table('watches')
+    op.drop_table('seeded_items')
     op.drop_table('ruleset_state')
     with op.batch_alter_table('feeds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feeds_websub_renew_at'))
