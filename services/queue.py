@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from time import monotonic
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 from shared.config import Settings, get_settings
+from shared.heartbeats import Heartbeat
 from shared.plugins import load_plugins
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,24 @@ def create_celery(settings: Settings) -> Celery:
 
 
 app = create_celery(get_settings())
+_heartbeat: Heartbeat | None = None
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    """Embedded mode: the worker's heartbeat file, which /readyz reads (hostname `<name>@host`)."""
+    global _heartbeat
+    settings = get_settings()
+    if settings.mode != "embedded" or _heartbeat is not None:
+        return
+    name = str(getattr(sender, "hostname", "worker")).split("@", 1)[0]
+    _heartbeat = Heartbeat(settings.data_dir, name, every=settings.worker_heartbeat_seconds).start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
 
 
 def send(name: str, args: Iterable[object]) -> bool:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     entity_extractor: str = "default"  # a registered extractor (plugins may register others)
     plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # modules every process imports
 
+    worker_heartbeat_seconds: float = Field(default=2.0, gt=0)  # embedded workers' heartbeat period
+    worker_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)  # older: /readyz says 503
+
     stream_max_per_key: int = Field(default=5, ge=1)  # open alert streams per API key, per API process
     stream_key_check_seconds: float = Field(default=2.0, gt=0)  # a revoked key's streams close this soon
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)  # a comment line on an idle stream

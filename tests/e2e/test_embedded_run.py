@@ -47,6 +47,9 @@ def test_embedded_run_push_to_signed_webhook(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {KEY}"}
         with LocalServer() as server, httpx.Client(base_url=base, headers=auth, timeout=30) as client:
+            deadline = time.monotonic() + 90  # ready once both workers beat
+            while client.get("/readyz").json()["status"] != "ok" and time.monotonic() < deadline:
+                time.sleep(0.5)
             assert client.get("/readyz").json()["status"] == "ok"
             assert client.get("/api/v1/alerts", headers={"Authorization": ""}).status_code == 401
             receiver = Receiver()

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from services.api.deps import SessionDep, SettingsDep
 from shared.config import Settings
+from shared.heartbeats import EMBEDDED_WORKERS, states
 
 router = APIRouter(tags=["health"])
 
@@ -38,6 +39,7 @@ def broker_ok(settings: Settings) -> tuple[bool, str]:
 
 @router.get("/readyz")
 def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """Database and broker reachable; in embedded mode every worker's heartbeat is fresh (else 503)."""
     checks: dict[str, str] = {}
     ready = True
     try:
@@ -49,6 +51,13 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     ok, detail = broker_ok(settings)
     checks["broker"] = "ok" if ok else f"error: {detail}"
     ready = ready and ok
+    body: dict[str, object] = {"checks": checks}
+    if settings.mode == "embedded":  # the workers are ours to watch: each must have beaten lately
+        workers = states(
+            settings.data_dir, EMBEDDED_WORKERS, max_age=settings.worker_heartbeat_timeout_seconds
+        )
+        body["workers"] = {name: w.to_dict() for name, w in workers.items()}
+        ready = ready and all(w.ok for w in workers.values())
     return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        {"status": "ok" if ready else "unavailable", **body}, status_code=200 if ready else 503
     )
