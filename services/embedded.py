@@ -138,9 +138,19 @@ def embedded_children() -> list[Child]:
         Child("pipeline", ["worker", "-Q", "pipeline", "--pool", "solo", "--hostname", "pipeline@%h"]),
         Child(
             "io",
-            ["worker", "-Q", "fetcher,notifier", "--pool", "threads", "-c", "8", "--beat",
-             "--hostname", "io@%h"],
-        ),  # fmt: skip
+            [
+                "worker",
+                "-Q",
+                "fetcher,notifier",
+                "--pool",
+                "threads",
+                "-c",
+                "8",
+                "--beat",
+                "--hostname",
+                "io@%h",
+            ],
+        ),
     ]
 
 

@@ -94,14 +94,13 @@ def _activate(watch: Watch) -> None:
 
 
 def quarantine_watch(*, session: Session, watch: Watch, reason: str) -> bool:
-    """Take a failing watch out of matching, with the reason; False when it was quarantined already."""
-    if watch.status == WATCH_QUARANTINED:
+    """Take a failing watch out of matching, with the reason; False when it was quarantined already
+    (by this or another worker: exactly one of them wins and raises the event)."""
+    if watch.status == WATCH_QUARANTINED or watch.id is None:
         return False
-    watch.status = WATCH_QUARANTINED
-    watch.status_reason = reason[:2000]
-    watch.failed_at = utcnow()
-    session.add(watch)
-    session.flush()
+    if not store.mark_quarantined(session=session, watch_id=watch.id, reason=reason[:2000], at=utcnow()):
+        return False
+    session.refresh(watch)
     store.bump_ruleset_version(session=session)
     return True
 

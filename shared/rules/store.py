@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from shared.models import Article, RulesetState, Watch
 from shared.models.entity import Entity, Mention
-from shared.models.watch import WATCH_ACTIVE
+from shared.models.watch import WATCH_ACTIVE, WATCH_QUARANTINED
 from shared.rules.types import DocEntity
 
 
@@ -28,6 +28,16 @@ def bump_ruleset_version(*, session: Session) -> None:
     if updated.rowcount == 0:
         session.add(RulesetState(id=1, version=1))
     session.flush()
+
+
+def mark_quarantined(*, session: Session, watch_id: int, reason: str, at: datetime) -> bool:
+    """Quarantine an active watch in one statement; False when another worker did it first."""
+    updated = session.exec(  # type: ignore[call-overload]
+        update(Watch)
+        .where(col(Watch.id) == watch_id, col(Watch.status) == WATCH_ACTIVE)
+        .values(status=WATCH_QUARANTINED, status_reason=reason, failed_at=at)
+    )
+    return bool(updated.rowcount)
 
 
 def enabled_watches(*, session: Session) -> list[Watch]:

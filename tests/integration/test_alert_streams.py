@@ -4,6 +4,7 @@ thousand-stream figure is bench/streams.py's."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -51,11 +52,18 @@ def _new_key(client: httpx.Client, name: str) -> tuple[int, str]:
 
 def test_open_streams_hold_no_thread_so_the_api_keeps_answering(base_url: str) -> None:
     # More streams than the threadpool has threads (40): a stream holding a thread each starved the API.
+    # The server runs in this process, so its threads are counted here.
     with httpx.Client(base_url=base_url, timeout=TIMEOUT, limits=httpx.Limits(max_connections=200)) as c:
         keys = [_new_key(c, f"k{i}")[1] for i in range(23)]
+        _open(c, keys[0]).close()  # the first stream starts the shared machinery (a thread at most)
+        before = threading.active_count()
         streams = [_open(c, key) for key in keys for _ in range(2)]
         try:
             assert all(r.status_code == 200 for r in streams)
+            for r in streams:
+                assert next(r.iter_lines()) == "retry: 2000"
+            grown = threading.active_count() - before
+            assert grown < 10, f"{grown} more threads with {len(streams)} streams open"
             assert c.get("/healthz").status_code == 200
             assert c.get("/readyz").status_code == 200
             assert c.get("/api/v1/watches", headers=ADMIN).status_code == 200

@@ -138,9 +138,11 @@ def test_failing_watches_are_quarantined_and_the_others_keep_matching(
     def failed_events() -> list[dict[str, Any]]:
         return [v["body"] for v in receiver.verified if v["body"]["type"] == "watch.failed"]
 
-    events = _until("two watch.failed webhooks", lambda: len(failed_events()) == 2 and failed_events(),
+    events = _until("two watch.failed webhooks", lambda: len(failed_events()) >= 2 and failed_events(),
                     faulty_worker)  # fmt: skip
-    assert {e["data"]["watch"]["name"] for e in events} == {"broken", "deep"}
+    time.sleep(2)  # time enough for a duplicate (two workers quarantining the same watch) to show
+    events = failed_events()
+    assert sorted(e["data"]["watch"]["name"] for e in events) == ["broken", "deep"]  # one event each
     assert all(e["data"]["reason"] for e in events)
 
     r = api.post(f"/api/v1/watches/{broken.json()['id']}/retry")  # resumed: matching again
