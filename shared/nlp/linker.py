@@ -13,7 +13,9 @@ one pass over the article whatever the size of the knowledge base. Rules, in the
   entity and type ("the Kremlin" is an ORG); a longer model span of another type keeps its own reading
   ("Bank of China"); a model span crossing or inside a gazetteer match yields to it;
 - other model spans stay as unlinked entities with their type and normalised text; a lone surname of an
-  unlinked person takes the full name seen earlier as its normalised text.
+  unlinked person takes the full name seen earlier as its normalised text;
+- an acronym ("SCO") the article itself spells out as another name ("The SCO Group") is not linked
+  (acronyms.py: the article's context decides).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import date, datetime
 import ahocorasick
 
 from shared.folding import fold, has_han
+from shared.nlp.acronyms import is_acronym, resolve_acronyms
 from shared.nlp.consistency import harmonise
 from shared.nlp.kb import KnowledgeBase, derived_short_names
 from shared.nlp.normalize import clean_surface, key, tokens
@@ -166,6 +169,10 @@ class Linker:
         for o in kb.offices.values():
             for alias in [o.name, *(a for names in o.aliases.values() for a in names)]:
                 add(alias, o.id, OFFICE)
+        # Each entity's names that are not acronyms: support for its acronym in an article.
+        self._full_names = {
+            e.id: {key(a) for a in e.all_aliases() if not is_acronym(a)} for e in kb.entities.values()
+        }
         for k, entries in table.items():
             kept = list(entries.values())
             if any(x.kind == FULL for x in kept):
@@ -345,6 +352,7 @@ class Linker:
             self._drop_overlaps(sorted(out.values(), key=lambda x: (x.start, -x.end)))
         )
         ents = harmonise(text, ents) if spans else ents
+        ents = resolve_acronyms(text, ents, self._full_names)
         if office_links:
             ents = sorted(
                 ents + [self._make(text, m.start, m.end, m) for m in office_links], key=lambda x: x.start
