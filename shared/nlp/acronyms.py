@@ -28,7 +28,27 @@ from shared.nlp.types import ORG, PERSON, ExtractedEntity
 _ACRONYM = re.compile(r"^[A-ZА-ЯЁ]{2,6}$")
 # Company designators: a name followed by one of these is a company's name, not the acronym alone.
 _DESIGNATORS = "|".join(
-    "Group Inc Incorporated Corp Corporation Ltd Limited LLC LLP Plc PLC plc Co Company Holdings AG SA GmbH NV".split()
+    [
+        "Group",
+        "Inc",
+        "Incorporated",
+        "Corp",
+        "Corporation",
+        "Ltd",
+        "Limited",
+        "LLC",
+        "LLP",
+        "Plc",
+        "PLC",
+        "plc",
+        "Co",
+        "Company",
+        "Holdings",
+        "AG",
+        "SA",
+        "GmbH",
+        "NV",
+    ]
 )
 _MIN_OTHER_ENTITIES = 2  # other linked entities that outweigh a competitor proposed by the model alone
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "&"})
