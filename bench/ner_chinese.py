@@ -62,7 +62,7 @@ def read_msra(path: Path, *, limit: int | None = None, per_doc: int = 20) -> lis
         text, gold, pos = [], set(), 0
         for sent in sents[d : d + per_doc]:
             start = None
-            for i, (ch, tag) in enumerate(sent):
+            for i, (_ch, tag) in enumerate(sent):
                 if tag.startswith("B-"):
                     start = pos + i
                 elif tag.startswith("S-"):
