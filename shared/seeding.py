@@ -15,7 +15,7 @@ from shared.articles.service import ingest
 from shared.config import Settings
 from shared.fetching import service as feeds
 from shared.fetching import store as feed_store
-from shared.fetching.net import UnsafeURLError
+from shared.outbound.policy import UnsafeURLError
 from shared.rules import load_watch_file
 from shared.rules import service as watches
 from shared.rules import store as watch_store
