@@ -19,7 +19,6 @@ from sqlmodel import Session
 from shared.config import Settings
 from shared.fetching import store
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
-from shared.fetching.ingestion import entry_to_article, store_entries
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
 from shared.fetching.polling import (
@@ -32,6 +31,7 @@ from shared.fetching.polling import (
     is_unhealthy_transition,
 )
 from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
+from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import to_utc, utcnow
 from shared.outbound.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
