@@ -42,6 +42,7 @@ NUM_PERM = 128
 SHINGLE = 4
 THRESHOLD = 0.5
 MIN_WORDS = 30
+SIGNATURE_CHARS = 100_000  # of a text's start make its signature (near-duplicates show there)
 _SEED = 1
 _SALTS = [i.to_bytes(16, "little") for i in range(512)]
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -78,8 +79,12 @@ class MinHasher:
     min_words: int = MIN_WORDS
 
     def shingles(self, title: str, text: str) -> list[bytes] | None:
-        """The set of word shingles of title and text, or None when there are too few words."""
-        words = normalize_text(f"{title}\n{text}").split()
+        """The set of word shingles of title and the start of the text, or None when there are too few words.
+
+        Only the first SIGNATURE_CHARS of a text count: near-duplicates show in their first pages, and a
+        2 MB text would otherwise cost seconds of CPU (and, on SQLite, of holding the write lock).
+        """
+        words = normalize_text(f"{title}\n{text[:SIGNATURE_CHARS]}").split()
         if len(words) < self.min_words:
             return None
         k = self.shingle

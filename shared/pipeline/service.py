@@ -197,9 +197,30 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
     feed_urls = {
         f.id: f.url for f in session.exec(select(Feed).where(col(Feed.id).in_({a.feed_id for a in batch})))
     }
+    # Everything costly first (matching, snippets), then the writes: on SQLite the write lock is held
+    # only for the writes, so API writes meanwhile wait milliseconds, not the batch's matching time.
+    matched = []
+    for article, result in zip(batch, extracted, strict=True):
+        doc = MatchDocument(
+            title=article.title,
+            text=article.text,
+            language=article.language or result.language,
+            published=article.published_at,
+            entities=[DocEntity(e.entity_id, e.label, e.text, e.canonical) for e in result.entities],
+        )
+        try:
+            found = engine.match(doc)
+        except Exception as exc:
+            failures = failing_watches(specs=rules.specs, doc=doc, resolver=extractor.kb)
+            if failures:
+                raise WatchFaults(failures) from exc
+            raise  # no watch fails alone: the article is at fault
+        for match in found:
+            _ = (match.terms, match.snippet, match.score)  # built on first access: build them now
+        matched.append((article, result, found))
     delivery_ids: list[int] = []
     now = utcnow()
-    for article, result in zip(batch, extracted, strict=True):
+    for article, result, found in matched:
         assert article.id is not None
         article.language = article.language or result.language
         mentions.replace_mentions(
@@ -208,24 +229,10 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
             published_at=article.published_at,
             entities=result.entities,
         )
-        doc = MatchDocument(
-            title=article.title,
-            text=article.text,
-            language=article.language,
-            published=article.published_at,
-            entities=[DocEntity(e.entity_id, e.label, e.text, e.canonical) for e in result.entities],
-        )
         refs = [
             EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
             for e in result.entities
         ]
-        try:
-            found = engine.match(doc)
-        except Exception as exc:
-            failures = failing_watches(specs=rules.specs, doc=doc, resolver=extractor.kb)
-            if failures:
-                raise WatchFaults(failures) from exc
-            raise  # no watch fails alone: the article is at fault
         for match in found:
             watch = watches.get(int(match.watch_id))
             if watch is None:
