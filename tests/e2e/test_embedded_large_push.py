@@ -4,8 +4,6 @@ measured by `newswatch bench sqlite_push`, not asserted here)."""
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import Proc
+from tests.support.processes import embedded, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -22,24 +20,14 @@ ARTICLES = 25
 CHARS = 1_990_000  # under the 2,000,000-character limit of an article's text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _big_text(n: int) -> str:
     sentence = f"Report {n}: the ministers of the member states met again to discuss trade and security. "
     return (sentence * (CHARS // len(sentence) + 1))[:CHARS]
 
 
 def test_api_writes_keep_succeeding_during_a_large_push(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
-    env.update({"NEWSWATCH_ADMIN_API_KEY": KEY, "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8"})
-    proc = Proc(["run", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--no-seed"], name="push")
-    proc.env = env
-    proc.start()
+    port = free_port()
+    proc = embedded(tmp_path / "data", port, "--no-seed", key=KEY)
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {KEY}"}
     statuses: list[int | str] = []
@@ -61,7 +49,6 @@ def test_api_writes_keep_succeeding_during_a_large_push(tmp_path: Path) -> None:
                 time.sleep(0.1)
 
     try:
-        proc.wait_for_log("Uvicorn running", timeout=120)
         writer = threading.Thread(target=write, daemon=True)
         with httpx.Client(base_url=base, headers=auth, timeout=120) as client:
             writer.start()

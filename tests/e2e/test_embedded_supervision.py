@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 import uuid
 from collections import defaultdict
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.processes import Proc
+from tests.support.processes import Proc, embedded, free_port, until
 from tests.support.servers import LocalServer
 from tests.support.webhooks import Receiver
 
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.e2e
 KEY = "nwk_supervision_test_key"
 PER_ROUND = 8
 DEADLINE = 240.0  # the whole test, from start to the last delivery
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _live_in_group(pgid: int) -> list[int]:
@@ -51,38 +44,28 @@ def _live_in_group(pgid: int) -> list[int]:
 
 
 def _until(what: str, check: Callable[[], Any], proc: Proc, deadline: float) -> Any:
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not seen in time\n{proc.log()[-4000:]}")
+    return until(what, check, proc, timeout=max(1.0, deadline - time.monotonic()))
 
 
 def test_each_child_killed_during_a_burst_is_restarted_and_nothing_is_lost(tmp_path: Path) -> None:
     deadline = time.monotonic() + DEADLINE
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
-    env.update(
-        {
-            "NEWSWATCH_ADMIN_API_KEY": KEY,
-            "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "NEWSWATCH_RETRY_SCHEDULE": "0,1,1,1,1,1",
-            "NEWSWATCH_DELIVERY_SWEEP_SECONDS": "1",
-            "NEWSWATCH_DELIVERY_LOCK_SECONDS": "5",
-            "NEWSWATCH_PIPELINE_SWEEP_SECONDS": "2",
-            "NEWSWATCH_PIPELINE_STUCK_AFTER_SECONDS": "5",
-            "NEWSWATCH_WORKER_HEARTBEAT_SECONDS": "1",
-            "NEWSWATCH_WORKER_HEARTBEAT_TIMEOUT_SECONDS": "5",
-        }
+    port = free_port()
+    proc = embedded(
+        tmp_path / "data",
+        port,
+        "--no-seed",
+        key=KEY,
+        NEWSWATCH_RETRY_SCHEDULE="0,1,1,1,1,1",
+        NEWSWATCH_DELIVERY_SWEEP_SECONDS="1",
+        NEWSWATCH_DELIVERY_LOCK_SECONDS="5",
+        NEWSWATCH_PIPELINE_SWEEP_SECONDS="2",
+        NEWSWATCH_PIPELINE_STUCK_AFTER_SECONDS="5",
+        NEWSWATCH_WORKER_HEARTBEAT_SECONDS="1",
+        NEWSWATCH_WORKER_HEARTBEAT_TIMEOUT_SECONDS="5",
     )
-    proc = Proc(["run", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--no-seed"], name="sup")
-    proc.env = env
-    proc.start()
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {KEY}"}
     try:
-        proc.wait_for_log("Uvicorn running", timeout=120)
         with LocalServer() as server, httpx.Client(base_url=base, headers=auth, timeout=30) as client:
 
             def workers() -> dict[str, dict[str, Any]] | None:

@@ -7,7 +7,7 @@ entity extractor that fails on marked articles, and a resolver that fails to eva
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +47,7 @@ def faulty_worker(clean_db: str, redis_client: redis.Redis, fault_flag: Path) ->
     proc.stop()
 
 
-def _until(what: str, check: Callable[[], Any], worker: processes.Proc, timeout: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not seen in {timeout}s; worker log:\n{worker.log()[-3000:]}")
+_until = processes.until
 
 
 def test_a_failing_article_splits_the_batch_fails_after_bounded_tries_and_can_be_retried(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,3 +91,32 @@ def beat(**env: str) -> Proc:
     proc = Proc(["beat"], env=env, name="beat").start()
     proc.wait_for_log("beat: Starting", timeout=60)
     return proc
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def embedded(data_dir: Path, port: int, *args: str, key: str, **env: str) -> Proc:
+    """A started `newswatch run` (embedded mode) with only the settings given, answering on `port`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+    clean.update({"NEWSWATCH_ADMIN_API_KEY": key, "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8", **env})
+    proc = Proc(["run", "--port", str(port), "--data-dir", str(data_dir), *args], name="embedded")
+    proc.env = clean
+    proc.start()
+    proc.wait_for_log("Uvicorn running", timeout=120)
+    return proc
+
+
+def until(what: str, check: Callable[[], Any], proc: Proc, *, timeout: float = 90.0) -> Any:
+    """Poll `check` until it returns something true (returned), or fail with the process's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: not seen in {timeout:.0f}s; {proc.name} log:\n{proc.log()[-4000:]}")
