@@ -19,6 +19,7 @@ from sqlmodel import Session
 from shared.alerts import live, payload, store
 from shared.alerts.facts import alert_facts, article_ref
 from shared.config import Settings, get_settings
+from shared.fetching.events import FeedUnhealthy
 from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
@@ -250,12 +251,15 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
     return ids
 
 
-def feed_unhealthy(
-    *, session: Session, feed_id: int, url: str, reason: str, since: Any = None, failures: int | None = None
-) -> list[int]:
-    """Raise feed.unhealthy for the subscriptions that want it (once per feed and start of trouble)."""
+def feed_unhealthy(*, session: Session, event: FeedUnhealthy) -> list[int]:
+    """Raise feed.unhealthy for the subscriptions that want it (once per stored feed event).
+
+    Fetching's feed-health listener, registered by the fetcher tasks (fetching does not import alerts).
+    """
     data = payload.feed_unhealthy_data(
-        feed_id=feed_id, url=url, reason=reason, since=since, failures=failures
-    )
-    key = f"{payload.FEED_UNHEALTHY}:{feed_id}:{payload.iso(since) or utcnow().date().isoformat()}"
+        feed_id=event.feed_id, url=event.url, reason=f"{event.health}: {event.reason}", since=event.since,
+        failures=event.failures,
+    )  # fmt: skip
+    data["health"] = event.health
+    key = f"{payload.FEED_UNHEALTHY}:{event.event_id}"
     return enqueue_event(session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data)
