@@ -13,6 +13,7 @@ Ctrl-C (or SIGTERM) stops the API, then the children, cleanly.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import logging
@@ -24,7 +25,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from services.cli import bootstrap
+import uvicorn
+
+from services.commands.bootstrap import bootstrap
+from services.queue import chunks, send
+from shared.config import fresh_settings
 
 log = logging.getLogger("newswatch.supervisor")
 
@@ -156,15 +161,9 @@ def embedded_children() -> list[Child]:
 
 def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     """Start everything and block until interrupted."""
-    os.environ["NEWSWATCH_MODE"] = "embedded"
+    os.environ["NEWSWATCH_MODE"] = "embedded"  # the command line set it before importing this module too
     new_ids = bootstrap(with_feeds=with_feeds, seed=seed)
-
-    import uvicorn
-
-    from services.queue import chunks, send
-    from shared.config import get_settings
-
-    settings = get_settings()
+    settings = fresh_settings()
     supervisor = Supervisor(embedded_children())
     supervisor.start()
     for batch in chunks(new_ids, settings.pipeline_batch_size):
@@ -181,3 +180,8 @@ def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     finally:
         supervisor.stop()
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`newswatch run`."""
+    return run_embedded(host=args.host, port=args.port, seed=not args.no_seed, with_feeds=not args.no_feeds)

@@ -32,7 +32,7 @@ from shared.db import is_sqlite
 from shared.models import Article, Feed, Watch
 from shared.models.article import STATUS_FAILED, STATUS_FETCHED, STATUS_PROCESSED
 from shared.models.base import utcnow
-from shared.nlp import ArticleEntities, ArticleInput, EntityExtractor, KnowledgeBase
+from shared.nlp import ArticleEntities, ArticleInput, EntityExtractor, cached_knowledge_base
 from shared.nlp import store as mentions
 from shared.rules import DocEntity, EntityResolver, MatchDocument
 from shared.rules.service import ENGINES, WatchFailure, describe, failing_watches, quarantine_watch
@@ -58,7 +58,7 @@ ExtractorFactory = Callable[[Settings], Extractor]
 
 
 def _default_extractor(settings: Settings) -> Extractor:
-    kb = KnowledgeBase.load(settings.effective_kb_path)
+    kb = cached_knowledge_base(settings.effective_kb_path)
     return EntityExtractor(kb=kb, model_name=settings.spacy_model)
 
 
