@@ -276,4 +276,3 @@ def watch_failed(*, session: Session, watch: Watch) -> list[int]:
     return enqueue_event(
         session=session, event_type=payload.WATCH_FAILED, event_key=key, data=data, watch_id=watch.id
     )
-
