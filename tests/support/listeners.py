@@ -23,12 +23,17 @@ class TcpRecorder:
 
     host: str = "127.0.0.1"
     reply: bytes = b""
+    port: int = 0
     connections: list[Connection] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((self.host, 0))
+        try:
+            self._sock.bind((self.host, self.port))
+        except OSError:
+            self._sock.close()
+            raise
         self._sock.listen(16)
         self._sock.settimeout(0.2)
         self.port = int(self._sock.getsockname()[1])
