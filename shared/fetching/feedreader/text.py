@@ -75,12 +75,11 @@ def html_to_text(fragment: str | None) -> str:
     """Plain text from an HTML fragment (tags and comments dropped, entities unescaped, whitespace tidied)."""
     if not fragment:
         return ""
-    if "<" in fragment:
-        text = _DROP.sub("", fragment)
+    text = " ".join(fragment.split())  # in HTML a line break in the source is a space
+    if "<" in text:
+        text = _DROP.sub("", text)
         text = _BLOCK.sub("\n", text)
         text = _TAG.sub("", text)
-    else:
-        text = fragment
     if "&" in text:
         text = html.unescape(text)
     return plain_text(text)
