@@ -340,19 +340,43 @@ class _Reader:
 # References XML does not define but HTML does (&nbsp; &eacute;...), and bare ampersands (?a=1&b=2), are
 # the commonest reasons a feed is not well-formed; outside CDATA sections and comments they are rewritten
 # (as feedparser's loose parser reads them) and the document parsed again.
-_REFERENCE = re.compile(
-    r"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)(?:(\w+);)?", re.S
-)
+_REFERENCE = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)(?:(\w+);)?")
 
 
 def _reference(m: re.Match[str]) -> str:
-    if m.group(1):
-        return m.group(1)
-    name = m.group(2)
+    name = m.group(1)
     if name is None:
         return "&amp;"
     code = html.entities.name2codepoint.get(name)
     return f"&#{code};" if code else f"&amp;{name};"
+
+
+def _rewrite_references(text: str) -> str:
+    """The document with HTML entities and bare ampersands made XML, CDATA and comments untouched.
+
+    One pass from left to right (each find starts where the last ended), so no input makes it quadratic."""
+    out: list[str] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        opening = text.find("<!", pos)
+        if opening < 0:
+            out.append(_REFERENCE.sub(_reference, text[pos:]))
+            break
+        out.append(_REFERENCE.sub(_reference, text[pos:opening]))
+        if text.startswith("<![CDATA[", opening):
+            end = text.find("]]>", opening + 9)
+        elif text.startswith("<!--", opening):
+            end = text.find("-->", opening + 4)
+        else:
+            out.append("<!")
+            pos = opening + 2
+            continue
+        if end < 0:
+            out.append(text[opening:])
+            break
+        out.append(text[opening : end + 3])
+        pos = end + 3
+    return "".join(out)
 
 
 def _parse(text: str) -> Any:
@@ -362,7 +386,7 @@ def _parse(text: str) -> Any:
         if "Entity" not in str(exc) and "entity" not in str(exc):
             return None
     try:
-        return etree.fromstring(_REFERENCE.sub(_reference, text).encode("utf-8"), _PARSER)
+        return etree.fromstring(_rewrite_references(text).encode("utf-8"), _PARSER)
     except etree.XMLSyntaxError:
         return None
 

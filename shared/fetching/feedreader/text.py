@@ -28,17 +28,21 @@ PLAIN = "text"
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "html", "xhtml"}
 _HTML_ELEMENTS = frozenset(_HTMLSanitizer.acceptable_elements)
 
-# Dropped with their content: comments (an unclosed one runs to the end, as in browsers), scripts, styles.
-_DROP = re.compile(r"<!--.*?(?:-->|$)|<(script|style|applet)\b.*?</\1\s*>", re.I | re.S)
+# Dropped with their content: comments, scripts, styles; unclosed, they run to the end, as in browsers (and
+# each is scanned once: a document of unclosed "<script" cannot make this quadratic).
+_DROP = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|applet)\b(?:[^<>]*/>|.*?(?:</\1\s*>|\Z))", re.I | re.S
+)  # (a self-closed <script/> is empty, as XHTML serialises it)
 # Block elements end a line; inline ones (a, b, span...) vanish without a space, as a browser renders them.
 _BLOCK = re.compile(
     r"</?(?:address|article|aside|blockquote|br|caption|dd|details|div|dl|dt|fieldset|figcaption|figure|"
     r"footer|form|h[1-6]|header|hr|li|main|nav|ol|p|pre|section|summary|table|tbody|td|tfoot|th|thead|tr|ul)"
-    r"\b[^>]*>",
+    r"\b[^<>]*>",
     re.I,
 )
-# A tag starts with a letter, "/", "?" or "!" and a name or "[": "a < b" and "<!'" in HTML are text.
-_TAG = re.compile(r"<(?:[A-Za-z/?]|!(?:[A-Za-z]|\[))[^>]*>")
+# A tag starts with a letter, "/", "?" or "!" and a name or "[": "a < b" and "<!'" in HTML are text. It ends
+# before the next "<", so an unclosed tag is text and no "<" is scanned twice.
+_TAG = re.compile(r"<(?:[A-Za-z/?]|!(?:[A-Za-z]|\[))[^<>]*>")
 _CLOSE_TAG = re.compile(r"</(\w+)>")
 _ENTITY_REF = re.compile(r"&#?\w+;")
 _TAG_NAME = re.compile(r"</?(\w+)")
