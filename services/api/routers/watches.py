@@ -55,6 +55,7 @@ class QueryIn(BaseModel):
 class ValidationOut(BaseModel):
     valid: bool
     canonical: str
+    folded: str = Field(description="the canonical query as it is matched: Traditional Chinese as Simplified")
     terms: list[str]
     warnings: list[str]
 
@@ -115,7 +116,9 @@ def validate_query(body: QueryIn, session: SessionDep, _: KeyDep) -> ValidationO
         )
     except RuleSyntaxError as exc:
         raise syntax_error(exc) from exc
-    return ValidationOut(valid=True, canonical=v.canonical, terms=v.terms, warnings=v.warnings)
+    return ValidationOut(
+        valid=True, canonical=v.canonical, folded=v.folded, terms=v.terms, warnings=v.warnings
+    )
 
 
 def _backtest(
