@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -12,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
 from shared.models import Watch
-from shared.rules import EntityResolver, RuleSyntaxError, service, store, validate
+from shared.nlp import cached_knowledge_base
+from shared.rules import RuleSyntaxError, service, store, validate
 from shared.rules.backtest import MAX_LIMIT, BacktestWindowError, backtest
 from shared.rules.stats import document_frequencies
 
@@ -67,14 +66,6 @@ class WindowIn(BaseModel):
 
 class DraftBacktestIn(WindowIn):
     query: str = Field(min_length=1, max_length=20_000)
-
-
-@lru_cache(maxsize=4)
-def _knowledge_base(path: Path) -> EntityResolver:
-    # Loaded once per process: entity and office operators resolve names through it.
-    from shared.nlp import KnowledgeBase
-
-    return KnowledgeBase.load(path)
 
 
 def syntax_error(exc: RuleSyntaxError) -> HTTPException:
@@ -138,7 +129,7 @@ def _backtest(
             until=window.until,
             limit=limit,
             offset=offset,
-            resolver=_knowledge_base(settings.effective_kb_path),
+            resolver=cached_knowledge_base(settings.effective_kb_path),
             name=name,
         )
     except RuleSyntaxError as exc:
