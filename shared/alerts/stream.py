@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -69,19 +69,6 @@ class AlertStream(Protocol):
     def subscribe(
         self, *, last_event_id: str | None = None, watch_ids: Collection[Any] | None = None
     ) -> Subscription: ...
-
-
-def iter_sse(
-    sub: Subscription, *, heartbeat: float = HEARTBEAT_SECONDS, should_stop: Callable[[], bool] | None = None
-) -> Iterator[str]:
-    """SSE text chunks from a subscription, with a comment line as heartbeat; closes it at the end."""
-    try:
-        yield "retry: 2000\n\n"
-        while not (should_stop and should_stop()):
-            ev = sub.get(timeout=heartbeat)
-            yield ev.sse() if ev is not None else ": keepalive\n\n"
-    finally:
-        sub.close()
 
 
 # --- Redis -------------------------------------------------------------------------------------------------

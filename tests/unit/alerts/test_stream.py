@@ -1,6 +1,6 @@
 import threading
 
-from shared.alerts.stream import LocalAlertStream, iter_sse, parse_id
+from shared.alerts.stream import LocalAlertStream, parse_id
 
 
 def test_local_fanout_to_every_subscriber() -> None:
@@ -53,14 +53,3 @@ def test_blocked_get_wakes_on_publish_and_close() -> None:
     sub2.close()
     t2.join(5)
     assert out[-1] is None
-
-
-def test_iter_sse_formats_and_heartbeats() -> None:
-    s = LocalAlertStream()
-    sub = s.subscribe()
-    eid = s.publish("alert.created", {"a": 1})
-    it = iter_sse(sub, heartbeat=0.01)
-    assert next(it).startswith("retry:")
-    assert next(it) == f'id: {eid}\nevent: alert.created\ndata: {{"a":1}}\n\n'
-    assert next(it) == ": keepalive\n\n"
-    it.close()
