@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.api import deps, errors
 from services.api.routers import (
     alerts,
     articles,
@@ -37,6 +38,8 @@ def create_app() -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(keys.router)
     app.include_router(websub.router)
+    errors.install(app)
+    errors.install_openapi(app, key_check=deps.require_key, admin_check=deps.require_admin)
     return app
 
 

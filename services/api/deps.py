@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from shared.config import Settings, get_settings
 from shared.db import get_engine
+from shared.errors import ForbiddenScope, Unauthenticated
 from shared.models import ApiKey
 from shared.security import keys
 
@@ -31,21 +32,17 @@ def require_key(
 ) -> ApiKey:
     """The caller's API key, or 401."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing API key", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("missing API key")
     row = keys.authenticate(session=session, key=creds.credentials)
     if row is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("invalid API key")
     return row
 
 
 def require_admin(key: Annotated[ApiKey, Depends(require_key)]) -> ApiKey:
     """The caller's key when it is an admin key, or 403."""
     if not key.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin key required")
+        raise ForbiddenScope("admin key required")
     return key
 
 

@@ -1,7 +1,8 @@
 """Subscriptions: create, sign, rotate secrets, disable (and tell the owner), re-enable, replay, test ping.
 
-Exceptions:
-    SubscriptionError   base: the request about a subscription is invalid (→ 422 in the API)
+Exceptions (see shared/errors.py):
+    SubscriptionError     an InvalidInput: the request about a subscription is invalid (→ 422)
+    SubscriptionDisabled  a Conflict: replay or test of a disabled subscription (→ 409)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.alerts.channels import validate_target
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
+from shared.errors import Conflict, InvalidInput
 from shared.fetching.net import UnsafeURLError
 from shared.models import Delivery, Subscription, Watch
 from shared.models.base import to_utc, utcnow
@@ -26,8 +28,14 @@ from shared.models.delivery import FAILED, MISSED, PENDING
 from shared.security.keys import SecretBox
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(InvalidInput):
     """The subscription request is invalid (unknown event type or watch, unusable URL)."""
+
+
+class SubscriptionDisabled(Conflict):
+    """The subscription is disabled: re-enable it before replaying or testing it."""
+
+    code = "subscription_disabled"
 
 
 @lru_cache(maxsize=4)
@@ -212,6 +220,8 @@ def replay(
     delivery_id: int | None = None,
 ) -> list[int]:
     """Send again one delivery, or every failed or missed one since a time; the webhook-id is kept."""
+    if not subscription.enabled:
+        raise SubscriptionDisabled("the subscription is disabled; re-enable it first")
     if delivery_id is not None:
         d = session.get(Delivery, delivery_id)
         if d is None or d.subscription_id != subscription.id:
@@ -240,5 +250,5 @@ def create_ping(*, session: Session, subscription: Subscription) -> int:
         subscriptions=[subscription] if subscription.enabled else [],
     )
     if not ids:
-        raise SubscriptionError("the subscription is disabled; enable it first")
+        raise SubscriptionDisabled("the subscription is disabled; enable it first")
     return ids[0]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from shared.config import Settings
+from shared.errors import Conflict
 from shared.fetching import store
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
 from shared.fetching.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
@@ -43,8 +44,10 @@ MAX_PAGES_PER_FETCH = 100
 MAX_CHILD_SITEMAPS = 5
 
 
-class FeedExistsError(ValueError):
+class FeedExistsError(Conflict):
     """A feed with this URL is stored already."""
+
+    code = "url_taken"
 
 
 @dataclass

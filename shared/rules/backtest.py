@@ -29,6 +29,8 @@ BATCH = 500
 class BacktestWindowError(RulesError):
     """A since/until value that is not an ISO date or date-time, or a window that ends before it starts."""
 
+    code = "invalid_window"
+
 
 @dataclass
 class BacktestMatch:

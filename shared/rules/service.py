@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from shared.errors import Conflict
 from shared.models import Watch
 from shared.models.base import utcnow
 from shared.rules import Engine, EntityResolver, WatchSpec, canonical, compile_watches, store
@@ -16,8 +17,10 @@ from shared.rules.validation import MIN_SAMPLE
 FREQUENCY_SAMPLE = 500  # recent articles whose word frequencies pick each rule's presearch anchor
 
 
-class WatchExistsError(ValueError):
+class WatchExistsError(Conflict):
     """A watch with this name exists already."""
+
+    code = "name_taken"
 
 
 def create_watch(

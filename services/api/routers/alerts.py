@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -14,6 +14,7 @@ from services.api.pagination import BeforeQ, LimitQ, Page, page
 from shared.alerts import live, store
 from shared.alerts.stream import iter_sse
 from shared.db import session_scope
+from shared.errors import NotFound
 from shared.models import Alert, Article, Watch
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
@@ -106,5 +107,5 @@ def get_alert(alert_id: int, session: SessionDep, _: KeyDep) -> AlertOut:
     """One alert."""
     rows = store.alerts_with_refs(session=session, alert_id=alert_id, limit=1)
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
+        raise NotFound("no such alert")
     return _out(*rows[0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
@@ -15,6 +15,7 @@ from services.queue import chunks, send
 from shared.articles import store
 from shared.articles.schemas import ArticleIn
 from shared.articles.service import ingest
+from shared.errors import NotFound
 from shared.models import Article, Match, Watch
 from shared.nlp import store as mentions
 
@@ -81,7 +82,7 @@ def list_articles(
 def get_article(article_id: int, session: SessionDep, _: KeyDep) -> ArticleDetail:
     a = session.get(Article, article_id)
     if a is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such article")
+        raise NotFound("no such article")
     ents = [
         {
             "text": m.text,

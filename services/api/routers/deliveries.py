@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from services.api.deps import KeyDep, SessionDep
+from services.api.errors import errors_doc
 from services.api.pagination import BeforeQ, LimitQ, Page, page
 from services.queue import send
 from shared.alerts import store
 from shared.alerts import subscriptions as subs
+from shared.errors import NotFound
 from shared.models import ApiKey, Delivery, DeliveryAttempt, Subscription
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
@@ -87,7 +89,7 @@ def _owned(session: SessionDep, key: ApiKey, delivery_id: int) -> tuple[Delivery
     d = session.get(Delivery, delivery_id)
     sub = session.get(Subscription, d.subscription_id) if d is not None else None
     if d is None or sub is None or not (key.is_admin or sub.owner_key_id == key.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such delivery")
+        raise NotFound("no such delivery")
     return d, sub
 
 
@@ -128,12 +130,15 @@ def get_delivery(delivery_id: int, session: SessionDep, key: KeyDep) -> Delivery
     return DeliveryDetail(**delivery_out(d).model_dump(), payload=d.payload, attempt_log=log)
 
 
-@router.post("/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
+@router.post(
+    "/{delivery_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryOut,
+    responses=errors_doc(409),
+)
 def replay_delivery(delivery_id: int, session: SessionDep, key: KeyDep) -> DeliveryOut:
     """Send this delivery again, with the same webhook-id."""
     d, sub = _owned(session, key, delivery_id)
-    if not sub.enabled:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the subscription is disabled; re-enable it first")
     ids = subs.replay(session=session, subscription=sub, delivery_id=delivery_id)
     session.commit()
     for i in ids:

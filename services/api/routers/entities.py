@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
+from shared.errors import NotFound
 from shared.models import Entity
 from shared.models.base import utcnow
 from shared.nlp import KnowledgeBase
@@ -110,7 +111,7 @@ def top_entities(
 def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:
     found = entity_store.get_entity(session=session, ref=entity_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entity")
+        raise NotFound("no such entity")
     return found
 
 

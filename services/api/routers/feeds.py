@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
 from services.queue import send
+from shared.errors import NotFound
 from shared.fetching import service, store
-from shared.fetching.net import UnsafeURLError
 from shared.models import Feed
 from shared.models.base import utcnow
 from shared.models.feed import FeedEvent
@@ -71,26 +72,21 @@ class FeedEventOut(BaseModel):
 def _get(session: SessionDep, feed_id: int) -> Feed:
     feed = session.get(Feed, feed_id)
     if feed is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such feed")
+        raise NotFound("no such feed")
     return feed
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=FeedOut, responses=errors_doc(409))
 def create_feed(body: FeedIn, session: SessionDep, settings: SettingsDep, _: KeyDep) -> Feed:
-    try:
-        feed = service.create_feed(
-            session=session,
-            url=body.url,
-            settings=settings,
-            title=body.title,
-            kind=body.kind,
-            extract_full_text=body.extract_full_text,
-            enabled=body.enabled,
-        )
-    except UnsafeURLError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"url refused: {exc}") from exc
-    except service.FeedExistsError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    feed = service.create_feed(
+        session=session,
+        url=body.url,
+        settings=settings,
+        title=body.title,
+        kind=body.kind,
+        extract_full_text=body.extract_full_text,
+        enabled=body.enabled,
+    )
     session.commit()
     return feed
 

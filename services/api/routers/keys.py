@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from services.api.deps import AdminDep, SessionDep
+from shared.errors import NotFound
 from shared.models import ApiKey
 from shared.models.base import utcnow
 from shared.security import keys
@@ -51,7 +52,7 @@ def list_keys(session: SessionDep, _: AdminDep) -> list[ApiKey]:
 def revoke_key(key_id: int, session: SessionDep, _: AdminDep) -> Response:
     row = session.get(ApiKey, key_id)
     if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such key")
+        raise NotFound("no such key")
     row.revoked_at = row.revoked_at or utcnow()
     session.add(row)
     session.commit()

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
 from services.api.pagination import BeforeQ, LimitQ, Page, page
 from services.api.routers.deliveries import DeliveryOut, StatusQ, delivery_out
 from services.queue import send
 from shared.alerts import outbox, store
 from shared.alerts import subscriptions as subs
 from shared.db import session_scope
+from shared.errors import NotFound
 from shared.models import ApiKey, Subscription
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
@@ -118,7 +120,7 @@ def owned(session: SessionDep, key: ApiKey, sub_id: int) -> Subscription:
     """The subscription if this key may see it, else 404."""
     sub = session.get(Subscription, sub_id)
     if sub is None or not (key.is_admin or sub.owner_key_id == key.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription")
+        raise NotFound("no such subscription")
     return sub
 
 
@@ -127,29 +129,22 @@ def _enqueue(ids: list[int]) -> None:
         send("notifier.deliver", [i])
 
 
-def _unprocessable(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(
     body: SubscriptionIn, session: SessionDep, settings: SettingsDep, key: KeyDep
 ) -> SubscriptionCreated:
     """Create a subscription; the response carries its secret, shown this once."""
-    try:
-        sub, secret = subs.create_subscription(
-            session=session,
-            url=body.url,
-            settings=settings,
-            watch_ids=body.watches,
-            event_types=body.event_types,
-            description=body.description,
-            owner_key_id=key.id,
-            max_concurrent=body.max_concurrent,
-            rate_per_second=body.rate_per_second,
-        )
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    sub, secret = subs.create_subscription(
+        session=session,
+        url=body.url,
+        settings=settings,
+        watch_ids=body.watches,
+        event_types=body.event_types,
+        description=body.description,
+        owner_key_id=key.id,
+        max_concurrent=body.max_concurrent,
+        rate_per_second=body.rate_per_second,
+    )
     session.commit()
     return SubscriptionCreated(**sub_out(sub).model_dump(), secret=secret)
 
@@ -177,16 +172,13 @@ def update_subscription(
 ) -> EnableResult:
     """Change filters or description; `enabled: true` re-enables (with `replay_missed`), false disables."""
     sub = owned(session, key, sub_id)
-    try:
-        subs.update_filters(
-            session=session,
-            subscription=sub,
-            watch_ids=body.watches,
-            event_types=body.event_types,
-            clear_watches=body.watches == [],
-        )
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    subs.update_filters(
+        session=session,
+        subscription=sub,
+        watch_ids=body.watches,
+        event_types=body.event_types,
+        clear_watches=body.watches == [],
+    )
     if body.description is not None:
         sub.description = body.description
     missed, ids, follow = 0, [], []
@@ -210,16 +202,16 @@ def delete_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{sub_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=ReplayOut)
+@router.post(
+    "/{sub_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ReplayOut,
+    responses=errors_doc(409),
+)
 def replay(sub_id: int, body: ReplayIn, session: SessionDep, key: KeyDep) -> ReplayOut:
     """Send again one delivery, or every failed or missed one since a time, with the same webhook-id."""
     sub = owned(session, key, sub_id)
-    if not sub.enabled:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the subscription is disabled; re-enable it first")
-    try:
-        ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
     session.commit()
     _enqueue(ids)
     return ReplayOut(replayed=len(ids), delivery_ids=ids)
@@ -234,14 +226,11 @@ def rotate_secret(sub_id: int, session: SessionDep, settings: SettingsDep, key: 
     return RotatedSecret(secret=secret, previous_valid_until=until)
 
 
-@router.post("/{sub_id}/test", response_model=TestResult)
+@router.post("/{sub_id}/test", response_model=TestResult, responses=errors_doc(409))
 def test_subscription(sub_id: int, session: SessionDep, settings: SettingsDep, key: KeyDep) -> TestResult:
     """Send a signed ping now and report what the endpoint answered (also kept in the attempt log)."""
     sub = owned(session, key, sub_id)
-    try:
-        delivery_id = subs.create_ping(session=session, subscription=sub)
-    except subs.SubscriptionError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    delivery_id = subs.create_ping(session=session, subscription=sub)
     session.commit()
     session.close()  # the attempt may take up to the request timeout: hold no connection meanwhile
     outcome = outbox.deliver(delivery_id=delivery_id, settings=settings, session_factory=session_scope)

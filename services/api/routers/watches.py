@@ -7,13 +7,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
+from shared.errors import NotFound
 from shared.models import Watch
-from shared.rules import EntityResolver, RuleSyntaxError, service, store, validate
-from shared.rules.backtest import MAX_LIMIT, BacktestWindowError, backtest
+from shared.rules import EntityResolver, service, store, validate
+from shared.rules.backtest import MAX_LIMIT, backtest
 from shared.rules.stats import document_frequencies
 
 router = APIRouter(prefix="/api/v1/watches", tags=["watches"])
@@ -76,29 +78,16 @@ def _knowledge_base(path: Path) -> EntityResolver:
     return KnowledgeBase.load(path)
 
 
-def syntax_error(exc: RuleSyntaxError) -> HTTPException:
-    """422 with the message, the position and what was expected."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        {"message": str(exc), "position": exc.position, "expected": exc.expected},
-    )
-
-
 def _get(session: SessionDep, watch_id: int) -> Watch:
     watch = session.get(Watch, watch_id)
     if watch is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such watch")
+        raise NotFound("no such watch")
     return watch
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=WatchOut)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WatchOut, responses=errors_doc(409))
 def create_watch(body: WatchIn, session: SessionDep, _: KeyDep) -> Watch:
-    try:
-        watch = service.create_watch(session=session, **body.model_dump())
-    except RuleSyntaxError as exc:
-        raise syntax_error(exc) from exc
-    except service.WatchExistsError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    watch = service.create_watch(session=session, **body.model_dump())
     session.commit()
     return watch
 
@@ -109,12 +98,7 @@ def validate_query(body: QueryIn, session: SessionDep, _: KeyDep) -> ValidationO
 
     Terms are also checked against the most recent stored articles: one found in a fifth of them floods.
     """
-    try:
-        v = validate(
-            body.query, frequencies=document_frequencies(store.recent_texts(session=session, limit=500))
-        )
-    except RuleSyntaxError as exc:
-        raise syntax_error(exc) from exc
+    v = validate(body.query, frequencies=document_frequencies(store.recent_texts(session=session, limit=500)))
     return ValidationOut(valid=True, canonical=v.canonical, terms=v.terms, warnings=v.warnings)
 
 
@@ -127,21 +111,16 @@ def _backtest(
     offset: int,
     name: str,
 ) -> dict[str, Any]:
-    try:
-        result = backtest(
-            session=session,
-            query=query,
-            since=window.since,
-            until=window.until,
-            limit=limit,
-            offset=offset,
-            resolver=_knowledge_base(settings.effective_kb_path),
-            name=name,
-        )
-    except RuleSyntaxError as exc:
-        raise syntax_error(exc) from exc
-    except BacktestWindowError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {"message": str(exc)}) from exc
+    result = backtest(
+        session=session,
+        query=query,
+        since=window.since,
+        until=window.until,
+        limit=limit,
+        offset=offset,
+        resolver=_knowledge_base(settings.effective_kb_path),
+        name=name,
+    )
     return result.to_dict()
 
 
@@ -183,15 +162,10 @@ def get_watch(watch_id: int, session: SessionDep, _: KeyDep) -> Watch:
     return _get(session, watch_id)
 
 
-@router.patch("/{watch_id}", response_model=WatchOut)
+@router.patch("/{watch_id}", response_model=WatchOut, responses=errors_doc(409))
 def update_watch(watch_id: int, body: WatchPatch, session: SessionDep, _: KeyDep) -> Watch:
     watch = _get(session, watch_id)
-    try:
-        watch = service.update_watch(
-            session=session, watch=watch, changes=body.model_dump(exclude_unset=True)
-        )
-    except RuleSyntaxError as exc:
-        raise syntax_error(exc) from exc
+    watch = service.update_watch(session=session, watch=watch, changes=body.model_dump(exclude_unset=True))
     session.commit()
     return watch
 
