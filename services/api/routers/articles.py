@@ -12,10 +12,10 @@ from sqlmodel import col, select
 from services.api.deps import KeyDep, SessionDep, SettingsDep
 from services.api.pagination import BeforeQ, LimitQ, Page, page
 from services.queue import chunks, send
-from shared.articles import store
-from shared.articles.schemas import ArticleIn
-from shared.articles.service import ingest
 from shared.errors import NotFound
+from shared.ingestion import store
+from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.service import ingest
 from shared.models import Article, Match, Watch
 from shared.nlp import store as mentions
 
