@@ -126,8 +126,8 @@ def _threaded(items: list[Any], threads: int, work: Any) -> list[Any]:
     """Run work(item, client) over items on `threads` threads, one HttpClient per thread (like a pool)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from shared.fetching.http import HttpClient
-    from shared.fetching.net import AddressPolicy, parse_networks
+    from shared.outbound.http import HttpClient
+    from shared.outbound.policy import AddressPolicy, parse_networks
 
     local = threading.local()
 

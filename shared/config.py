@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.fetching.net import AddressPolicy, parse_networks
+from shared.outbound.policy import AddressPolicy, parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,8 +20,6 @@ from shared.config import Settings
 from shared.errors import Conflict
 from shared.fetching import store
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
-from shared.fetching.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
-from shared.fetching.net import BadSchemeError, FetchError
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
 from shared.fetching.polling import (
@@ -37,6 +35,8 @@ from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import to_utc, utcnow
+from shared.outbound.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
+from shared.outbound.policy import BadSchemeError, FetchError
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.folding import fold
 from shared.rules._core import MAX_COUNTED
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
 from shared.rules.stats import STEM, Frequencies
@@ -422,7 +423,7 @@ class Builder:
             frozenset(resolver.ids_for_name(value)) if resolver is not None and value != "*" else frozenset()
         )
         labels = _LABELS.get(kind)
-        folded = value.casefold()
+        folded = fold(value).casefold()  # an unlinked name in either Chinese script
 
         def has_entity(doc: MatchDocument) -> bool:
             for e in doc.entities:
@@ -430,7 +431,7 @@ class Builder:
                     continue
                 if value == "*" or (e.entity_id is not None and e.entity_id in ids):
                     return True
-                if e.text.casefold() == folded or (e.canonical or "").casefold() == folded:
+                if fold(e.text).casefold() == folded or fold(e.canonical or "").casefold() == folded:
                     return True
             return False
 

@@ -2,7 +2,8 @@
 
 Words are runs of letters and digits (Unicode word boundaries: Latin, Cyrillic, Greek, ...); every
 Chinese, Japanese or Korean character is a token of its own, so CJK terms match as character
-sequences and NEAR/n counts characters in those scripts.
+sequences and NEAR/n counts characters in those scripts. Traditional Chinese is folded to Simplified on
+both sides (terms and documents, shared/folding.py), so a rule in either script matches text in either.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from shared.folding import Folded, fold, fold_with_offsets, has_han
 
 CJK = (
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -45,7 +48,11 @@ def is_caps(word: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def term_pattern(text: str, case: str) -> tuple[WordPat, ...]:
-    """Compile a term's text into word patterns, validating wildcards (cached: rules repeat terms)."""
+    """Compile a term's text into word patterns, validating wildcards (cached: rules repeat terms).
+
+    The term is folded whole (phrase-level, as documents are), so 上海合作組織 and 上海合作组织 are one term.
+    """
+    text = fold(text)
     matches = list(TOKEN_RE.finditer(text))
     if not matches:
         raise TermTextError("term has no letters or digits", 0, "a word")
@@ -89,6 +96,24 @@ def normalize(text: str) -> str:
         return low.encode("ascii").translate(_ASCII_SEP).decode("ascii")
     low = low.encode("utf-8").translate(_ASCII_SEP).decode("utf-8")
     return _NONASCII_SEP.sub(" ", low)
+
+
+def prepare(text: str) -> tuple[str, str, Folded | None]:
+    """A field as the C matcher reads it: (text, normalised and folded text, offsets map or None).
+
+    The check for Han runs on the normalised text, which for English is ASCII (so it costs an `isascii`).
+    Folding keeps the length (OpenCC's t2s maps character to character), so offsets into the normalised text
+    are offsets into the original; when a conversion changes the length, the matcher reads the folded text
+    and the returned `Folded` maps its offsets back.
+    """
+    norm = normalize(text)
+    if not has_han(norm):
+        return text, norm, None
+    folded = fold(norm)
+    if len(folded) == len(norm):
+        return text, folded, None
+    f = fold_with_offsets(text)
+    return f.text, normalize(f.text), f
 
 
 def tokens(norm: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.folding import fold
 from shared.rules.ast import Node, Not, iter_terms, to_query
 from shared.rules.parser import parse
 from shared.rules.stats import STEM, Frequencies
@@ -23,9 +24,10 @@ OPERATOR_LOOKALIKES = frozenset({"and", "or", "not", "near", "onear"})
 
 @dataclass
 class Validation:
-    """Result of validate(): the canonical query, its terms, and advice."""
+    """Result of validate(): the canonical query, the form it is matched in, its terms, and advice."""
 
     canonical: str
+    folded: str = ""  # the canonical query as matched: Traditional Chinese folded to Simplified
     terms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tree: Node | None = None
@@ -57,8 +59,8 @@ def validate(query: str, *, frequencies: Frequencies | None = None) -> Validatio
             terms.append(term.text)
         if negated:
             continue
-        words = TOKEN_RE.findall(term.text)
-        low = term.text.lower()
+        words = TOKEN_RE.findall(fold(term.text))  # judged as matched: 與 is as common as 与
+        low = fold(term.text).lower()
         if low in OPERATOR_LOOKALIKES and term.text != term.text.upper():
             warnings.append(f"{term.text!r} is searched as a word; operators are upper case ({low.upper()})")
         elif len(words) == 1 and low.rstrip("*") in COMMON_WORDS:
@@ -82,4 +84,5 @@ def validate(query: str, *, frequencies: Frequencies | None = None) -> Validatio
         )
     if isinstance(tree, Not):
         warnings.append("the rule is only a NOT: it matches every article without those terms")
-    return Validation(canonical=to_query(tree), terms=terms, warnings=warnings, tree=tree)
+    text = to_query(tree)
+    return Validation(canonical=text, folded=fold(text), terms=terms, warnings=warnings, tree=tree)

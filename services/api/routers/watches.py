@@ -57,6 +57,7 @@ class QueryIn(BaseModel):
 class ValidationOut(BaseModel):
     valid: bool
     canonical: str
+    folded: str = Field(description="the canonical query as it is matched: Traditional Chinese as Simplified")
     terms: list[str]
     warnings: list[str]
 
@@ -99,7 +100,9 @@ def validate_query(body: QueryIn, session: SessionDep, _: KeyDep) -> ValidationO
     Terms are also checked against the most recent stored articles: one found in a fifth of them floods.
     """
     v = validate(body.query, frequencies=document_frequencies(store.recent_texts(session=session, limit=500)))
-    return ValidationOut(valid=True, canonical=v.canonical, terms=v.terms, warnings=v.warnings)
+    return ValidationOut(
+        valid=True, canonical=v.canonical, folded=v.folded, terms=v.terms, warnings=v.warnings
+    )
 
 
 def _backtest(
