@@ -43,7 +43,7 @@ def bootstrap(*, with_feeds: bool, seed: bool) -> list[int]:
     """Migrate, ensure an admin key (printing a generated one once), seed; returns new article ids."""
     from shared.db import session_scope
     from shared.migrations import upgrade
-    from shared.security.keys import ensure_admin_key
+    from shared.security.accounts import ensure_admin_key
     from shared.seeding import seed as load_seeds
 
     settings = _settings()
@@ -134,14 +134,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from shared.db import session_scope
-    from shared.security.keys import create_api_key
+    """keys create|list|revoke: the same rules as /api/v1/keys (scopes, owners, no lock-out)."""
+    from services.keys_cli import run
 
     _settings()
-    with session_scope() as session:
-        _, key = create_api_key(session=session, name=args.name, is_admin=args.admin)
-    print(key)
-    return 0
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,9 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--watches", help="a YAML or JSON watch file (default: seeds/watchlists)")
     z.set_defaults(func=cmd_analyze)
 
-    k = sub.add_parser("keys", help="create an API key (printed once)")
-    k.add_argument("name")
-    k.add_argument("--admin", action="store_true")
+    k = sub.add_parser("keys", help="API keys: create (printed once), list, revoke")
+    ks = k.add_subparsers(dest="action", required=True)
+    kc = ks.add_parser("create", help="create a key; prints it once (only its hash is stored)")
+    kc.add_argument("name")
+    kc.add_argument("--scopes", default="read", help="comma-separated: read, write, admin (default read)")
+    kc.add_argument("--owner", help="an existing account (a second key for it); default: a new account")
+    kl = ks.add_parser("list", help="every key: account, scopes, created, last used, revoked")
+    kl.add_argument("--json", action="store_true")
+    kr = ks.add_parser("revoke", help="revoke a key by id (not the last working admin key)")
+    kr.add_argument("id", type=int)
     k.set_defaults(func=cmd_keys)
 
     for name, help_text in (

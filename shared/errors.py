@@ -11,7 +11,8 @@ Hierarchy (the HTTP status is the API's mapping, in services/api/errors.py):
     │                             working admin key, a disabled subscription                    → 409
     ├── Unauthenticated           no API key, or an unknown or revoked one                      → 401
     ├── ForbiddenScope            the key lacks the scope the request needs                     → 403
-    └── TooLarge                  the request body is over the configured limit                 → 413
+    ├── TooLarge                  the request body is over the configured limit                 → 413
+    └── TooMany                   over a per-key limit (open streams…); `retry_after` seconds   → 429
 
 Every error carries `details()`: extra JSON fields for the error body (a rule error's position).
 """
@@ -71,3 +72,13 @@ class TooLarge(NewswatchError):
     """The request body is over the configured limit."""
 
     code = "too_large"
+
+
+class TooMany(NewswatchError):
+    """Over a per-key limit; the caller may try again after `retry_after` seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

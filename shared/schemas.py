@@ -7,13 +7,26 @@ the few that belong to no domain.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
 T = TypeVar("T")
 
 MAX_MESSAGE = 300  # characters of a message kept in an error body: never the whole input echoed back
+MAX_INT = 2**31 - 1  # the database's INTEGER: every id and every stored count fits, larger ones are refused
+
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**constraints: Any) -> Any:
+    """A PATCH field that may be left out but not sent as null (its type says what it takes)."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
 
 
 class FieldError(BaseModel):

@@ -30,6 +30,7 @@ STATUS: dict[type[errors.NewswatchError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    errors.TooMany: 429,
     errors.InvalidInput: 422,
 }
 HTTP_CODES = {
@@ -52,6 +53,7 @@ _DESCRIPTIONS = {
     409: "conflicts with the current state",
     413: "the request body is over NEWSWATCH_MAX_REQUEST_BYTES",
     422: "invalid input (fields, rule syntax, refused address)",
+    429: "over a per-key limit; try again after Retry-After seconds",
 }
 
 
@@ -75,6 +77,8 @@ async def _domain(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.NewswatchError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, errors.TooMany):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status, str(exc), exc.code, headers, **exc.details())
 
 

@@ -20,11 +20,13 @@ from shared.alerts.channels import validate_target
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
-from shared.errors import Conflict, InvalidInput
-from shared.models import Delivery, Subscription, Watch
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.models import Delivery, Subscription
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import to_utc, utcnow
 from shared.models.delivery import FAILED, MISSED, PENDING
 from shared.outbound.policy import UnsafeURLError
+from shared.rules import store as watch_store
 from shared.security.keys import SecretBox
 
 
@@ -76,14 +78,39 @@ def signing_secrets(sub: Subscription, *, settings: Settings, now: datetime | No
     return [current, *valid_secrets(previous_secrets(sub, settings=settings), now=now or utcnow())]
 
 
-def _check_filters(session: Session, watch_ids: list[int] | None, event_types: list[str] | None) -> None:
+def _check_filters(
+    session: Session, watch_ids: list[int] | None, event_types: list[str] | None, visible_to: int | None
+) -> None:
     unknown = sorted(set(event_types or []) - set(payload.EVENT_TYPES))
     if unknown:
         raise SubscriptionError(f"unknown event types {unknown}; known: {list(payload.EVENT_TYPES)}")
     if watch_ids:
-        missing = [w for w in watch_ids if session.get(Watch, w) is None]
+        # another account's watch reads as missing, as everywhere else
+        missing = [
+            w
+            for w in watch_ids
+            if watch_store.get_watch(session=session, watch_id=w, owner_id=visible_to) is None
+        ]
         if missing:
             raise SubscriptionError(f"no such watches: {missing}")
+
+
+def get_delivery(
+    *, session: Session, delivery_id: int, owner_id: int | None = None
+) -> tuple[Delivery, Subscription]:
+    """A delivery and its subscription; NotFound when there is none, or it is another owner's."""
+    found = store.get_delivery(session=session, delivery_id=delivery_id, owner_id=owner_id)
+    if found is None:
+        raise NotFound("no such delivery")
+    return found
+
+
+def get_subscription(*, session: Session, subscription_id: int, owner_id: int | None = None) -> Subscription:
+    """One subscription; NotFound when there is none, or it belongs to another owner than `owner_id`."""
+    sub = store.get_subscription(session=session, subscription_id=subscription_id, owner_id=owner_id)
+    if sub is None:
+        raise NotFound("no such subscription")
+    return sub
 
 
 def create_subscription(
@@ -94,20 +121,22 @@ def create_subscription(
     watch_ids: list[int] | None = None,
     event_types: list[str] | None = None,
     description: str | None = None,
-    owner_key_id: int | None = None,
+    owner_id: int = SYSTEM_ACCOUNT_ID,
     max_concurrent: int | None = None,
     rate_per_second: float | None = None,
+    admin: bool = False,
 ) -> tuple[Subscription, str]:
-    """Check the target and filters, store the subscription; returns it and its secret (shown once).
+    """Check the target and filters, store the owner's subscription; returns it and its secret (shown once).
 
     `url` is an http(s) webhook URL, or an Apprise URL (mailto://, slack://, tgram://, msteams://, json://…).
+    The watches named must be the owner's (any account's when `admin`).
     """
     try:
         validate_target(url, settings.address_policy())
     except UnsafeURLError as exc:
         raise SubscriptionError(str(exc)) from exc
     types = list(event_types) if event_types else list(payload.EVENT_TYPES)
-    _check_filters(session, watch_ids, types)
+    _check_filters(session, watch_ids, types, None if admin else owner_id)
     secret = generate_secret()
     sub = Subscription(
         url=url,
@@ -115,7 +144,7 @@ def create_subscription(
         watch_ids=watch_ids or None,
         event_types=types,
         secret_encrypted=secret_box(settings).encrypt(secret),
-        owner_key_id=owner_key_id,
+        owner_id=owner_id,
         max_concurrent=max_concurrent,
         rate_per_second=rate_per_second,
     )
@@ -131,9 +160,10 @@ def update_filters(
     watch_ids: list[int] | None = None,
     event_types: list[str] | None = None,
     clear_watches: bool = False,
+    admin: bool = False,
 ) -> Subscription:
-    """Change which watches and event types the subscription receives."""
-    _check_filters(session, watch_ids, event_types)
+    """Change which watches and event types the subscription receives (its owner's, unless `admin`)."""
+    _check_filters(session, watch_ids, event_types, None if admin else subscription.owner_id)
     if event_types is not None:
         subscription.event_types = list(event_types)
     if clear_watches:
@@ -179,7 +209,7 @@ def disable_subscription(*, session: Session, subscription: Subscription, reason
     session.flush()
     store.mark_missed(session=session, subscription_id=subscription.id or 0)
     others = store.owner_subscriptions(
-        session=session, owner_key_id=subscription.owner_key_id, exclude_id=subscription.id or 0
+        session=session, owner_id=subscription.owner_id, exclude_id=subscription.id or 0
     )
     data = payload.endpoint_disabled_data(
         subscription_id=subscription.id or 0, url=subscription.url, reason=reason, disabled_at=now

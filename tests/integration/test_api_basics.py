@@ -110,7 +110,7 @@ def test_subscription_secret_is_shown_once(api: TestClient) -> None:
 
 
 def test_admin_creates_keys_and_keys_are_hashed(api: TestClient) -> None:
-    r = api.post("/api/v1/keys", json={"name": "reader"})
+    r = api.post("/api/v1/keys", json={"name": "reader", "scopes": ["read"]})
     assert r.status_code == 201
     key = r.json()["key"]
     assert api.get("/api/v1/alerts", headers={"Authorization": f"Bearer {key}"}).status_code == 200

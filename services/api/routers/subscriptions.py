@@ -1,127 +1,33 @@
-"""/api/v1/subscriptions: webhook and Apprise endpoints, their filters, secrets, replay, test and attempt log.
-
-The secret is returned once, at creation and at rotation. A key sees its own subscriptions; an admin key
-sees all of them.
-"""
+"""/api/v1/subscriptions: the caller's webhook and Apprise endpoints, their filters, secrets, replay, test and
+attempt log. The secret is returned once, at creation and at rotation."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, Field
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
-from services.api.pagination import BeforeQ, LimitQ, Page, page
-from services.api.routers.deliveries import DeliveryOut, StatusQ, delivery_out
+from services.api.params import BeforeQ, IdPath, LimitQ
+from services.api.routers.deliveries import EventTypeQ, StatusQ
 from services.queue import send
 from shared.alerts import outbox, store
 from shared.alerts import subscriptions as subs
+from shared.alerts.schemas import (
+    DeliveryOut,
+    EnableResult,
+    ReplayIn,
+    ReplayOut,
+    RotatedSecret,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    TestResult,
+)
 from shared.db import session_scope
-from shared.errors import NotFound
-from shared.models import ApiKey, Subscription
+from shared.schemas import Page
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
-
-
-class SubscriptionIn(BaseModel):
-    url: str = Field(
-        max_length=2000, description="https://… webhook, or an Apprise URL (mailto://, slack://…)"
-    )
-    watches: list[int] | None = Field(default=None, description="watch ids; omitted or empty: every watch")
-    event_types: list[str] | None = Field(
-        default=None,
-        description="alert.created, alert.updated, feed.unhealthy, endpoint.disabled (default: all)",
-    )
-    description: str | None = Field(default=None, max_length=500)
-    max_concurrent: int | None = Field(default=None, ge=1, le=100, description="parallel requests to it")
-    rate_per_second: float | None = Field(default=None, gt=0, le=10_000, description="requests a second")
-
-
-class SubscriptionPatch(BaseModel):
-    watches: list[int] | None = Field(default=None, description="[] means every watch")
-    event_types: list[str] | None = None
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
-    replay_missed: bool = Field(default=False, description="on re-enable: send what was missed meanwhile")
-
-
-class SubscriptionOut(BaseModel):
-    id: int
-    url: str
-    description: str | None
-    watches: list[int] | None
-    event_types: list[str]
-    enabled: bool
-    disabled_at: datetime | None
-    disabled_reason: str | None
-    failing_since: datetime | None
-    previous_secret_expires_at: datetime | None
-    max_concurrent: int | None
-    rate_per_second: float | None
-    created_at: datetime
-
-
-class SubscriptionCreated(SubscriptionOut):
-    secret: str = Field(description="whsec_…: shown this once; store it to verify signatures")
-
-
-class EnableResult(BaseModel):
-    subscription: SubscriptionOut
-    missed: int = Field(description="deliveries missed while disabled")
-    replayed: int = Field(description="how many of them were queued again")
-
-
-class ReplayIn(BaseModel):
-    since: datetime | None = Field(default=None, description="failed or missed deliveries created since")
-    delivery_id: int | None = Field(default=None, description="just this delivery (any status)")
-
-
-class ReplayOut(BaseModel):
-    replayed: int
-    delivery_ids: list[int]
-
-
-class RotatedSecret(BaseModel):
-    secret: str = Field(description="the new whsec_… secret, shown this once")
-    previous_valid_until: datetime = Field(description="the old secret signs too until then")
-
-
-class TestResult(BaseModel):
-    delivery_id: int
-    ok: bool
-    status: str
-    status_code: int | None
-    duration_ms: float | None
-    error: str | None
-
-
-def sub_out(s: Subscription) -> SubscriptionOut:
-    """The API form of a subscription (never its secrets)."""
-    return SubscriptionOut(
-        id=s.id or 0,
-        url=s.url,
-        description=s.description,
-        watches=s.watch_ids,
-        event_types=s.event_types,
-        enabled=s.enabled,
-        disabled_at=s.disabled_at,
-        disabled_reason=s.disabled_reason,
-        failing_since=s.failing_since,
-        previous_secret_expires_at=s.previous_secret_expires_at,
-        max_concurrent=s.max_concurrent,
-        rate_per_second=s.rate_per_second,
-        created_at=s.created_at,
-    )
-
-
-def owned(session: SessionDep, key: ApiKey, sub_id: int) -> Subscription:
-    """The subscription if this key may see it, else 404."""
-    sub = session.get(Subscription, sub_id)
-    if sub is None or not (key.is_admin or sub.owner_key_id == key.id):
-        raise NotFound("no such subscription")
-    return sub
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -131,9 +37,9 @@ def _enqueue(ids: list[int]) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(
-    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, key: KeyDep
+    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> SubscriptionCreated:
-    """Create a subscription; the response carries its secret, shown this once."""
+    """Create a subscription of the caller's account; the response carries its secret, shown this once."""
     sub, secret = subs.create_subscription(
         session=session,
         url=body.url,
@@ -141,43 +47,45 @@ def create_subscription(
         watch_ids=body.watches,
         event_types=body.event_types,
         description=body.description,
-        owner_key_id=key.id,
+        owner_id=caller.account_id,
         max_concurrent=body.max_concurrent,
         rate_per_second=body.rate_per_second,
+        admin=caller.is_admin,
     )
     session.commit()
-    return SubscriptionCreated(**sub_out(sub).model_dump(), secret=secret)
+    return SubscriptionCreated(**SubscriptionOut.of(sub).model_dump(), secret=secret)
 
 
 @router.get("", response_model=Page[SubscriptionOut])
 def list_subscriptions(
-    session: SessionDep, key: KeyDep, limit: LimitQ = 50, before: BeforeQ = None
+    session: SessionDep, caller: CallerDep, limit: LimitQ = 50, before: BeforeQ = None
 ) -> Page[SubscriptionOut]:
-    """Subscriptions, newest first."""
-    rows = store.list_subscriptions(
-        session=session, owner_key_id=None if key.is_admin else key.id, limit=limit, before=before
-    )
-    return page([sub_out(s) for s in rows], limit, rows[-1].id if rows else None)
+    """The caller's subscriptions (an admin key: everyone's), newest first."""
+    rows = store.list_subscriptions(session=session, owner_id=caller.owner_filter, limit=limit, before=before)
+    return Page.of([SubscriptionOut.of(s) for s in rows], limit, rows[-1].id if rows else None)
 
 
 @router.get("/{sub_id}", response_model=SubscriptionOut)
-def get_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> SubscriptionOut:
+def get_subscription(sub_id: IdPath, session: SessionDep, caller: CallerDep) -> SubscriptionOut:
     """One subscription."""
-    return sub_out(owned(session, key, sub_id))
+    return SubscriptionOut.of(
+        subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    )
 
 
 @router.patch("/{sub_id}", response_model=EnableResult)
 def update_subscription(
-    sub_id: int, body: SubscriptionPatch, session: SessionDep, key: KeyDep
+    sub_id: IdPath, body: SubscriptionPatch, session: SessionDep, caller: CallerDep
 ) -> EnableResult:
     """Change filters or description; `enabled: true` re-enables (with `replay_missed`), false disables."""
-    sub = owned(session, key, sub_id)
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     subs.update_filters(
         session=session,
         subscription=sub,
         watch_ids=body.watches,
         event_types=body.event_types,
         clear_watches=body.watches == [],
+        admin=caller.is_admin,
     )
     if body.description is not None:
         sub.description = body.description
@@ -191,13 +99,15 @@ def update_subscription(
         )
     session.commit()
     _enqueue(ids + follow)
-    return EnableResult(subscription=sub_out(sub), missed=missed, replayed=len(ids))
+    return EnableResult(subscription=SubscriptionOut.of(sub), missed=missed, replayed=len(ids))
 
 
 @router.delete("/{sub_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> Response:
+def delete_subscription(sub_id: IdPath, session: SessionDep, caller: CallerDep) -> Response:
     """Delete the subscription and its delivery log."""
-    session.delete(owned(session, key, sub_id))
+    session.delete(
+        subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    )
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -208,9 +118,9 @@ def delete_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> Respon
     response_model=ReplayOut,
     responses=errors_doc(409),
 )
-def replay(sub_id: int, body: ReplayIn, session: SessionDep, key: KeyDep) -> ReplayOut:
+def replay(sub_id: IdPath, body: ReplayIn, session: SessionDep, caller: CallerDep) -> ReplayOut:
     """Send again one delivery, or every failed or missed one since a time, with the same webhook-id."""
-    sub = owned(session, key, sub_id)
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
     session.commit()
     _enqueue(ids)
@@ -218,18 +128,22 @@ def replay(sub_id: int, body: ReplayIn, session: SessionDep, key: KeyDep) -> Rep
 
 
 @router.post("/{sub_id}/rotate-secret", response_model=RotatedSecret)
-def rotate_secret(sub_id: int, session: SessionDep, settings: SettingsDep, key: KeyDep) -> RotatedSecret:
+def rotate_secret(
+    sub_id: IdPath, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> RotatedSecret:
     """A new secret, shown once; the old one keeps signing alongside it for the grace period."""
-    sub = owned(session, key, sub_id)
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     secret, until = subs.rotate_secret(session=session, subscription=sub, settings=settings)
     session.commit()
     return RotatedSecret(secret=secret, previous_valid_until=until)
 
 
 @router.post("/{sub_id}/test", response_model=TestResult, responses=errors_doc(409))
-def test_subscription(sub_id: int, session: SessionDep, settings: SettingsDep, key: KeyDep) -> TestResult:
+def test_subscription(
+    sub_id: IdPath, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> TestResult:
     """Send a signed ping now and report what the endpoint answered (also kept in the attempt log)."""
-    sub = owned(session, key, sub_id)
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     delivery_id = subs.create_ping(session=session, subscription=sub)
     session.commit()
     session.close()  # the attempt may take up to the request timeout: hold no connection meanwhile
@@ -250,16 +164,16 @@ def test_subscription(sub_id: int, session: SessionDep, settings: SettingsDep, k
 
 @router.get("/{sub_id}/deliveries", response_model=Page[DeliveryOut])
 def list_deliveries(
-    sub_id: int,
+    sub_id: IdPath,
     session: SessionDep,
-    key: KeyDep,
+    caller: CallerDep,
     limit: LimitQ = 50,
     before: BeforeQ = None,
     status_filter: StatusQ = None,
-    event_type: str | None = None,
+    event_type: EventTypeQ = None,
 ) -> Page[DeliveryOut]:
     """This subscription's deliveries, newest first; `?status=failed` lists its dead letters."""
-    owned(session, key, sub_id)
+    subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     rows = store.list_deliveries(
         session=session,
         subscription_id=sub_id,
@@ -268,4 +182,4 @@ def list_deliveries(
         limit=limit,
         before=before,
     )
-    return page([delivery_out(d) for d in rows], limit, rows[-1].id if rows else None)
+    return Page.of([DeliveryOut.of(d) for d in rows], limit, rows[-1].id if rows else None)

@@ -3,20 +3,24 @@ X-Hub-Signature on pushed bodies authenticate them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from services.api.deps import SessionDep, SettingsDep
+from services.api.params import IdPath
 from services.queue import chunks, send
 from shared.errors import TooLarge
 from shared.fetching import push
 
 router = APIRouter(prefix="/websub", tags=["websub"])
 MAX_PUSH_BYTES = 5 * 1024 * 1024
+TokenPath = Annotated[str, Path(max_length=100, description="the feed's callback token")]
 
 
 @router.get("/{feed_id}/{token}")
-def verify(feed_id: int, token: str, request: Request, session: SessionDep) -> Response:
+def verify(feed_id: IdPath, token: TokenPath, request: Request, session: SessionDep) -> Response:
     """The hub's verification of intent: echo hub.challenge for a subscription we asked for, else 404."""
     query = dict(request.query_params)
     challenge = push.verify(session=session, feed_id=feed_id, token=token, query=query)
@@ -26,7 +30,7 @@ def verify(feed_id: int, token: str, request: Request, session: SessionDep) -> R
 
 @router.post("/{feed_id}/{token}", status_code=status.HTTP_202_ACCEPTED)
 async def receive(
-    feed_id: int, token: str, request: Request, session: SessionDep, settings: SettingsDep
+    feed_id: IdPath, token: TokenPath, request: Request, session: SessionDep, settings: SettingsDep
 ) -> dict[str, int]:
     """Pushed content: verify the signature, store new entries, hand them to the pipeline at once."""
     body = b""
