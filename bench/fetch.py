@@ -152,11 +152,13 @@ def _fetch_worker(
     os.environ["NEWSWATCH_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     import redis
 
+    from shared.alerts.service import feed_unhealthy
     from shared.config import get_settings
     from shared.db import session_scope
-    from shared.fetching import service
+    from shared.fetching import events, service
     from shared.fetching.politeness import RedisHostLimiter
 
+    events.listen(feed_unhealthy)  # as the fetcher tasks do
     settings = get_settings()
     limiter = RedisHostLimiter(redis.Redis.from_url(redis_url), max_concurrent=2, min_gap=0.0, prefix="bench")
     start = resource.getrusage(resource.RUSAGE_SELF)

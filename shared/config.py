@@ -115,3 +115,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def fresh_settings() -> Settings:
+    """The settings read again (the command line sets some variables, e.g. from --data-dir, first)."""
+    get_settings.cache_clear()
+    return get_settings()

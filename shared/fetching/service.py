@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from shared.config import Settings
 from shared.errors import Conflict, NotFound
-from shared.fetching import store
+from shared.fetching import events, store
+from shared.fetching.events import FeedUnhealthy
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
@@ -185,21 +186,12 @@ def _health_change(session: Session, feed: Feed, old: FeedHealth, reason: str, n
         event = store.add_event(
             session=session, feed_id=feed.id, type="feed.unhealthy", health=new, reason=reason
         )
-        from shared.alerts.payload import FEED_UNHEALTHY, feed_unhealthy_data
-        from shared.alerts.service import enqueue_event
-
-        data = feed_unhealthy_data(
-            feed_id=feed.id, url=feed.url, reason=f"{new.value}: {reason}", since=now,
-            failures=feed.consecutive_failures,
+        assert event.id is not None
+        trouble = FeedUnhealthy(
+            feed_id=feed.id, url=feed.url, health=new.value, reason=reason, since=now,
+            failures=feed.consecutive_failures, event_id=event.id, owner_id=feed.owner_id,
         )  # fmt: skip
-        data["health"] = new.value
-        return enqueue_event(
-            session=session,
-            event_type=FEED_UNHEALTHY,
-            event_key=f"{FEED_UNHEALTHY}:{event.id}",
-            data=data,
-            owner_id=feed.owner_id,
-        )
+        return events.report_unhealthy(session=session, event=trouble)
     if old in UNHEALTHY and new not in UNHEALTHY:
         feed.unhealthy_since = None
         store.add_event(session=session, feed_id=feed.id, type="feed.recovered", health=new, reason=reason)

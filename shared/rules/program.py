@@ -37,9 +37,8 @@ from shared.folding import fold
 from shared.rules._core import MAX_COUNTED
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
 from shared.rules.stats import STEM, Frequencies
-from shared.rules.text import WordPat, term_pattern
+from shared.rules.text import COMMON_WORDS, WordPat, term_pattern
 from shared.rules.types import EntityResolver, MatchDocument
-from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
 PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id

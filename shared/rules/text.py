@@ -22,6 +22,14 @@ TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 CJK_RE = re.compile(rf"[{CJK}]")
 MIN_STEM = 3
 
+# Words frequent enough in news that a rule anchored on them alone fires on most articles.
+_COMMON = """a an and are as at be been but by for from had has have he her his i in is it its more new not
+of on one or said says that the their there they this to was we were which who will with would you
+year years people also after last first two over than about up out time can told what when
+и в не на что с по как это он она они его к у из за от о для же то так а но все был была было
+的 了 是 在 和 有 不 这 中 人 我 他 也 就 都 而 及 与 或 年 月 日"""
+COMMON_WORDS = frozenset(_COMMON.split())
+
 
 @dataclass(frozen=True)
 class WordPat:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -14,7 +12,7 @@ from services.api.deps import CallerDep, SessionDep, SettingsDep
 from shared.errors import NotFound
 from shared.models import Entity
 from shared.models.base import shift, utcnow
-from shared.nlp import KnowledgeBase
+from shared.nlp import cached_knowledge_base
 from shared.nlp import store as entity_store
 from shared.nlp.schemas import (
     CooccurOut,
@@ -32,12 +30,6 @@ SinceQ = Annotated[datetime | None, Query(description="window start (ISO 8601); 
 UntilQ = Annotated[datetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
 HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
 EntityRef = Annotated[str, Path(min_length=1, max_length=100, description="database id or knowledge-base id")]
-
-
-@lru_cache(maxsize=4)
-def _kb(path: str) -> KnowledgeBase:
-    # Loaded once per process: the API only reads aliases and offices, never the model.
-    return KnowledgeBase.load(FsPath(path))
 
 
 def _window(since: datetime | None, until: datetime | None, hours: int) -> tuple[datetime, datetime]:
@@ -97,7 +89,7 @@ def entity_detail(
     """One entity by database id or knowledge-base id: aliases, office holdings and mention counts."""
     entity = _entity_or_404(session, entity_id)
     start, end = _window(since, until, hours)
-    kb = _kb(str(settings.effective_kb_path))
+    kb = cached_knowledge_base(settings.effective_kb_path)
     known = kb.get(entity.kb_id) if entity.kb_id else None
     offices = [
         OfficeOut(

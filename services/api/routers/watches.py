@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -12,7 +10,8 @@ from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import IdPath
 from shared.models import Watch
-from shared.rules import EntityResolver, service, store, validate
+from shared.nlp import cached_knowledge_base
+from shared.rules import service, store, validate
 from shared.rules.backtest import MAX_LIMIT, backtest
 from shared.rules.schemas import (
     BacktestOut,
@@ -30,14 +29,6 @@ from shared.schemas import MAX_INT
 router = APIRouter(prefix="/api/v1/watches", tags=["watches"])
 LimitQ = Annotated[int, Query(ge=0, le=MAX_LIMIT)]
 OffsetQ = Annotated[int, Query(ge=0, le=MAX_INT)]
-
-
-@lru_cache(maxsize=4)
-def _knowledge_base(path: Path) -> EntityResolver:
-    # Loaded once per process: entity and office operators resolve names through it.
-    from shared.nlp import KnowledgeBase
-
-    return KnowledgeBase.load(path)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WatchOut, responses=errors_doc(409))
@@ -76,7 +67,7 @@ def _backtest(
         until=window.until,
         limit=limit,
         offset=offset,
-        resolver=_knowledge_base(settings.effective_kb_path),
+        resolver=cached_knowledge_base(settings.effective_kb_path),
         name=name,
     )
     return result.to_dict()

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from shared.config import fresh_settings
 from shared.db import session_scope
 from shared.errors import NewswatchError
 from shared.security import accounts
@@ -46,8 +47,10 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run one keys action; a refused one (unknown scope, last admin key…) prints one line and exits 2."""
+def cmd_keys(args: argparse.Namespace) -> int:
+    """keys create|list|revoke, with the API's rules; a refused one (unknown scope, last admin key…)
+    prints one line and exits 2."""
+    fresh_settings()
     action = {"create": _create, "list": _list, "revoke": _revoke}[args.action]
     try:
         return action(args)
