@@ -75,6 +75,7 @@ class SubscriptionIn(BaseModel):
 
 
 class SubscriptionPatch(BaseModel):
+    url: str = omittable(max_length=2000, description="a new target, checked like a new one")
     watches: list[Id] | None = Field(default=None, max_length=1000, description="[] means every watch")
     event_types: list[EventType] | None = Field(default=None, max_length=20)
     description: str | None = Field(default=None, max_length=500)

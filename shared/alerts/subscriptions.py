@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from shared.alerts import payload, signing, store
-from shared.alerts.channels import validate_target
+from shared.alerts.channels import ChannelRegistry, registry_for
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
@@ -113,6 +113,14 @@ def get_subscription(*, session: Session, subscription_id: int, owner_id: int | 
     return sub
 
 
+def check_target(url: str, *, settings: Settings, channels: ChannelRegistry | None = None) -> None:
+    """Raise SubscriptionError unless an enabled channel may send to the URL (scheme, parameters, hosts)."""
+    try:
+        (channels or registry_for(settings)).check(url)
+    except UnsafeURLError as exc:
+        raise SubscriptionError(str(exc)) from exc
+
+
 def create_subscription(
     *,
     session: Session,
@@ -125,16 +133,14 @@ def create_subscription(
     max_concurrent: int | None = None,
     rate_per_second: float | None = None,
     admin: bool = False,
+    channels: ChannelRegistry | None = None,
 ) -> tuple[Subscription, str]:
     """Check the target and filters, store the owner's subscription; returns it and its secret (shown once).
 
-    `url` is an http(s) webhook URL, or an Apprise URL (mailto://, slack://, tgram://, msteams://, json://…).
+    `url` is an http(s) webhook URL, or a vetted notification URL (mailto://, slack://, tgram://, json://…).
     The watches named must be the owner's (any account's when `admin`).
     """
-    try:
-        validate_target(url, settings.address_policy())
-    except UnsafeURLError as exc:
-        raise SubscriptionError(str(exc)) from exc
+    check_target(url, settings=settings, channels=channels)
     types = list(event_types) if event_types else list(payload.EVENT_TYPES)
     _check_filters(session, watch_ids, types, None if admin else owner_id)
     secret = generate_secret()
@@ -151,6 +157,15 @@ def create_subscription(
     session.add(sub)
     session.flush()
     return sub, secret
+
+
+def change_target(
+    *, subscription: Subscription, url: str, settings: Settings, channels: ChannelRegistry | None = None
+) -> Subscription:
+    """Point the subscription at a new URL, checked as at creation (raises SubscriptionError)."""
+    check_target(url, settings=settings, channels=channels)
+    subscription.url = url
+    return subscription
 
 
 def update_filters(

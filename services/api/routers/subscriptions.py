@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.deps import CallerDep, ChannelsDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath, LimitQ
 from services.api.routers.deliveries import EventTypeQ, StatusQ
@@ -37,7 +37,7 @@ def _enqueue(ids: list[int]) -> None:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(
-    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, caller: CallerDep
+    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, caller: CallerDep
 ) -> SubscriptionCreated:
     """Create a subscription of the caller's account; the response carries its secret, shown this once."""
     sub, secret = subs.create_subscription(
@@ -51,6 +51,7 @@ def create_subscription(
         max_concurrent=body.max_concurrent,
         rate_per_second=body.rate_per_second,
         admin=caller.is_admin,
+        channels=channels,
     )
     session.commit()
     return SubscriptionCreated(**SubscriptionOut.of(sub).model_dump(), secret=secret)
@@ -75,10 +76,17 @@ def get_subscription(sub_id: IdPath, session: SessionDep, caller: CallerDep) -> 
 
 @router.patch("/{sub_id}", response_model=EnableResult)
 def update_subscription(
-    sub_id: IdPath, body: SubscriptionPatch, session: SessionDep, caller: CallerDep
+    sub_id: IdPath,
+    body: SubscriptionPatch,
+    session: SessionDep,
+    settings: SettingsDep,
+    channels: ChannelsDep,
+    caller: CallerDep,
 ) -> EnableResult:
-    """Change filters or description; `enabled: true` re-enables (with `replay_missed`), false disables."""
+    """Change target, filters or description; `enabled: true` re-enables (`replay_missed`), false disables."""
     sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    if body.url is not None:
+        subs.change_target(subscription=sub, url=body.url, settings=settings, channels=channels)
     subs.update_filters(
         session=session,
         subscription=sub,
@@ -98,6 +106,7 @@ def update_subscription(
             session=session, subscription=sub, reason="disabled through the API"
         )
     session.commit()
+    outbox.forget_subscription(sub.id)
     _enqueue(ids + follow)
     return EnableResult(subscription=SubscriptionOut.of(sub), missed=missed, replayed=len(ids))
 
@@ -140,14 +149,18 @@ def rotate_secret(
 
 @router.post("/{sub_id}/test", response_model=TestResult, responses=errors_doc(409))
 def test_subscription(
-    sub_id: IdPath, session: SessionDep, settings: SettingsDep, caller: CallerDep
+    sub_id: IdPath, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, caller: CallerDep
 ) -> TestResult:
-    """Send a signed ping now and report what the endpoint answered (also kept in the attempt log)."""
+    """Send a signed ping now and report what the endpoint answered (also kept in the attempt log).
+
+    The target is checked again first, as before every delivery: a refused one is a `blocked` attempt."""
     sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     delivery_id = subs.create_ping(session=session, subscription=sub)
     session.commit()
     session.close()  # the attempt may take up to the request timeout: hold no connection meanwhile
-    outcome = outbox.deliver(delivery_id=delivery_id, settings=settings, session_factory=session_scope)
+    outcome = outbox.deliver(
+        delivery_id=delivery_id, settings=settings, session_factory=session_scope, channels=channels
+    )
     if outcome.retry_in is not None and outcome.retry_in <= 60:
         send("notifier.deliver", [delivery_id])
     _enqueue(outcome.follow_up)
