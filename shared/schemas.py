@@ -7,9 +7,12 @@ the few that belong to no domain.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from shared.models.base import to_utc
 
 T = TypeVar("T")
 
@@ -17,6 +20,8 @@ MAX_MESSAGE = 300  # characters of a message kept in an error body: never the wh
 MAX_INT = 2**31 - 1  # the database's INTEGER: every id and every stored count fits, larger ones are refused
 
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+# a date-time in: naive values are taken as UTC (the database stores aware UTC and refuses naive ones)
+UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT)]
 
 
@@ -54,8 +59,9 @@ class ErrorBody(BaseModel):
 
 
 def excerpt(text: str, limit: int = MAX_MESSAGE) -> str:
-    """The text cut to `limit` characters, marked when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """The text cut to `limit` characters, marked when cut; a lone surrogate is written as its escape."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class Page(BaseModel, Generic[T]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.api import deps, errors
+from services.api.guard import RequestGuard
 from services.api.routers import (
     alerts,
     articles,
@@ -18,6 +19,7 @@ from services.api.routers import (
     watches,
     websub,
 )
+from shared.config import get_settings
 
 
 def create_app() -> FastAPI:
@@ -40,6 +42,7 @@ def create_app() -> FastAPI:
     app.include_router(websub.router)
     errors.install(app)
     errors.install_openapi(app, key_check=deps.require_key, admin_check=deps.require_admin)
+    app.add_middleware(RequestGuard, max_bytes=get_settings().max_request_bytes)
     return app
 
 

@@ -105,6 +105,11 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI answers 400 for a body it cannot decode (not UTF-8); to the client that is invalid input,
+        # like malformed JSON, which FastAPI answers 422
+        err = FieldError(loc=["body"], msg="the body is not UTF-8 JSON", type="json_invalid")
+        return error_response(422, f"body: {err.msg}", "validation", errors=[err.model_dump()])
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     code = HTTP_CODES.get(exc.status_code, "error")
     return error_response(exc.status_code, detail, code, dict(exc.headers or {}) or None)

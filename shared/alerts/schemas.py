@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Subscription, Watch
-from shared.schemas import Id, omittable
+from shared.schemas import Id, UtcDatetime, omittable
 
 DeliveryStatus = Literal["pending", "succeeded", "failed", "missed"]
 EventType = Annotated[str, Field(min_length=1, max_length=50, description="see shared/alerts/payload.py")]
@@ -131,7 +131,7 @@ class EnableResult(BaseModel):
 
 
 class ReplayIn(BaseModel):
-    since: datetime | None = Field(default=None, description="failed or missed deliveries created since")
+    since: UtcDatetime | None = Field(default=None, description="failed or missed deliveries created since")
     delivery_id: Id | None = Field(default=None, description="just this delivery (any status)")
 
 

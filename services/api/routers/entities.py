@@ -23,11 +23,14 @@ from shared.nlp.schemas import (
     OfficeOut,
     TopEntityOut,
 )
+from shared.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/entities", tags=["entities"])
 
-SinceQ = Annotated[datetime | None, Query(description="window start (ISO 8601); default: `hours` ago")]
-UntilQ = Annotated[datetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
+SinceQ = Annotated[
+    UtcDatetime | None, Query(description="window start (ISO 8601, UTC if no offset); default: `hours` ago")
+]
+UntilQ = Annotated[UtcDatetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
 HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
 EntityRef = Annotated[str, Path(min_length=1, max_length=100, description="database id or knowledge-base id")]
 

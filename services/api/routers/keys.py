@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 
 from services.api.deps import AdminDep, CallerDep, SessionDep
 from services.api.errors import errors_doc
+from services.api.params import IdPath
 from shared.security import accounts
 from shared.security.schemas import AccountIn, AccountOut, KeyCreated, KeyIn, KeyOut, Me
 
@@ -46,14 +47,14 @@ def list_keys(session: SessionDep, _: AdminDep) -> list[KeyOut]:
 
 
 @router.get("/keys/{key_id}", response_model=KeyOut)
-def get_key(key_id: int, session: SessionDep, _: AdminDep) -> KeyOut:
+def get_key(key_id: IdPath, session: SessionDep, _: AdminDep) -> KeyOut:
     """One key."""
     row = accounts.get_key(session=session, key_id=key_id)
     return KeyOut.of(row, accounts.get_account(session=session, account_id=row.account_id))
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors_doc(409))
-def revoke_key(key_id: int, session: SessionDep, _: AdminDep) -> Response:
+def revoke_key(key_id: IdPath, session: SessionDep, _: AdminDep) -> Response:
     """Revoke a key (409 when it is the last working admin key)."""
     accounts.revoke_key(session=session, key_id=key_id)
     session.commit()
@@ -77,7 +78,7 @@ def create_account(body: AccountIn, session: SessionDep, _: AdminDep) -> Account
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut)
-def get_account(account_id: int, session: SessionDep, _: AdminDep) -> AccountOut:
+def get_account(account_id: IdPath, session: SessionDep, _: AdminDep) -> AccountOut:
     """One account."""
     account = accounts.get_account(session=session, account_id=account_id)
     active = sum(
