@@ -130,10 +130,11 @@ class World:
         return _bearer(self.keys[account][scope])
 
 
-def _alert_for(watch_id: int) -> tuple[int, int]:
+def _alert_for(watch_id: int, n: int = 0) -> tuple[int, int]:
     """An alert of alpha's watch (and the delivery to alpha's subscription), as the pipeline makes them."""
     with session_scope() as s:
-        article = Article(url="https://e.example/a", canonical_url="https://e.example/a", title="SCO story")
+        url = f"https://e.example/{n}"
+        article = Article(url=url, canonical_url=url, title="SCO story")
         s.add(article)
         s.flush()
         watch = s.get(Watch, watch_id)
@@ -225,3 +226,16 @@ def test_every_route_refuses_no_key_a_small_scope_and_another_owner(api: TestCli
 
 def _items(data: Any) -> list[Any]:
     return data["items"] if isinstance(data, dict) else data
+
+
+def test_events_reach_only_the_subscriptions_of_their_owner(api: TestClient, world: World) -> None:
+    """A subscription without a watch filter hears its own account's watches and feeds, nobody else's."""
+    beta = world.as_("beta", "write")
+    theirs = api.post("/api/v1/subscriptions", json={"url": "http://127.0.0.1:9/beta"}, headers=beta)
+    assert theirs.status_code == 201, theirs.text
+    naming = {"url": "http://127.0.0.1:9/beta2", "watches": [world.ids["watch"]]}
+    assert api.post("/api/v1/subscriptions", json=naming, headers=beta).status_code == 422
+    _alert_for(world.ids["watch"], n=1)
+    seen = api.get("/api/v1/deliveries").json()["items"]  # the admin sees every delivery
+    assert seen and {d["subscription_id"] for d in seen} == {world.ids["subscription"]}
+    assert api.get("/api/v1/deliveries", headers=beta).json()["items"] == []

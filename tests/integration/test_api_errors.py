@@ -71,6 +71,18 @@ def test_error_bodies_never_echo_the_input(api: TestClient) -> None:
     assert long_name.status_code == 422 and len(long_name.content) < 2_000
 
 
+def test_routers_define_no_schemas() -> None:
+    """API schemas live beside their domain (shared/<domain>/schemas.py); routers only wire them."""
+    for path in sorted(ROUTERS.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        models = [
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef) and any(getattr(b, "id", "") == "BaseModel" for b in n.bases)
+        ]
+        assert not models, f"{path.name} defines {models}: move them to the domain's schemas.py"
+
+
 def test_routers_raise_domain_errors_and_catch_none() -> None:
     """Status codes are chosen by the one handler: no router builds an HTTPException or catches errors."""
     for path in sorted(ROUTERS.glob("*.py")):
