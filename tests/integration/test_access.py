@@ -271,3 +271,13 @@ def test_the_alert_stream_carries_only_the_callers_watches(
                 if mine in seen:
                     break
     assert seen == [mine]
+
+
+def test_articles_are_shared_but_their_matches_are_the_callers(api: TestClient, world: World) -> None:
+    alert = api.get(f"/api/v1/alerts/{world.ids['alert']}", headers=world.as_("alpha", "read")).json()
+    article_id = alert["article_id"]
+    theirs = api.get(f"/api/v1/articles/{article_id}", headers=world.as_("beta", "read"))
+    ours = api.get(f"/api/v1/articles/{article_id}", headers=world.as_("alpha", "read"))
+    assert theirs.status_code == ours.status_code == 200
+    assert theirs.json()["matches"] == []
+    assert [m["watch_id"] for m in ours.json()["matches"]] == [world.ids["watch"]]
