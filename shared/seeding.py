@@ -1,7 +1,8 @@
 """Load seeds/: default watchlists, sample articles and the feeds list (idempotent).
 
-Each seeded watch and feed is recorded (`seeded_items`) when first created: one the user deleted (or
-renamed) stays deleted at the next start, and is never created again.
+Seeded watches and feeds belong to the system account (the bootstrap admin key's account). Each is
+recorded (`seeded_items`) when first created: one the user deleted (or renamed) stays deleted at the next
+start, and is never created again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.fetching import store as feed_store
 from shared.ingestion.schemas import ArticleIn
 from shared.ingestion.service import ingest
 from shared.models import SeededItem
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.outbound.policy import UnsafeURLError
 from shared.rules import load_watch_file
 from shared.rules import service as watches
@@ -83,8 +85,8 @@ def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> Se
     root = settings.seeds_dir
     for path in sorted((root / "watchlists").glob("*.y*ml")):
         for spec in load_watch_file(path):
-            exists = watch_store.by_name(session=session, name=spec.name) is not None
-            if _first_time(session, "watch", spec.name, exists=exists):
+            exists = watch_store.by_name(session=session, name=spec.name, owner_id=SYSTEM_ACCOUNT_ID)
+            if _first_time(session, "watch", spec.name, exists=exists is not None):
                 watches.create_watch(session=session, name=spec.name, query=spec.query)
                 report.watches += 1
     for path in sorted((root / "articles").glob("*")):
@@ -95,8 +97,8 @@ def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> Se
     if with_feeds and feeds_file.exists():
         for entry in yaml.safe_load(feeds_file.read_text(encoding="utf-8")) or []:
             url = entry["url"] if isinstance(entry, dict) else str(entry)
-            exists = feed_store.by_url(session=session, url=url) is not None
-            if not _first_time(session, "feed", url, exists=exists):
+            exists = feed_store.by_url(session=session, url=url, owner_id=SYSTEM_ACCOUNT_ID)
+            if not _first_time(session, "feed", url, exists=exists is not None):
                 continue
             title = entry.get("title") if isinstance(entry, dict) else None
             try:

@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.api import deps, errors
+from services.api.guard import RequestGuard
 from services.api.routers import (
     alerts,
     articles,
@@ -20,6 +22,7 @@ from services.api.routers import (
     watches,
     websub,
 )
+from shared.config import get_settings
 
 
 @asynccontextmanager
@@ -50,6 +53,9 @@ def create_app() -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(keys.router)
     app.include_router(websub.router)
+    errors.install(app)
+    errors.install_openapi(app, key_check=deps.require_key, admin_check=deps.require_admin)
+    app.add_middleware(RequestGuard, max_bytes=get_settings().max_request_bytes)
     return app
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from shared.models import Article, Entity, Mention
 from shared.nlp.types import ExtractedEntity
+from shared.schemas import MAX_INT
 
 
 def get_or_create_entity(*, session: Session, label: str, key: str, name: str, kb_id: str | None) -> Entity:
@@ -126,8 +127,9 @@ def top_entities(
 
 def get_entity(*, session: Session, ref: str) -> Entity | None:
     """The entity by database id ("42") or knowledge-base id ("Q7747"); None when unknown."""
-    if ref.isdigit():
-        return session.get(Entity, int(ref))
+    if ref.isascii() and ref.isdigit():
+        n = int(ref)
+        return session.get(Entity, n) if 0 < n <= MAX_INT else None
     return session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
 
 

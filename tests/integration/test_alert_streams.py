@@ -45,7 +45,7 @@ def _open(client: httpx.Client, key: str, **headers: str) -> httpx.Response:
 
 
 def _new_key(client: httpx.Client, name: str) -> tuple[int, str]:
-    r = client.post("/api/v1/keys", json={"name": name}, headers=ADMIN)
+    r = client.post("/api/v1/keys", json={"name": name, "scopes": ["read"]}, headers=ADMIN)
     assert r.status_code == 201, r.text
     return r.json()["id"], r.json()["key"]
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from shared.db import session_scope
 from shared.models import Watch
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.rules.store import bump_ruleset_version
 from tests.support import processes
 from tests.support.faults import BROKEN_OFFICE, FAIL_MARKER
@@ -106,7 +107,9 @@ def test_failing_watches_are_quarantined_and_the_others_keep_matching(
     broken = api.post("/api/v1/watches", json={"name": "broken", "query": f'office:"{BROKEN_OFFICE}"'})
     assert broken.status_code == 201, broken.text  # it compiles; it fails only when evaluated
     with session_scope() as s:  # stored before the parser counted field prefixes: it cannot compile now
-        deep = Watch(name="deep", query="title:" * 470 + "sco", canonical_query="")
+        deep = Watch(
+            name="deep", query="title:" * 470 + "sco", canonical_query="", owner_id=SYSTEM_ACCOUNT_ID
+        )
         s.add(deep)
         s.flush()
         deep_id = deep.id

@@ -29,10 +29,10 @@ def test_every_query_route_refuses_a_query_nested_past_the_limit(api: TestClient
     for path, body in routes:
         r = api.post(path, json=body)
         assert r.status_code == 422, (path, r.status_code, r.text[:300])
-        detail = r.json()["detail"]
-        assert "nested too deeply" in detail["message"], detail
-        assert detail["position"] > 0
-        assert str(MAX_DEPTH) in detail["expected"]
+        body = r.json()
+        assert body["code"] == "rule_syntax" and "nested too deeply" in body["detail"], body
+        assert body["position"] > 0
+        assert str(MAX_DEPTH) in body["expected"]
     ok = api.post("/api/v1/watches", json={"name": "shallow", "query": "sco"})
     assert ok.status_code == 201, ok.text
     watch_id = ok.json()["id"]

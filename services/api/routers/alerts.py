@@ -1,76 +1,39 @@
-"""/api/v1/alerts: newest first, paginated, filterable by watch; `/stream` is the live SSE feed."""
+"""/api/v1/alerts: alerts of the caller's watches, newest first, paginated, filterable by watch; `/stream` is
+the live SSE feed."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
-from services.api.pagination import BeforeQ, LimitQ, Page, page
+from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import BeforeQ, IdPath, LimitQ
 from services.api.streams import Streams
 from shared.alerts import store
 from shared.alerts.fanout import StreamLimitError, sse_events
-from shared.models import Alert, Article, Watch
+from shared.alerts.schemas import AlertOut
+from shared.errors import NotFound, TooMany
+from shared.rules import store as watch_store
+from shared.schemas import MAX_INT, Id, Page
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
-class AlertOut(BaseModel):
-    id: int
-    watch_id: int
-    watch: str
-    article_id: int
-    title: str
-    url: str | None
-    story_key: str
-    score: float
-    terms: list[dict[str, Any]]
-    snippet: str
-    article_ids: list[int]
-    revision: int
-    throttled: bool
-    is_digest: bool
-    digest_id: int | None
-    created_at: datetime
-    updated_at: datetime
-
-
-def _out(alert: Alert, watch: Watch, article: Article) -> AlertOut:
-    return AlertOut(
-        id=alert.id or 0,
-        watch_id=alert.watch_id,
-        watch=watch.name,
-        article_id=alert.article_id,
-        title=article.title,
-        url=article.url,
-        story_key=alert.story_key,
-        score=alert.score,
-        terms=alert.terms,
-        snippet=alert.snippet,
-        article_ids=alert.article_ids,
-        revision=alert.revision,
-        throttled=alert.throttled,
-        is_digest=alert.is_digest,
-        digest_id=alert.digest_id,
-        created_at=alert.created_at,
-        updated_at=alert.updated_at,
-    )
-
-
 @router.get("", response_model=Page[AlertOut])
 def list_alerts(
-    session: SessionDep, _: KeyDep, limit: LimitQ = 50, before: BeforeQ = None, watch_id: int | None = None
+    session: SessionDep,
+    caller: CallerDep,
+    limit: LimitQ = 50,
+    before: BeforeQ = None,
+    watch_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Page[AlertOut]:
-    """Alerts, newest first."""
-    rows = [
-        _out(*r)
-        for r in store.alerts_with_refs(session=session, watch_id=watch_id, limit=limit, before=before)
-    ]
-    return page(rows, limit, rows[-1].id if rows else None)
+    """Alerts of the caller's watches (an admin key: everyone's), newest first."""
+    rows = store.alerts_with_refs(
+        session=session, watch_id=watch_id, limit=limit, before=before, owner_id=caller.owner_filter
+    )
+    return Page.of([AlertOut.of(*r) for r in rows], limit, rows[-1][0].id if rows else None)
 
 
 def streams_of(request: Request, settings: SettingsDep) -> Streams:
@@ -93,26 +56,31 @@ async def stream_alerts(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    key: KeyDep,
-    watch_id: Annotated[list[int] | None, Query(description="only these watches (repeatable)")] = None,
-    last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
+    caller: CallerDep,
+    watch_id: Annotated[list[Id] | None, Query(description="only these watches (repeatable)")] = None,
+    last_event_id: Annotated[
+        str | None, Header(max_length=100, description="resume after this event id")
+    ] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events of new and updated alerts; resumable with Last-Event-ID; filter by watch.
+    """Server-Sent Events of new and updated alerts of the caller's watches (those when it opened);
+    resumable with Last-Event-ID; filter by watch.
 
-    A stream runs on the event loop (no thread of its own), is capped per key, and closes within
+    A stream runs on the event loop (no thread of its own), is capped per key (429), and closes within
     NEWSWATCH_STREAM_KEY_CHECK_SECONDS once its key is revoked.
     """
+    watches: list[int] | None = watch_id
+    if caller.owner_filter is not None:
+        mine = set(watch_store.watch_ids_of(session=session, owner_id=caller.owner_filter))
+        watches = [w for w in watch_id if w in mine] if watch_id else sorted(mine)
     session.close()  # a stream can last hours: hold no database connection meanwhile
     streams = streams_of(request, settings)
     await streams.ensure_started()
     try:
         sub = await streams.fanout.subscribe(
-            key_id=key.id or 0, last_event_id=last_event_id, watch_ids=watch_id
+            key_id=caller.key_id, last_event_id=last_event_id, watch_ids=watches
         )
     except StreamLimitError as exc:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"retry-after": "5"}
-        ) from exc
+        raise TooMany(str(exc), retry_after=5) from exc
     return StreamingResponse(
         sse_events(sub, heartbeat=settings.stream_heartbeat_seconds),
         media_type="text/event-stream",
@@ -121,9 +89,9 @@ async def stream_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: int, session: SessionDep, _: KeyDep) -> AlertOut:
+def get_alert(alert_id: IdPath, session: SessionDep, caller: CallerDep) -> AlertOut:
     """One alert."""
-    rows = store.alerts_with_refs(session=session, alert_id=alert_id, limit=1)
+    rows = store.alerts_with_refs(session=session, alert_id=alert_id, limit=1, owner_id=caller.owner_filter)
     if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    return _out(*rows[0])
+        raise NotFound("no such alert")
+    return AlertOut.of(*rows[0])

@@ -1,68 +1,41 @@
-"""/api/v1/articles: push articles (202 with ids), list newest first, read one with entities and matches."""
+"""/api/v1/articles: the shared corpus: push articles (202 with ids), list newest first, read one with its
+entities and the matches of the caller's watches."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel, Field
-from sqlmodel import col, select
+from fastapi import APIRouter, Query, status
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
-from services.api.pagination import BeforeQ, LimitQ, Page, page
+from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import BeforeQ, IdPath, LimitQ
 from services.queue import chunks, send
+from shared.errors import Conflict, NotFound
 from shared.ingestion import store
-from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.schemas import (
+    Accepted,
+    ArticleBatch,
+    ArticleDetail,
+    ArticleIn,
+    ArticleOut,
+    MatchOut,
+    MentionOut,
+)
 from shared.ingestion.service import ingest
-from shared.models import Article, Match, Watch
+from shared.models import Article
 from shared.models.article import STATUS_FAILED
 from shared.nlp import store as mentions
 from shared.pipeline import service as pipeline
+from shared.rules import store as matches
+from shared.schemas import Page
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
-
-
-class ArticleBatch(BaseModel):
-    articles: list[ArticleIn] = Field(min_length=1, max_length=1000)
-
-
-class Accepted(BaseModel):
-    ids: list[int]
-    new_ids: list[int]
-
-
-class ArticleOut(BaseModel):
-    id: int
-    url: str | None
-    canonical_url: str
-    title: str
-    language: str | None
-    published_at: datetime | None
-    fetched_at: datetime
-    processed_at: datetime | None
-    status: str = Field(description="fetched (waiting), processed, or failed (see error; retry it)")
-    error: str | None = Field(description="why the last processing attempt failed")
-    attempts: int = Field(description="failed processing attempts")
-    story_id: int | None
-    source: str
-    feed_id: int | None
-
-
-class ArticleDetail(ArticleOut):
-    text: str
-    author: str | None
-    entities: list[dict[str, Any]]
-    matches: list[dict[str, Any]]
-
-
-def article_out(a: Article) -> ArticleOut:
-    return ArticleOut.model_validate(a, from_attributes=True)
+StatusQ = Annotated[str | None, Query(max_length=20, description="fetched, processed, failed…")]
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
 def push_articles(
-    body: ArticleIn | ArticleBatch, session: SessionDep, settings: SettingsDep, _: KeyDep
+    body: ArticleIn | ArticleBatch, session: SessionDep, settings: SettingsDep, _: CallerDep
 ) -> Accepted:
     """Take one article or {"articles": [...]}; new ones are queued for processing after commit."""
     items = body.articles if isinstance(body, ArticleBatch) else [body]
@@ -75,51 +48,58 @@ def push_articles(
 
 @router.get("", response_model=Page[ArticleOut])
 def list_articles(
-    session: SessionDep, _: KeyDep, limit: LimitQ = 50, before: BeforeQ = None, status: str | None = None
+    session: SessionDep, _: CallerDep, limit: LimitQ = 50, before: BeforeQ = None, status: StatusQ = None
 ) -> Page[ArticleOut]:
+    """Articles, newest first."""
     rows = store.list_page(session=session, limit=limit, before_id=before, status=status)
-    return page([article_out(a) for a in rows], limit, rows[-1].id if rows else None)
+    return Page.of(
+        [ArticleOut.model_validate(a, from_attributes=True) for a in rows],
+        limit,
+        rows[-1].id if rows else None,
+    )
 
 
-@router.post("/{article_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=ArticleOut)
-def retry_article(article_id: int, session: SessionDep, _: KeyDep) -> ArticleOut:
+@router.post(
+    "/{article_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ArticleOut,
+    responses={409: {"description": "the article has not failed"}},
+)
+def retry_article(article_id: IdPath, session: SessionDep, _: CallerDep) -> ArticleOut:
     """Process a failed article again (409 unless it failed)."""
     a = session.get(Article, article_id)
     if a is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such article")
+        raise NotFound("no such article")
     if a.status != STATUS_FAILED:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"article {article_id} is {a.status}, not failed")
+        raise Conflict(f"article {article_id} is {a.status}, not failed")
     pipeline.retry_article(session=session, article=a)
     session.commit()
     send("pipeline.process_batch", [[article_id]])
-    return article_out(a)
+    return ArticleOut.model_validate(a, from_attributes=True)
 
 
 @router.get("/{article_id}", response_model=ArticleDetail)
-def get_article(article_id: int, session: SessionDep, _: KeyDep) -> ArticleDetail:
+def get_article(article_id: IdPath, session: SessionDep, caller: CallerDep) -> ArticleDetail:
+    """One article with its text, entities and the matches of the caller's watches."""
     a = session.get(Article, article_id)
     if a is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such article")
+        raise NotFound("no such article")
     ents = [
-        {
-            "text": m.text,
-            "label": m.label,
-            "canonical": e.name if m.linked else None,
-            "entity_id": e.id,
-            "kb_id": e.kb_id,
-            "start": m.start,
-            "end": m.end,
-        }
+        MentionOut(
+            text=m.text,
+            label=m.label,
+            canonical=e.name if m.linked else None,
+            entity_id=e.id,
+            kb_id=e.kb_id,
+            start=m.start,
+            end=m.end,
+        )
         for m, e in mentions.for_article(session=session, article_id=article_id)
     ]
-    q = (
-        select(Match, Watch)
-        .join(Watch, col(Watch.id) == Match.watch_id)
-        .where(Match.article_id == article_id)
-    )
-    matches = [
-        {"watch_id": w.id, "watch": w.name, "score": m.score, "terms": m.terms, "snippet": m.snippet}
-        for m, w in session.exec(q)
+    found = matches.matches_of_article(session=session, article_id=article_id, owner_id=caller.owner_filter)
+    hits = [
+        MatchOut(watch_id=w.id or 0, watch=w.name, score=m.score, terms=m.terms, snippet=m.snippet)
+        for m, w in found
     ]
-    base = article_out(a).model_dump()
-    return ArticleDetail(**base, text=a.text, author=a.author, entities=ents, matches=matches)
+    base = ArticleOut.model_validate(a, from_attributes=True).model_dump()
+    return ArticleDetail(**base, text=a.text, author=a.author, entities=ents, matches=hits)
