@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,18 +24,14 @@ from typing import Any
 
 import httpx
 
+from bench._serve import free_port, stop
+
 KEY = "nwk_bench_sqlite_push_admin"
 _TEXT = (
     "summit leaders ministers cooperation security trade region council statement agreement energy "
     "transport corridor talks delegation member states observers partners economy forum meeting"
 )
 WORDS = _TEXT.split()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _text(chars: int, seed: int) -> str:
@@ -104,7 +99,7 @@ class Writer(threading.Thread):
 
 def run(articles: int, mb: float, timeout: float) -> dict[str, Any]:
     """Start the embedded service, measure writes alone, then during a push of big articles."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="newswatch-bench-sqlite-") as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
@@ -146,12 +141,7 @@ def run(articles: int, mb: float, timeout: float) -> dict[str, Any]:
             writer.join(70)
         finally:
             client.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     return {
         "benchmark": "sqlite_push",
         "articles": articles,

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,14 +23,10 @@ from typing import Any
 
 import httpx
 
+from bench._serve import free_port, stop
+
 KEY = "nwk_bench_streams_admin"
 GOAL_P95_MS = 100.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _raise_fd_limit() -> None:
@@ -101,7 +96,7 @@ async def _open_stream(client: httpx.AsyncClient) -> httpx.Response:
 
 async def run(streams: int, probes: int, timeout: float) -> dict[str, Any]:
     """Start the API, measure /healthz without and with `streams` open streams."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="newswatch-bench-streams-") as data_dir:
         proc = _start_api(port, data_dir, streams)
@@ -123,12 +118,7 @@ async def run(streams: int, probes: int, timeout: float) -> dict[str, Any]:
                 loaded = await _probe(probe, probes)
                 await asyncio.gather(*(r.aclose() for r in opened))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     return {
         "benchmark": "streams",
         "streams": streams,
