@@ -20,14 +20,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from typing import Any
 
 from shared.alerts.stream import StreamEvent, parse_id
+from shared.errors import TooMany
 
 log = logging.getLogger(__name__)
 
 Backlog = Callable[[str], Awaitable[list[StreamEvent]]]
 
 
-class StreamLimitError(Exception):
-    """The key has as many open streams as it may."""
+class StreamLimitError(TooMany):
+    """The key has as many open streams as it may (429 with Retry-After)."""
 
 
 class AsyncSubscription:
@@ -114,7 +115,9 @@ class Fanout:
         """Open a stream for a key; with `last_event_id`, events after it come first."""
         subs = self._subs.setdefault(key_id, set())
         if len(subs) >= self.max_per_key:
-            raise StreamLimitError(f"this key has {len(subs)} open streams, the most it may have")
+            raise StreamLimitError(
+                f"this key has {len(subs)} open streams, the most it may have", retry_after=5
+            )
         sub = AsyncSubscription(self, key_id, watch_ids, self.queue_size)
         subs.add(sub)  # registered before the backlog is read: nothing published meanwhile is lost
         start = parse_id(last_event_id)

@@ -42,6 +42,7 @@ class Case:
 # Routes outside /api/v1 take no API key, each for a reason.
 OPEN = {
     ("GET", "/"): "the dashboard page; it calls the API with the key the user types",
+    ("GET", "/assets/{name}"): "the dashboard's own script and stylesheet, loaded before a key is typed",
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/websub/{feed_id}/{token}"): "hubs carry no key: the unguessable per-feed token authenticates",
@@ -60,6 +61,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/articles"): Case("read"),
     ("POST", "/api/v1/articles"): Case("write", body={"title": "pushed", "text": "x"}),
     ("GET", "/api/v1/articles/{article_id}"): Case("read"),
+    ("POST", "/api/v1/articles/{article_id}/retry"): Case("write"),
     ("GET", "/api/v1/entities"): Case("read"),
     ("GET", "/api/v1/entities/{entity_id}"): Case("read"),
     ("GET", "/api/v1/entities/{entity_id}/cooccurrence"): Case("read"),
@@ -71,6 +73,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/watches/{watch_id}"): Case("write", owned="watch", body={"name": "renamed"}),
     ("DELETE", "/api/v1/watches/{watch_id}"): Case("write", owned="watch"),
     ("POST", "/api/v1/watches/{watch_id}/backtest"): Case("write", owned="watch", body={}),
+    ("POST", "/api/v1/watches/{watch_id}/retry"): Case("write", owned="watch"),
     ("GET", "/api/v1/feeds"): Case("read", listed="feed"),
     ("POST", "/api/v1/feeds"): Case("write", body={"url": "http://127.0.0.1:9/other.xml"}),
     ("GET", "/api/v1/feeds/events"): Case("read", listed="feed_event"),

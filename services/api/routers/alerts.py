@@ -9,12 +9,13 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath, LimitQ
 from services.api.streams import Streams
 from shared.alerts import store
-from shared.alerts.fanout import StreamLimitError, sse_events
+from shared.alerts.fanout import sse_events
 from shared.alerts.schemas import AlertOut
-from shared.errors import NotFound, TooMany
+from shared.errors import NotFound
 from shared.rules import store as watch_store
 from shared.schemas import MAX_INT, Id, Page
 
@@ -49,7 +50,7 @@ def streams_of(request: Request, settings: SettingsDep) -> Streams:
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "alert.created / alert.updated"},
-        429: {"description": "the key has NEWSWATCH_STREAM_MAX_PER_KEY streams open already"},
+        **errors_doc(429),
     },
 )
 async def stream_alerts(
@@ -75,12 +76,8 @@ async def stream_alerts(
     session.close()  # a stream can last hours: hold no database connection meanwhile
     streams = streams_of(request, settings)
     await streams.ensure_started()
-    try:
-        sub = await streams.fanout.subscribe(
-            key_id=caller.key_id, last_event_id=last_event_id, watch_ids=watches
-        )
-    except StreamLimitError as exc:
-        raise TooMany(str(exc), retry_after=5) from exc
+    # past NEWSWATCH_STREAM_MAX_PER_KEY this raises StreamLimitError, a TooMany: 429 with Retry-After
+    sub = await streams.fanout.subscribe(key_id=caller.key_id, last_event_id=last_event_id, watch_ids=watches)
     return StreamingResponse(
         sse_events(sub, heartbeat=settings.stream_heartbeat_seconds),
         media_type="text/event-stream",

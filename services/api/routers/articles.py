@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath, LimitQ
 from services.queue import chunks, send
 from shared.errors import Conflict, NotFound
@@ -63,7 +64,7 @@ def list_articles(
     "/{article_id}/retry",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ArticleOut,
-    responses={409: {"description": "the article has not failed"}},
+    responses=errors_doc(409),
 )
 def retry_article(article_id: IdPath, session: SessionDep, _: CallerDep) -> ArticleOut:
     """Process a failed article again (409 unless it failed)."""

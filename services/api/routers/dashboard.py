@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
+
+from shared.errors import NotFound
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -38,5 +40,5 @@ def asset(name: str) -> FileResponse:
     """The page's script and stylesheet (a fixed list: no path from the request reaches the disk)."""
     media_type = ASSETS.get(name)
     if media_type is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such asset")
+        raise NotFound("no such asset")
     return FileResponse(STATIC / name, media_type=media_type, headers=SECURITY_HEADERS)
