@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.api import errors
 from services.api.routers import (
     alerts,
     articles,
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
     )
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
     app.include_router(articles.router)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from shared.config import Settings, get_settings
 from shared.db import get_engine
+from shared.insights.scope import Viewer
 from shared.models import ApiKey
 from shared.security import keys
 
@@ -51,3 +52,22 @@ def require_admin(key: Annotated[ApiKey, Depends(require_key)]) -> ApiKey:
 
 KeyDep = Annotated[ApiKey, Depends(require_key)]
 AdminDep = Annotated[ApiKey, Depends(require_admin)]
+
+
+def viewer_of(key: ApiKey) -> Viewer:
+    """The dashboard's view of a key: whose resources it sees."""
+    return Viewer(key_id=key.id, owner_id=None, is_admin=key.is_admin)
+
+
+def read_viewer(key: Annotated[ApiKey, Depends(require_key)]) -> Viewer:
+    """A caller allowed to read (any valid key)."""
+    return viewer_of(key)
+
+
+def write_viewer(key: Annotated[ApiKey, Depends(require_key)]) -> Viewer:
+    """A caller allowed to change what its owner owns."""
+    return viewer_of(key)
+
+
+ReaderDep = Annotated[Viewer, Depends(read_viewer)]
+WriterDep = Annotated[Viewer, Depends(write_viewer)]

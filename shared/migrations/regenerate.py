@@ -6,6 +6,7 @@ history agree, so a forgotten regeneration fails CI.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,13 +16,25 @@ from shared.migrations import HERE, alembic_config
 
 
 def main() -> int:
-    """Delete versions/0001_*.py and autogenerate it again against an empty SQLite database."""
+    """Delete versions/0001_*.py and autogenerate it again against an empty SQLite database.
+
+    The hand-written later revisions are set aside meanwhile (they build on 0001) and put back after.
+    """
     versions = HERE / "versions"
     for old in versions.glob("0001_*.py"):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'empty.db'}"
-        command.revision(alembic_config(url), message="initial", autogenerate=True, rev_id="0001")
+        later = [p for p in versions.glob("0*.py")]
+        aside = Path(tmp) / "aside"
+        aside.mkdir()
+        for p in later:
+            shutil.move(p, aside / p.name)
+        try:
+            url = f"sqlite:///{Path(tmp) / 'empty.db'}"
+            command.revision(alembic_config(url), message="initial", autogenerate=True, rev_id="0001")
+        finally:
+            for p in aside.iterdir():
+                shutil.move(p, versions / p.name)
     for new in versions.glob("0001_*.py"):
         # a stable file body: no creation date, so regenerating an unchanged schema changes nothing
         lines = [ln for ln in new.read_text().splitlines() if not ln.startswith("Create Date:")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.models.base import utcnow
@@ -24,6 +24,9 @@ class Entity(SQLModel, table=True):
 
 class Mention(SQLModel, table=True):
     __tablename__ = "mentions"
+    # Windowed counts per entity (top, trends, rising) read only this index: time first, then the entity
+    # and article, so a window is one range scan that never touches the table.
+    __table_args__ = (Index("ix_mentions_time_entity", "published_at", "entity_id", "article_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="articles.id", index=True, ondelete="CASCADE")
@@ -33,4 +36,5 @@ class Mention(SQLModel, table=True):
     start: int
     end: int
     linked: bool = False
+    # The article's time: published, else fetched (never later than fetched); see shared.search.index.
     published_at: datetime | None = Field(default=None, index=True)

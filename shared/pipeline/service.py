@@ -23,6 +23,7 @@ from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase
 from shared.nlp import store as mentions
 from shared.rules import DocEntity, MatchDocument
 from shared.rules.service import ENGINES
+from shared.search.index import article_time, index_articles
 
 _lock = threading.Lock()
 _extractors: dict[tuple[str, str], EntityExtractor] = {}
@@ -71,7 +72,7 @@ def process_batch(*, session: Session, article_ids: Sequence[int], settings: Set
         mentions.replace_mentions(
             session=session,
             article_id=article.id,
-            published_at=article.published_at,
+            published_at=article_time(article.published_at, article.fetched_at),
             entities=result.entities,
         )
         doc = MatchDocument(
@@ -101,6 +102,7 @@ def process_batch(*, session: Session, article_ids: Sequence[int], settings: Set
         article.processed_at = now
         session.add(article)
     session.flush()
+    index_articles(session=session, articles=batch)  # searchable from the same commit on
     return delivery_ids
 
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
-from services.api.pagination import BeforeQ, LimitQ, Page, page
+from services.api.deps import KeyDep, ReaderDep, SessionDep, SettingsDep
+from services.api.pagination import BeforeQ
 from services.queue import chunks, send
-from shared.articles import store
 from shared.articles.schemas import ArticleIn
 from shared.articles.service import ingest
 from shared.models import Article, Match, Watch
 from shared.nlp import store as mentions
+from shared.search import service as search
+from shared.search.schemas import SearchPage
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 
@@ -53,7 +54,9 @@ class ArticleDetail(ArticleOut):
 
 
 def article_out(a: Article) -> ArticleOut:
-    return ArticleOut.model_validate(a, from_attributes=True)
+    out = ArticleOut.model_validate(a, from_attributes=True)
+    out.url = search.safe_link(out.url)  # only http(s) is ever offered as a link
+    return out
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
@@ -69,12 +72,75 @@ def push_articles(
     return Accepted(ids=result.ids, new_ids=result.new_ids)
 
 
-@router.get("", response_model=Page[ArticleOut])
+_SEARCH_PARAMS = ("q", "watch_id", "entity", "feed_id", "language", "story_id", "since", "until", "cursor")
+
+
+@router.get("", response_model=SearchPage)
 def list_articles(
-    session: SessionDep, _: KeyDep, limit: LimitQ = 50, before: BeforeQ = None, status: str | None = None
-) -> Page[ArticleOut]:
-    rows = store.list_page(session=session, limit=limit, before_id=before, status=status)
-    return page([article_out(a) for a in rows], limit, rows[-1].id if rows else None)
+    session: SessionDep,
+    viewer: ReaderDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description='full-text query: words (AND), "phrases", OR, -excluded, prefix*, (groups)',
+            examples=['"Shanghai Cooperation" summit -Linux'],
+        ),
+    ] = None,
+    watch_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="matched by this watch")] = None,
+    entity: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="mentions this entity: id, knowledge-base id or name",
+            examples=["Q15031"],
+        ),
+    ] = None,
+    feed_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="arrived through this feed")] = None,
+    language: Annotated[
+        list[str] | None,
+        Query(max_length=10, description="ISO 639-1 codes (repeatable)", examples=[["en", "ru"]]),
+    ] = None,
+    story_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="of this story")] = None,
+    since: Annotated[datetime | None, Query(description="article time at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="article time before (ISO 8601)")] = None,
+    sort: Annotated[Literal["published", "relevance"] | None, Query(description="default published")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="the previous page's next_cursor")
+    ] = None,
+    facets: Annotated[bool, Query(description="also count matches per day and per language")] = False,
+    limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 20,
+    before: BeforeQ = None,
+    status: Annotated[
+        str | None, Query(max_length=20, description="listing only: fetched, processed, failed")
+    ] = None,
+) -> SearchPage:
+    """Search processed articles (text, filters, sort, cursor, highlights, facets); without any search
+    parameter, list every article newest first (`before`, `status`)."""
+    given = {"q": q, "watch_id": watch_id, "entity": entity, "feed_id": feed_id, "language": language,
+             "story_id": story_id, "since": since, "until": until, "cursor": cursor}  # fmt: skip
+    if not any(given[k] for k in _SEARCH_PARAMS) and sort is None and not facets:
+        return search.list_recent(session=session, limit=limit, before=before, status=status)
+    filters = search.build_filters(
+        session=session,
+        viewer=viewer,
+        q=q,
+        watch_id=watch_id,
+        entity=entity,
+        feed_id=feed_id,
+        languages=language or (),
+        story_id=story_id,
+        since=since,
+        until=until,
+    )
+    return search.search_articles(
+        session=session,
+        filters=filters,
+        sort=sort or "published",
+        cursor=cursor,
+        limit=limit,
+        with_facets=facets,
+    )
 
 
 @router.get("/{article_id}", response_model=ArticleDetail)
