@@ -40,6 +40,8 @@ def wants(subscription: Subscription, *, event_type: str, watch_id: int | None) 
         return True
     if subscription.event_types and event_type not in subscription.event_types:
         return False
+    if not subscription.event_types and event_type in payload.OPT_IN_EVENT_TYPES:
+        return False
     return not (watch_id is not None and subscription.watch_ids and watch_id not in subscription.watch_ids)
 
 

@@ -98,7 +98,7 @@ def create_subscription(
         validate_target(url, settings.address_policy())
     except UnsafeURLError as exc:
         raise SubscriptionError(str(exc)) from exc
-    types = list(event_types) if event_types else list(payload.EVENT_TYPES)
+    types = list(event_types) if event_types else list(payload.DEFAULT_EVENT_TYPES)
     _check_filters(session, watch_ids, types)
     secret = generate_secret()
     sub = Subscription(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -125,10 +125,16 @@ def top_entities(
 
 
 def get_entity(*, session: Session, ref: str) -> Entity | None:
-    """The entity by database id ("42") or knowledge-base id ("Q7747"); None when unknown."""
+    """The entity by database id ("42"), knowledge-base id ("Q7747") or name (any case); None when unknown."""
     if ref.isdigit():
-        return session.get(Entity, int(ref))
-    return session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
+        return session.get(Entity, int(ref)) if int(ref) < 2**63 else None
+    found = session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
+    if found is not None:
+        return found
+    by_name = or_(func.lower(Entity.name) == ref.lower(), col(Entity.key) == ref.strip().casefold())
+    # a name shared by several entities: the one with a knowledge-base id, then the oldest
+    q = select(Entity).where(by_name).order_by(col(Entity.kb_id).is_(None), col(Entity.id))
+    return session.exec(q).first()
 
 
 def mention_times(

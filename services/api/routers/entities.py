@@ -11,7 +11,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.deps import KeyDep, ReaderDep, SessionDep, SettingsDep
+from services.api.params import RisingParams, rising_args, rising_out
+from shared.insights import entities as insights
+from shared.insights.schemas import EntityTrend, RisingList, TrendBucket
 from shared.models import Entity
 from shared.models.base import utcnow
 from shared.nlp import KnowledgeBase
@@ -39,6 +42,12 @@ class EntityOut(BaseModel):
 
 
 class TopEntityOut(EntityOut):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"id": 7, "kb_id": "Q15031", "name": "Xi Jinping", "label": "PERSON", "linked": True,
+                          "mentions": 31, "articles": 12}]
+        }
+    }  # fmt: skip
     mentions: int
     articles: int
 
@@ -75,7 +84,8 @@ class CooccurPage(BaseModel):
 
 def _window(since: datetime | None, until: datetime | None, hours: int) -> tuple[datetime, datetime]:
     until = until or utcnow()
-    return since or until - timedelta(hours=hours), until
+    start = since or until - timedelta(hours=hours)
+    return max(start, until - timedelta(days=3660)), until  # bounded: year 1 minus an hour overflows
 
 
 def _base(e: Entity) -> dict[str, object]:
@@ -101,10 +111,24 @@ def top_entities(
 ) -> dict[str, list[TopEntityOut]]:
     """The entities mentioned in the most articles in the window."""
     start, end = _window(since, until, hours)
-    rows = entity_store.top_entities(
+    rows = insights.top_entities(
         session=session, since=start, until=end, label=type, linked=linked, limit=limit
     )
     return {"items": [TopEntityOut(**_base(e), mentions=m, articles=a) for e, m, a in rows]}
+
+
+@router.get("/rising", response_model=RisingList)
+def rising_entities(
+    session: SessionDep,
+    settings: SettingsDep,
+    _key: ReaderDep,
+    params: RisingParams,
+    type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="entity type")] = None,
+) -> RisingList:
+    """Entities whose articles in the last window exceed their own baseline: a Poisson test against the
+    previous windows with a minimum count (see the README, "Rising")."""
+    args = rising_args(settings, params)
+    return rising_out(insights.rising_entities(session=session, label=type, **args), args)  # type: ignore[arg-type]
 
 
 def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:
@@ -155,6 +179,30 @@ def entity_detail(
         bucket=bucket,
         mentions=len(times),
         counts=[CountOut(start=k, mentions=n) for k, n in sorted(keys.items())],
+    )
+
+
+@router.get("/{entity_id}/trend", response_model=EntityTrend)
+def entity_trend(
+    entity_id: str,
+    session: SessionDep,
+    _key: ReaderDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24 * 7,
+    bucket: Annotated[Literal["hour", "day"], Query(description="bucket size")] = "day",
+) -> EntityTrend:
+    """Mentions and articles per hour or day over the window, every bucket present (zeros included)."""
+    entity = _entity_or_404(session, entity_id)
+    start, end = _window(since, until, hours)
+    assert entity.id is not None
+    rows = insights.trend(session=session, entity_ids=[entity.id], since=start, until=end, bucket=bucket)
+    return EntityTrend(
+        entity_ids=[entity.id],
+        bucket=bucket,
+        since=start,
+        until=end,
+        buckets=[TrendBucket(start=b.start, mentions=b.mentions, articles=b.articles) for b in rows],
     )
 
 

@@ -10,7 +10,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.deps import KeyDep, ReaderDep, SessionDep, SettingsDep
+from services.api.params import IdPath
+from services.api.routers.alerts import FeedbackOut
+from shared.insights import alerts as triage
 from shared.models import Watch
 from shared.rules import EntityResolver, RuleSyntaxError, service, store, validate
 from shared.rules.backtest import MAX_LIMIT, BacktestWindowError, backtest
@@ -66,6 +69,9 @@ class WindowIn(BaseModel):
 
 class DraftBacktestIn(WindowIn):
     query: str = Field(min_length=1, max_length=20_000)
+    watch_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="report this watch's false positives against the draft"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -126,7 +132,9 @@ def _backtest(
     limit: int,
     offset: int,
     name: str,
+    watch_id: int | None = None,
 ) -> dict[str, Any]:
+    feedback = store.false_positives(session=session, watch_id=watch_id) if watch_id is not None else None
     try:
         result = backtest(
             session=session,
@@ -137,6 +145,7 @@ def _backtest(
             offset=offset,
             resolver=_knowledge_base(settings.effective_kb_path),
             name=name,
+            false_positives=feedback,
         )
     except RuleSyntaxError as exc:
         raise syntax_error(exc) from exc
@@ -155,7 +164,9 @@ def backtest_draft(
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """Run a draft query over stored articles: total, counts per day, matches (paginated)."""
-    return _backtest(session, settings, body.query, body, limit, offset, "draft")
+    if body.watch_id is not None:
+        _get(session, body.watch_id)
+    return _backtest(session, settings, body.query, body, limit, offset, "draft", body.watch_id)
 
 
 @router.post("/{watch_id}/backtest")
@@ -170,7 +181,14 @@ def backtest_watch(
 ) -> dict[str, Any]:
     """Run a stored watch over stored articles: total, counts per day, matches (paginated)."""
     watch = _get(session, watch_id)
-    return _backtest(session, settings, watch.query, body or WindowIn(), limit, offset, watch.name)
+    return _backtest(session, settings, watch.query, body or WindowIn(), limit, offset, watch.name, watch.id)
+
+
+@router.get("/{watch_id}/feedback", response_model=list[FeedbackOut])
+def watch_feedback(watch_id: IdPath, session: SessionDep, viewer: ReaderDep) -> list[FeedbackOut]:
+    """The watch's false positives, as marked on its alerts (shown again in every backtest of it)."""
+    rows = triage.feedback_of(session=session, viewer=viewer, watch_id=watch_id)
+    return [FeedbackOut(**f.model_dump(), title=title) for f, title in rows]
 
 
 @router.get("", response_model=list[WatchOut])

@@ -1,0 +1,227 @@
+"""Alerts as an analyst reads them: filtered (watch, entity, score, story, time, triage state), grouped by
+story so one event is one row, acknowledged, and marked false positive (kept as feedback on the watch).
+
+Only alerts of watches the caller may see are ever read or changed (shared.insights.scope).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, literal, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from shared.insights.errors import NotVisibleError
+from shared.insights.scope import Viewer, watch_clause
+from shared.models import Alert, Article, ArticleSearch, Mention, Watch, WatchFeedback
+from shared.models.base import utcnow
+from shared.models.feedback import FALSE_POSITIVE
+
+_MARK = re.compile(r"\*\*(.+?)\*\*", re.S)
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What narrows an alert list; entity ids already resolved."""
+
+    watch_id: int | None = None
+    entity_ids: tuple[int, ...] | None = None
+    min_score: float | None = None
+    story_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    acknowledged: bool | None = None
+    false_positive: bool | None = None
+
+
+def split_marks(snippet: str) -> tuple[str, list[tuple[int, int]]]:
+    """A `**marked**` snippet as plain text and the [start, end) offsets of what was marked."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = length = 0
+    for m in _MARK.finditer(snippet):
+        out.append(snippet[pos : m.start()])
+        length += m.start() - pos
+        spans.append((length, length + len(m.group(1))))
+        out.append(m.group(1))
+        length += len(m.group(1))
+        pos = m.end()
+    out.append(snippet[pos:])
+    return "".join(out), spans
+
+
+def _conditions(f: AlertFilters) -> list[Any]:
+    conds: list[Any] = []
+    if f.watch_id is not None:
+        conds.append(Alert.watch_id == f.watch_id)
+    if f.min_score is not None:
+        conds.append(col(Alert.score) >= f.min_score)
+    if f.story_id is not None:
+        conds.append(Alert.story_key == f"s{f.story_id}")
+    if f.since is not None:
+        conds.append(col(Alert.updated_at) >= f.since)
+    if f.until is not None:
+        conds.append(col(Alert.created_at) < f.until)
+    if f.acknowledged is not None:
+        acked = col(Alert.acknowledged_at).is_not(None)
+        conds.append(acked if f.acknowledged else ~acked)
+    if f.false_positive is not None:
+        conds.append(col(Alert.false_positive).is_(f.false_positive))
+    if f.entity_ids is not None:
+        mentioned = select(Mention.article_id).where(col(Mention.entity_id).in_(list(f.entity_ids)))
+        # the alert's first article, or any article of its story, mentions the entity
+        stories = select(literal("s") + cast(ArticleSearch.story_id, String)).where(
+            col(ArticleSearch.article_id).in_(mentioned)
+        )
+        conds.append(or_(col(Alert.article_id).in_(mentioned), col(Alert.story_key).in_(stories)))
+    return conds
+
+
+def list_alerts(
+    *,
+    session: Session,
+    viewer: Viewer,
+    filters: AlertFilters,
+    limit: int,
+    before: int | None,
+    alert_id: int | None = None,
+) -> list[tuple[Alert, Watch, Article]]:
+    """Alerts newest first (by id) with their watch and first article (one alert with `alert_id`)."""
+    q = (
+        select(Alert, Watch, Article)
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(*_conditions(filters))
+        .order_by(col(Alert.id).desc())
+        .limit(limit)
+    )
+    if before is not None:
+        q = q.where(col(Alert.id) < before)
+    if alert_id is not None:
+        q = q.where(Alert.id == alert_id)
+    return [(a, w, art) for a, w, art in session.exec(q)]
+
+
+def grouped_by_story(
+    *, session: Session, viewer: Viewer, filters: AlertFilters, limit: int, before: datetime | None
+) -> list[tuple[str, datetime, list[tuple[Alert, Watch, Article]]]]:
+    """(story key, last change, alerts of the story) for the stories with the most recent alert changes."""
+    last = func.max(Alert.updated_at)
+    q = (
+        select(Alert.story_key, last)
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .where(*_conditions(filters))
+        .group_by(col(Alert.story_key))
+        .order_by(last.desc(), col(Alert.story_key).desc())
+        .limit(limit)
+    )
+    if before is not None:
+        q = q.having(last < before)
+    keys = [(k, t) for k, t in session.exec(q)]
+    if not keys:
+        return []
+    rows = session.exec(
+        select(Alert, Watch, Article)
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Article, col(Article.id) == Alert.article_id)
+        .where(col(Alert.story_key).in_([k for k, _ in keys]), *_conditions(filters))
+        .order_by(col(Alert.score).desc(), col(Alert.id))
+    ).all()
+    by_key: dict[str, list[tuple[Alert, Watch, Article]]] = {k: [] for k, _ in keys}
+    for a, w, art in rows:
+        by_key[a.story_key].append((a, w, art))
+    return [(k, t, by_key[k]) for k, t in keys]
+
+
+def visible_alert(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:
+    """The alert when its watch is the caller's to see; NotVisibleError otherwise."""
+    row = session.exec(
+        select(Alert)
+        .join(Watch, col(Watch.id) == Alert.watch_id)
+        .where(Alert.id == alert_id, watch_clause(viewer))
+    ).first()
+    if row is None:
+        raise NotVisibleError("no such alert")
+    return row
+
+
+def acknowledge(*, session: Session, viewer: Viewer, alert_id: int, acknowledged: bool = True) -> Alert:
+    """Mark the alert seen (or not seen again)."""
+    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert.acknowledged_at = utcnow() if acknowledged else None
+    alert.acknowledged_by = viewer.key_id if acknowledged else None
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def mark_false_positive(
+    *, session: Session, viewer: Viewer, alert_id: int, note: str = ""
+) -> list[WatchFeedback]:
+    """Judge the alert a false positive: every article of it becomes feedback on its watch (for backtests)."""
+    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert.false_positive = True
+    alert.acknowledged_at = alert.acknowledged_at or utcnow()
+    alert.acknowledged_by = alert.acknowledged_by or viewer.key_id
+    session.add(alert)
+    out = []
+    for article_id in dict.fromkeys([alert.article_id, *alert.article_ids]):
+        existing = session.exec(
+            select(WatchFeedback).where(
+                WatchFeedback.watch_id == alert.watch_id,
+                WatchFeedback.article_id == article_id,
+                WatchFeedback.verdict == FALSE_POSITIVE,
+            )
+        ).first()
+        if existing is not None:
+            out.append(existing)
+            continue
+        row = WatchFeedback(
+            watch_id=alert.watch_id,
+            article_id=article_id,
+            alert_id=alert.id,
+            note=note[:2000],
+            created_by=viewer.key_id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # a concurrent mark of the same article: it is recorded once either way
+            continue
+        out.append(row)
+    session.flush()
+    return out
+
+
+def unmark_false_positive(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:
+    """Take the judgement back: the alert is a true match again and its feedback rows go."""
+    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert.false_positive = False
+    session.add(alert)
+    for row in session.exec(
+        select(WatchFeedback).where(
+            WatchFeedback.watch_id == alert.watch_id,
+            col(WatchFeedback.article_id).in_([alert.article_id, *alert.article_ids]),
+        )
+    ):
+        session.delete(row)
+    session.flush()
+    return alert
+
+
+def feedback_of(*, session: Session, viewer: Viewer, watch_id: int) -> list[tuple[WatchFeedback, str]]:
+    """A watch's false-positive feedback with each article's title, newest first."""
+    if session.exec(select(Watch.id).where(Watch.id == watch_id, watch_clause(viewer))).first() is None:
+        raise NotVisibleError("no such watch")
+    q = (
+        select(WatchFeedback, Article.title)
+        .join(Article, col(Article.id) == WatchFeedback.article_id)
+        .where(WatchFeedback.watch_id == watch_id)
+        .order_by(col(WatchFeedback.id).desc())
+    )
+    return [(f, t) for f, t in session.exec(q)]
