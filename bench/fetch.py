@@ -289,7 +289,7 @@ def run_scenario(
 
 def cluster_corpora(corpora: list[str]) -> dict[str, Any]:
     """Exact and near-duplicate counts on the real corpora with the production MinHash settings."""
-    from shared.fetching.dedup import MinHasher, StoryIndex, content_fingerprint
+    from shared.ingestion.dedup import MinHasher, StoryIndex, content_fingerprint
 
     report: dict[str, Any] = {}
     for name in corpora:

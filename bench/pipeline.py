@@ -68,9 +68,9 @@ def run(n: int, workers: int) -> dict[str, object]:
     try:
         from services.cli import _settings
         from services.queue import chunks, send
-        from shared.articles.schemas import ArticleIn
-        from shared.articles.service import ingest
         from shared.db import session_scope
+        from shared.ingestion.schemas import ArticleIn
+        from shared.ingestion.service import ingest
         from shared.migrations import upgrade
         from shared.seeding import seed
 

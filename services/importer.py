@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from shared.articles.schemas import ArticleIn
+from shared.ingestion.schemas import ArticleIn
 
 
 def _checkpoint_path(data_dir: Path, source: Path) -> Path:
@@ -85,7 +85,7 @@ def run_import(
     """Import the file; returns counts {lines, new, existing, errors, resumed_at}."""
     from shared.config import get_settings
     from shared.db import session_scope
-    from shared.fetching.ingestion import store_entries
+    from shared.ingestion.service import store_entries
 
     settings = get_settings()
     checkpoint = _checkpoint_path(Path(settings.data_dir), path)

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.articles.schemas import ArticleIn
 from shared.config import Settings
+from shared.ingestion.schemas import ArticleIn
 from shared.rules import (
     DocEntity,
     MatchDocument,

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import py3langid
 import trafilatura
 
-from shared.fetching.canonical import extract_canonical_link
 from shared.fetching.feeds import decode_document
+from shared.ingestion.canonical import extract_canonical_link
 
 __all__ = ["MIN_TEXT_CHARS", "ExtractedPage", "extract_page", "needs_extraction"]
 

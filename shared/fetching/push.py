@@ -20,7 +20,6 @@ from sqlmodel import Session
 
 from shared.config import Settings
 from shared.fetching.feeds import FeedParseError, parse_feed
-from shared.fetching.ingestion import entry_to_article, store_entries
 from shared.fetching.net import FetchError
 from shared.fetching.transport import PinnedTransport, total_deadline
 from shared.fetching.websub import (
@@ -31,6 +30,7 @@ from shared.fetching.websub import (
     subscription_request,
     verify_challenge,
 )
+from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import utcnow
 from shared.security.keys import SecretBox

@@ -20,7 +20,6 @@ from shared.config import Settings
 from shared.fetching import store
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
 from shared.fetching.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
-from shared.fetching.ingestion import entry_to_article, store_entries
 from shared.fetching.net import BadSchemeError, FetchError
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
@@ -34,6 +33,7 @@ from shared.fetching.polling import (
     is_unhealthy_transition,
 )
 from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
+from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import to_utc, utcnow
 

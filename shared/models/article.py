@@ -34,7 +34,7 @@ class Article(SQLModel, table=True):
     source: str = Field(default="feed", max_length=20, description="feed, api, seed or import")
     feed_id: int | None = Field(default=None, foreign_key="feeds.id", index=True, ondelete="SET NULL")
     guid: str | None = Field(default=None, max_length=2000)
-    # MinHash signature of title + text (None when too short to cluster); see shared.fetching.dedup.
+    # MinHash signature of title + text (None when too short to cluster); see shared.ingestion.dedup.
     minhash: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import shared.models  # noqa: F401  (registers every table)
-from shared.articles.schemas import ArticleIn
-from shared.fetching.ingestion import store_entries
+from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.service import store_entries
 from shared.models import Article, ArticleSource, Feed
 from shared.models.article import StoryBand
 

@@ -12,8 +12,8 @@ from sqlmodel import col, select
 from services.api.deps import KeyDep, ReaderDep, SessionDep, SettingsDep
 from services.api.pagination import BeforeQ
 from services.queue import chunks, send
-from shared.articles.schemas import ArticleIn
-from shared.articles.service import ingest
+from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.service import ingest
 from shared.models import Article, Match, Watch
 from shared.nlp import store as mentions
 from shared.search import service as search

@@ -2,7 +2,7 @@
 
 Order of evidence: an earlier article with the same exact fingerprint, else the most similar earlier article
 found through shared LSH bands (estimated Jaccard ≥ threshold), else the article starts its own story
-(story id = its own id). The SQL lives in `shared.fetching.store`; this module only decides.
+(story id = its own id). The SQL lives in `shared.ingestion.store`; this module only decides.
 
 Two workers inserting near-copies at the same instant may each start a story; the next copy joins the
 earlier of the two. That rare split is accepted rather than serialising all ingestion on one lock.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.fetching.dedup import (
+from shared.ingestion.dedup import (
     THRESHOLD,
     MinHasher,
     band_hashes,
@@ -46,7 +46,7 @@ class StoryCandidate:
 
 
 class StoryStore(Protocol):
-    """The persistence `assign_story` needs (implemented with SQL in shared.fetching.store)."""
+    """The persistence `assign_story` needs (implemented with SQL in shared.ingestion.store)."""
 
     def story_by_fingerprint(self, fingerprint: str, *, before_id: int) -> int | None:
         """Story of the earliest other article with this fingerprint."""
@@ -134,7 +134,7 @@ def decide_stories_batch(
 ) -> list[StoryRow]:
     """Decide the stories of many new articles, earlier ids first; returns (id, story, signature, bands)
     rows without writing them (the caller stores them with the articles or through `save_many`)."""
-    from shared.fetching.dedup import StoryIndex
+    from shared.ingestion.dedup import StoryIndex
 
     ordered = sorted(articles, key=lambda a: a.article_id)
     sigs = {a.article_id: hasher.signature(a.title, a.text) for a in ordered}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.fetching.dedup import content_fingerprint
-from shared.fetching.stories import StoryCandidate, assign_story
+from shared.ingestion.dedup import content_fingerprint
+from shared.ingestion.stories import StoryCandidate, assign_story
 
 
 class FakeStore:

@@ -1,26 +1,70 @@
-"""From parsed entries to stored articles with stories: shared by polling, WebSub pushes and the importer."""
+"""Ingest articles from any source (feeds, WebSub pushes, the importer, seeds, POST /articles).
+
+Canonical URL, fingerprint, one row per canonical URL, every source remembered, and a story for every new
+article.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
-from shared.articles.schemas import ArticleIn
-from shared.articles.service import IngestResult, canonical_key
-from shared.fetching import store
-from shared.fetching.dedup import content_fingerprint
-from shared.fetching.feeds import FeedEntry
-from shared.fetching.stories import NewArticle, assign_stories_batch, assign_story, decide_stories_batch
+from shared.ingestion import store
+from shared.ingestion.canonical import canonical_url
+from shared.ingestion.dedup import content_fingerprint
+from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.stories import NewArticle, assign_stories_batch, assign_story, decide_stories_batch
 from shared.models import Article
 from shared.models.base import utcnow
 
-__all__ = ["assign_stories", "entry_to_article", "store_entries"]
+__all__ = [
+    "Entry",
+    "IngestResult",
+    "assign_stories",
+    "canonical_key",
+    "entry_to_article",
+    "ingest",
+    "store_entries",
+]
+
+
+class Entry(Protocol):
+    """What a source hands in for one item (a feed entry, a sitemap URL, a pushed entry); fetching's
+    FeedEntry has this shape, so ingestion needs nothing from the sources."""
+
+    guid: str
+    url: str | None
+    title: str
+    summary: str
+    content: str
+    published: datetime | None
+    author: str | None
+
+
+@dataclass
+class IngestResult:
+    """Ids of every article given (in order) and of those that were new."""
+
+    ids: list[int] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+
+
+def canonical_key(item: ArticleIn, fingerprint: str) -> str:
+    """The canonical URL, or a content URN for articles pushed without a URL."""
+    if item.url:
+        try:
+            return canonical_url(item.url)
+        except ValueError:
+            return item.url.strip()
+    return f"urn:newswatch:sha256:{fingerprint}"
 
 
 def entry_to_article(
-    entry: FeedEntry, *, text: str | None = None, language: str | None = None
+    entry: Entry, *, text: str | None = None, language: str | None = None
 ) -> ArticleIn | None:
     """An ArticleIn from a feed entry (fields cut to column sizes); None for an entry with nothing in it."""
     body = text if text is not None else (entry.content or entry.summary or "")
@@ -56,8 +100,7 @@ def store_entries(
 ) -> IngestResult:
     """Store new articles (one row per canonical URL), remember the feed for all, and give new ones stories.
 
-    Set-at-a-time: a fixed handful of statements per batch whatever its size (the per-item path of
-    shared.articles.service.ingest costs several round trips per article); same keys and same rows.
+    Set-at-a-time: a fixed handful of statements per batch whatever its size; same keys and same rows.
     """
     now = utcnow()
     prepared: list[tuple[ArticleIn, str, str]] = []
@@ -121,3 +164,13 @@ def store_entries(
         ]
         assign_stories_batch(store.SqlBatchStoryStore(session), new)
     return result
+
+
+def ingest(
+    *, session: Session, items: Iterable[ArticleIn], source: str, feed_id: int | None = None
+) -> IngestResult:
+    """Store new articles as `fetched` with their story; known ones (same canonical URL) only gain the feed.
+
+    One path for every producer (feeds, the API, seeds, imports).
+    """
+    return store_entries(session=session, items=items, source=source, feed_id=feed_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.fetching.canonical import canonical_url, extract_canonical_link
-from shared.fetching.dedup import (
+from shared.ingestion.canonical import canonical_url, extract_canonical_link
+from shared.ingestion.dedup import (
     MinHasher,
     StoryIndex,
     band_keys,
