@@ -8,6 +8,7 @@ wait for a condition, type, click, resize, screenshot, and the console errors an
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -60,6 +61,7 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="nw-chromium-")
         self.proc: subprocess.Popen[bytes] | None = None
         self.ws: Any = None
+        self._stack = contextlib.ExitStack()
         self._id = 0
         self._lock = threading.Lock()
         self._replies: dict[int, dict[str, Any]] = {}
@@ -86,7 +88,9 @@ class Browser:
         port = self._devtools_port()
         targets = self._json(f"http://127.0.0.1:{port}/json/list")
         page = next(t for t in targets if t.get("type") == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=self.timeout)
+        self.ws = self._stack.enter_context(
+            connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=self.timeout)
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -96,8 +100,7 @@ class Browser:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self.ws is not None:
-                self.ws.close()
+            self._stack.close()
         finally:
             if self.proc is not None:
                 try:

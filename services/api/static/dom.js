@@ -96,7 +96,7 @@ export function barChart(points, { height = 140, unit = "" } = {}) {
   const width = Math.max(240, points.length * 14);
   const max = Math.max(1, ...points.map((p) => p.value));
   const pad = 18;
-  const bw = (width - pad) / Math.max(1, points.length);
+  const bw = Math.min(28, (width - pad) / Math.max(1, points.length)); // a lone bar stays a bar
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height + 16}`, class: "bars", role: "img",
     "aria-label": `${points.length} bars, highest ${max}${unit}` });
   chart.append(svg("text", { x: 0, y: 10, class: "axis" }, String(max)));
