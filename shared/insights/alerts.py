@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, literal, or_
+from sqlalchemy import String, and_, cast, literal, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,8 @@ from shared.models.base import utcnow
 from shared.models.feedback import FALSE_POSITIVE
 
 _MARK = re.compile(r"\*\*(.+?)\*\*", re.S)
+STORY_WALK_PAGE = 200
+STORY_WALK_PAGES = 50  # at most 10,000 alerts read to find one page of stories
 
 
 @dataclass(frozen=True)
@@ -108,33 +110,71 @@ def list_alerts(
 
 def grouped_by_story(
     *, session: Session, viewer: Viewer, filters: AlertFilters, limit: int, before: datetime | None
-) -> list[tuple[str, datetime, list[tuple[Alert, Watch, Article]]]]:
-    """(story key, last change, alerts of the story) for the stories with the most recent alert changes."""
-    last = func.max(Alert.updated_at)
-    q = (
-        select(Alert.story_key, last)
-        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
-        .where(*_conditions(filters))
-        .group_by(col(Alert.story_key))
-        .order_by(last.desc(), col(Alert.story_key).desc())
-        .limit(limit)
-    )
-    if before is not None:
-        q = q.having(last < before)
-    keys = [(k, t) for k, t in session.exec(q)]
+) -> tuple[list[tuple[str, datetime, list[tuple[Alert, Watch, Article]]]], bool]:
+    """((story key, last change, alerts of the story), ...) for the stories whose alerts changed most
+    recently (before `before`), and whether more may follow.
+
+    Alerts are walked newest change first through the index on `updated_at`, a page at a time, until
+    `limit` stories are found: the cost follows the page, not the size of the alerts table. A story
+    already listed on an earlier page (it changed at or after `before`) is not listed again."""
+    keys: dict[str, datetime] = {}
+    shown: set[str] = set()
+    cursor: tuple[datetime, int] | None = None
+    more = False
+    for _ in range(STORY_WALK_PAGES):
+        q = (
+            select(Alert.story_key, Alert.updated_at, Alert.id)
+            .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+            .where(*_conditions(filters))
+            .order_by(col(Alert.updated_at).desc(), col(Alert.id).desc())
+            .limit(STORY_WALK_PAGE)
+        )
+        if before is not None:
+            q = q.where(col(Alert.updated_at) < before)
+        if cursor is not None:
+            q = q.where(
+                tuple_(col(Alert.updated_at), col(Alert.id)) < tuple_(literal(cursor[0]), literal(cursor[1]))
+            )
+        rows = session.exec(q).all()
+        if before is not None:
+            shown |= _changed_since(
+                session, viewer, filters, {k for k, _, _ in rows} - set(keys) - shown, before
+            )
+        for key, changed, _id in rows:
+            if key not in keys and key not in shown and len(keys) < limit:
+                keys[key] = changed
+        more = len(rows) == STORY_WALK_PAGE
+        if len(keys) >= limit or not more:
+            break
+        cursor = (rows[-1][1], rows[-1][2])
     if not keys:
-        return []
+        return [], False
     rows = session.exec(
         select(Alert, Watch, Article)
         .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
         .join(Article, col(Article.id) == Alert.article_id)
-        .where(col(Alert.story_key).in_([k for k, _ in keys]), *_conditions(filters))
+        .where(col(Alert.story_key).in_(list(keys)), *_conditions(filters))
         .order_by(col(Alert.score).desc(), col(Alert.id))
     ).all()
-    by_key: dict[str, list[tuple[Alert, Watch, Article]]] = {k: [] for k, _ in keys}
+    by_key: dict[str, list[tuple[Alert, Watch, Article]]] = {k: [] for k in keys}
     for a, w, art in rows:
         by_key[a.story_key].append((a, w, art))
-    return [(k, t, by_key[k]) for k, t in keys]
+    return [(k, t, by_key[k]) for k, t in keys.items()], more or len(keys) >= limit
+
+
+def _changed_since(
+    session: Session, viewer: Viewer, filters: AlertFilters, keys: set[str], before: datetime
+) -> set[str]:
+    """Which of these stories have an alert changed at or after `before` (listed on an earlier page)."""
+    if not keys:
+        return set()
+    q = (
+        select(Alert.story_key)
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .where(col(Alert.story_key).in_(list(keys)), col(Alert.updated_at) >= before, *_conditions(filters))
+        .distinct()
+    )
+    return set(session.exec(q).all())
 
 
 def visible_alert(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:

@@ -208,3 +208,13 @@ def test_every_dashboard_route_documents_an_example(api: TestClient) -> None:
         if not _has_example(schema, components):
             missing.append(f"{method.upper()} {path}")
     assert not missing, f"no example in the success response of {missing}"
+
+
+def test_alerts_by_story_pages_list_every_story_once(api: TestClient, world: dict[str, Any]) -> None:
+    first = api.get("/api/v1/alerts/by-story", params={"limit": 1}).json()
+    assert len(first["items"]) == 1 and first["next_before"] is not None
+    second = api.get("/api/v1/alerts/by-story", params={"limit": 1, "before": first["next_before"]}).json()
+    assert len(second["items"]) == 1
+    assert first["items"][0]["story_key"] != second["items"][0]["story_key"]
+    third = api.get("/api/v1/alerts/by-story", params={"limit": 1, "before": second["next_before"]}).json()
+    assert third["items"] == [] and third["next_before"] is None

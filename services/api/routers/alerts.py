@@ -200,7 +200,7 @@ def alerts_by_story(
     ] = None,
 ) -> StoryAlertsPage:
     """Alerts grouped by story, the most recently changed story first: one row per event."""
-    groups = triage.grouped_by_story(
+    groups, more = triage.grouped_by_story(
         session=session, viewer=viewer, filters=filters, limit=limit, before=before
     )
     items = []
@@ -221,7 +221,7 @@ def alerts_by_story(
                 alerts=outs,
             )
         )
-    next_before = items[-1].last_changed if len(items) == limit else None
+    next_before = items[-1].last_changed if more and items else None
     return StoryAlertsPage(items=items, next_before=next_before)
 
 
