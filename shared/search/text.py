@@ -15,6 +15,7 @@ configuration and to the Snowball stemmer that configuration uses, so:
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,9 +92,15 @@ def is_cjk(word: str) -> bool:
     return bool(_CJK_RE.fullmatch(word))
 
 
-@lru_cache(maxsize=32)
+_LOCAL = threading.local()
+
+
 def _stemmer(algorithm: str):  # type: ignore[no-untyped-def]
-    return snowballstemmer.stemmer(algorithm)
+    # one stemmer per thread: a Snowball stemmer keeps its word in itself while it works
+    stemmers = _LOCAL.__dict__.setdefault("stemmers", {})
+    if algorithm not in stemmers:
+        stemmers[algorithm] = snowballstemmer.stemmer(algorithm)
+    return stemmers[algorithm]
 
 
 @lru_cache(maxsize=1 << 16)

@@ -136,3 +136,17 @@ def test_highlights_point_into_the_original_text_and_facets_count_all(session: S
     assert [(lg.language, lg.count) for lg in page.facets.languages] == [("en", 2)]
     ru = _search(session, "Путина")
     assert [ru.items[0].snippet[s:e] for s, e in ru.items[0].highlights] == ["Путин"]
+
+
+def test_stemming_is_safe_across_threads() -> None:
+    """Request threads stem at once; a shared Snowball stemmer broke mid-word (IndexError) under load."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shared.search import text
+
+    words = [f"{w}{i}ing" for i in range(4000) for w in ("summit", "nation", "leader")]
+    text.stem.cache_clear()
+    with ThreadPoolExecutor(8) as pool:
+        out = list(pool.map(lambda w: text.stem(w, "english"), words))
+    text.stem.cache_clear()
+    assert out == [text.stem(w, "english") for w in words]
