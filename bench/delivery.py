@@ -31,7 +31,7 @@ import httpx
 
 from shared.alerts.channels import Message, WebhookChannel
 from shared.alerts.signing import generate_secret
-from shared.fetching.net import AddressPolicy, parse_networks
+from shared.outbound.policy import AddressPolicy, parse_networks
 
 
 def _free_port() -> int:

@@ -126,8 +126,8 @@ def _threaded(items: list[Any], threads: int, work: Any) -> list[Any]:
     """Run work(item, client) over items on `threads` threads, one HttpClient per thread (like a pool)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from shared.fetching.http import HttpClient
-    from shared.fetching.net import AddressPolicy, parse_networks
+    from shared.outbound.http import HttpClient
+    from shared.outbound.policy import AddressPolicy, parse_networks
 
     local = threading.local()
 
@@ -152,11 +152,13 @@ def _fetch_worker(
     os.environ["NEWSWATCH_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     import redis
 
+    from shared.alerts.service import feed_unhealthy
     from shared.config import get_settings
     from shared.db import session_scope
-    from shared.fetching import service
+    from shared.fetching import events, service
     from shared.fetching.politeness import RedisHostLimiter
 
+    events.listen(feed_unhealthy)  # as the fetcher tasks do
     settings = get_settings()
     limiter = RedisHostLimiter(redis.Redis.from_url(redis_url), max_concurrent=2, min_gap=0.0, prefix="bench")
     start = resource.getrusage(resource.RUSAGE_SELF)

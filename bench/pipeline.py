@@ -66,15 +66,15 @@ def run(n: int, workers: int) -> dict[str, object]:
     admin.execute(f'CREATE DATABASE "{db}"')
     texts = load_texts(n)
     try:
-        from services.cli import _settings
         from services.queue import chunks, send
+        from shared.config import fresh_settings
         from shared.db import session_scope
         from shared.ingestion.schemas import ArticleIn
         from shared.ingestion.service import ingest
         from shared.migrations import upgrade
         from shared.seeding import seed
 
-        settings = _settings()
+        settings = fresh_settings()
         upgrade(settings.effective_database_url)
         import redis
 

@@ -14,6 +14,12 @@ import json
 import sys
 from typing import Any
 
+from shared.config import get_settings
+from shared.db import session_scope
+from shared.nlp import cached_knowledge_base
+from shared.rules import RuleSyntaxError, store
+from shared.rules.backtest import BacktestWindowError, backtest
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `newswatch backtest`."""
@@ -44,12 +50,6 @@ def _print_text(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the backtest and print it; non-zero exit with the error position for an invalid query."""
     args = build_parser().parse_args(argv)
-    from shared.config import get_settings
-    from shared.db import session_scope
-    from shared.nlp import KnowledgeBase
-    from shared.rules import RuleSyntaxError, store
-    from shared.rules.backtest import BacktestWindowError, backtest
-
     settings = get_settings()
     try:
         with session_scope() as session:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 until=args.until,
                 limit=args.limit,
                 offset=args.offset,
-                resolver=KnowledgeBase.load(settings.effective_kb_path),
+                resolver=cached_knowledge_base(settings.effective_kb_path),
                 name=name,
             ).to_dict()
     except RuleSyntaxError as exc:

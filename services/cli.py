@@ -1,147 +1,41 @@
 """The `newswatch` command: run, api, worker, beat, migrate, seed, analyze, keys, bench, kb, import, backtest.
 
-Modules that read settings are imported inside each command, after the command line has set the
-environment (e.g. --data-dir), because the settings are read once per process.
+This module parses and dispatches only; each command lives in its own module (services/commands/,
+services/embedded.py, ...), imported once the command line has set the environment (e.g. --data-dir),
+because the settings are read once per process.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
-from pathlib import Path
 
+# Delegated commands parse their own arguments: `main(argv)` of the module (bench: bench.<name>).
 DELEGATED = {
-    "bench": None,  # bench.<name>.main(argv)
+    "bench": None,
     "kb": "shared.nlp.wikidata",
     "import": "services.importer",
     "backtest": "services.backtest_cli",
 }
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    from shared.config import get_settings
+class Handler:
+    """A subcommand's function named as "module:function", imported when that subcommand runs.
 
-    get_settings.cache_clear()
-    return get_settings()
+    Importing every command's dependencies would cost `newswatch --help` seconds (the database, Celery,
+    datasketch/scipy, the NLP stack), and the modules that read settings must load after main() has set
+    the environment from the flags; so each command module imports what it needs at its top, and only
+    the chosen one is imported.
+    """
 
+    def __init__(self, target: str) -> None:
+        self.target = target
 
-def cmd_migrate(_: argparse.Namespace) -> int:
-    from shared.migrations import upgrade
-
-    settings = _settings()
-    if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
-    print(f"database at head: {settings.effective_database_url.split('@')[-1]}", file=sys.stderr)
-    return 0
-
-
-def bootstrap(*, with_feeds: bool, seed: bool) -> list[int]:
-    """Migrate, ensure an admin key (printing a generated one once), seed; returns new article ids."""
-    from shared.db import session_scope
-    from shared.migrations import upgrade
-    from shared.security.keys import ensure_admin_key
-    from shared.seeding import seed as load_seeds
-
-    settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
-    with session_scope() as session:
-        generated = ensure_admin_key(session=session, configured=settings.admin_api_key)
-        report = load_seeds(session=session, settings=settings, with_feeds=with_feeds) if seed else None
-    if generated:
-        print(
-            "\n  Admin API key (shown once, store it now):\n\n"
-            f"    {generated}\n\n  Use it as: Authorization: Bearer <key>\n",
-            file=sys.stderr,
-            flush=True,
-        )
-    if report is not None:
-        print(
-            f"seeded {report.watches} watches, {report.feeds} feeds, {len(report.article_ids)} articles",
-            file=sys.stderr,
-        )
-        return report.article_ids
-    return []
-
-
-def cmd_seed(args: argparse.Namespace) -> int:
-    ids = bootstrap(with_feeds=not args.no_feeds, seed=True)
-    if ids and not args.no_enqueue:
-        from services.queue import chunks, send
-
-        for batch in chunks(ids, _settings().pipeline_batch_size):
-            send("pipeline.process_batch", [batch])
-    return 0
-
-
-def cmd_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    bootstrap(with_feeds=False, seed=False)
-    uvicorn.run("services.api.app:app", host=args.host, port=args.port, log_level="info")
-    return 0
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    from services.queue import app
-
-    argv = ["worker", "--loglevel", args.loglevel, "-Q", args.queues, "--pool", args.pool]
-    if args.concurrency:
-        argv += ["--concurrency", str(args.concurrency)]
-    if args.beat:
-        argv += ["--beat", "--schedule", str(_settings().data_dir / "celerybeat-schedule")]
-    if args.hostname:
-        argv += ["--hostname", args.hostname]
-    app.worker_main(argv)
-    return 0
-
-
-def cmd_beat(args: argparse.Namespace) -> int:
-    from services.queue import app
-
-    settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app.start(
-        ["beat", "--loglevel", args.loglevel, "--schedule", str(settings.data_dir / "celerybeat-schedule")]
-    )
-    return 0
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from services.embedded import run_embedded
-
-    return run_embedded(host=args.host, port=args.port, seed=not args.no_seed, with_feeds=not args.no_feeds)
-
-
-def cmd_analyze(args: argparse.Namespace) -> int:
-    from shared.analyze import AnalyzeError, analyze_input
-
-    raw = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
-    try:
-        out = analyze_input(
-            raw, watches_file=Path(args.watches) if args.watches else None, settings=_settings()
-        )
-    except AnalyzeError as exc:
-        print(f"newswatch analyze: {exc}", file=sys.stderr)
-        return 2
-    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return 0
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
-    from shared.db import session_scope
-    from shared.security.keys import create_api_key
-
-    _settings()
-    with session_scope() as session:
-        _, key = create_api_key(session=session, name=args.name, is_admin=args.admin)
-    print(key)
-    return 0
+    def __call__(self, args: argparse.Namespace) -> int:
+        module, _, name = self.target.partition(":")
+        return int(getattr(importlib.import_module(module), name)(args) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,12 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", help="where the database and queue live (default .newswatch)")
     r.add_argument("--no-seed", action="store_true", help="do not load seeds/")
     r.add_argument("--no-feeds", action="store_true", help="seed watches and articles but not the feeds list")
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=Handler("services.embedded:cmd_run"))
 
     a = sub.add_parser("api", help="the HTTP API (distributed mode)")
     a.add_argument("--host", default="0.0.0.0")
     a.add_argument("--port", type=int, default=8000)
-    a.set_defaults(func=cmd_api)
+    a.set_defaults(func=Handler("services.commands.bootstrap:cmd_api"))
 
     w = sub.add_parser("worker", help="a Celery worker")
     w.add_argument("--queues", "-Q", default="fetcher,pipeline,notifier")
@@ -168,31 +62,31 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--beat", action="store_true", help="also run the scheduler in this worker")
     w.add_argument("--hostname", default=None)
     w.add_argument("--loglevel", default="info")
-    w.set_defaults(func=cmd_worker)
+    w.set_defaults(func=Handler("services.commands.workers:cmd_worker"))
 
     b = sub.add_parser("beat", help="the scheduler")
     b.add_argument("--loglevel", default="info")
-    b.set_defaults(func=cmd_beat)
+    b.set_defaults(func=Handler("services.commands.workers:cmd_beat"))
 
     m = sub.add_parser("migrate", help="bring the database schema to the latest revision")
-    m.set_defaults(func=cmd_migrate)
+    m.set_defaults(func=Handler("services.commands.admin:cmd_migrate"))
 
     s = sub.add_parser("seed", help="migrate, create the admin key if needed, load seeds/")
     s.add_argument("--no-feeds", action="store_true")
     s.add_argument(
         "--no-enqueue", action="store_true", help="do not queue the sample articles for processing"
     )
-    s.set_defaults(func=cmd_seed)
+    s.set_defaults(func=Handler("services.commands.bootstrap:cmd_seed"))
 
     z = sub.add_parser("analyze", help="one article in (JSON or plain text), entities and matches out (JSON)")
     z.add_argument("file", nargs="?", help="a file, or - / nothing for standard input")
     z.add_argument("--watches", help="a YAML or JSON watch file (default: seeds/watchlists)")
-    z.set_defaults(func=cmd_analyze)
+    z.set_defaults(func=Handler("services.commands.analyze:cmd_analyze"))
 
     k = sub.add_parser("keys", help="create an API key (printed once)")
     k.add_argument("name")
     k.add_argument("--admin", action="store_true")
-    k.set_defaults(func=cmd_keys)
+    k.set_defaults(func=Handler("services.commands.admin:cmd_keys"))
 
     for name, help_text in (
         ("bench", "benchmarks: newswatch bench matching|entities|fetch|delivery|pipeline [--json] ..."),
@@ -228,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--data-dir")
         if i + 1 < len(argv):
             os.environ["NEWSWATCH_DATA_DIR"] = argv[i + 1]
+    if argv and argv[0] == "run":
+        os.environ["NEWSWATCH_MODE"] = "embedded"  # before any module builds something from the settings
     if argv and argv[0] in DELEGATED:
         return _delegate(argv[0], argv[1:])
     args = build_parser().parse_args(argv)

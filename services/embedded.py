@@ -7,13 +7,18 @@ stops the API, then the children, cleanly.
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
 
-from services.cli import bootstrap
+import uvicorn
+
+from services.commands.bootstrap import bootstrap
+from services.queue import chunks, send
+from shared.config import fresh_settings
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -35,15 +40,9 @@ def _stop(children: list[subprocess.Popen[bytes]], timeout: float = 20.0) -> Non
 
 def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     """Start everything and block until interrupted."""
-    os.environ["NEWSWATCH_MODE"] = "embedded"
+    os.environ["NEWSWATCH_MODE"] = "embedded"  # the command line set it before importing this module too
     new_ids = bootstrap(with_feeds=with_feeds, seed=seed)
-
-    import uvicorn
-
-    from services.queue import chunks, send
-    from shared.config import get_settings
-
-    settings = get_settings()
+    settings = fresh_settings()
     children = [
         _spawn(["worker", "-Q", "pipeline", "--pool", "solo", "--hostname", "pipeline@%h"]),
         _spawn(
@@ -75,3 +74,8 @@ def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     finally:
         _stop(children)
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`newswatch run`."""
+    return run_embedded(host=args.host, port=args.port, seed=not args.no_seed, with_feeds=not args.no_feeds)

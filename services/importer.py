@@ -22,7 +22,11 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from services.queue import chunks, send
+from shared.config import get_settings
+from shared.db import session_scope
 from shared.ingestion.schemas import ArticleIn
+from shared.ingestion.service import store_entries
 
 
 def _checkpoint_path(data_dir: Path, source: Path) -> Path:
@@ -83,10 +87,6 @@ def run_import(
     limit: int | None = None, progress: bool | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """Import the file; returns counts {lines, new, existing, errors, resumed_at}."""
-    from shared.config import get_settings
-    from shared.db import session_scope
-    from shared.ingestion.service import store_entries
-
     settings = get_settings()
     checkpoint = _checkpoint_path(Path(settings.data_dir), path)
     state = {"offset": 0, "lines": 0, "new": 0, "existing": 0, "errors": 0}
@@ -109,8 +109,6 @@ def run_import(
             state["new"] += len(result.new_ids)
             state["existing"] += len(result.ids) - len(result.new_ids)
             if process and result.new_ids:
-                from services.queue import chunks, send
-
                 for ids in chunks(result.new_ids, settings.pipeline_batch_size):
                     send("pipeline.process_batch", [ids])
             batch.clear()

@@ -15,6 +15,7 @@ from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
+from services.scheduler import beat_schedule
 from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,6 @@ def broker_options(settings: Settings) -> dict[str, object]:
 
 def create_celery(settings: Settings) -> Celery:
     """A Celery app configured from settings."""
-    from services.scheduler import beat_schedule
-
     app = Celery(
         "newswatch",
         broker=settings.effective_broker_url,

@@ -10,6 +10,8 @@ from pydantic import ValidationError
 
 from shared.config import Settings
 from shared.ingestion.schemas import ArticleIn
+from shared.nlp import ArticleInput
+from shared.pipeline.service import extractor_for
 from shared.rules import (
     DocEntity,
     MatchDocument,
@@ -54,9 +56,6 @@ def load_watches(watches_file: Path | None, settings: Settings) -> list[WatchSpe
 
 def analyze_input(raw: str, *, watches_file: Path | None, settings: Settings) -> dict[str, Any]:
     """The analyze JSON: {"language", "entities": [...], "matches": [...]}."""
-    from shared.nlp import ArticleInput
-    from shared.pipeline.service import extractor_for
-
     article = parse_input(raw)
     specs = load_watches(watches_file, settings)
     for spec in specs:  # refuse a bad query before the model loads

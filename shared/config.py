@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.fetching.net import AddressPolicy, parse_networks
+from shared.outbound.policy import AddressPolicy, parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,3 +123,9 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def fresh_settings() -> Settings:
+    """The settings read again (the command line sets some variables, e.g. from --data-dir, first)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -13,9 +13,9 @@ from sqlmodel import Session
 from shared.config import Settings
 from shared.fetching import service as feeds
 from shared.fetching import store as feed_store
-from shared.fetching.net import UnsafeURLError
 from shared.ingestion.schemas import ArticleIn
 from shared.ingestion.service import ingest
+from shared.outbound.policy import UnsafeURLError
 from shared.rules import load_watch_file
 from shared.rules import service as watches
 from shared.rules import store as watch_store

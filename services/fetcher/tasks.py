@@ -5,10 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 
 from services.queue import chunks, send
+from shared.alerts.service import feed_unhealthy
 from shared.config import get_settings
 from shared.db import session_scope
-from shared.fetching import push, service, store
+from shared.fetching import events, push, service, store
 from shared.models.base import utcnow
+
+# Feeds that start failing reach subscriptions as feed.unhealthy: fetching reports, alerts listen.
+events.listen(feed_unhealthy)
 
 
 @shared_task(name="fetcher.schedule")

@@ -10,11 +10,10 @@ the connection pinned to the checked address, redirects never followed, a total 
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -25,20 +24,12 @@ import httpx
 from shared.alerts import payload as payloads
 from shared.alerts.retry import retry_after_header
 from shared.alerts.signing import webhook_headers
-from shared.fetching.net import AddressPolicy, BadSchemeError, UnsafeURLError
+from shared.outbound.policy import AddressPolicy, BadSchemeError, UnsafeURLError
+from shared.outbound.transport import PinnedTransport, total_deadline
 
 BODY_LIMIT = 4096
 DEFAULT_TIMEOUT = 15.0
 USER_AGENT = "Newswatch-Webhooks/1.0"
-
-try:  # the fetching package's pinned transport: resolve once, check, connect to the checked address
-    from shared.fetching.transport import PinnedTransport, total_deadline
-except ImportError:  # pragma: no cover - only before the fetching package lands
-    PinnedTransport = None  # type: ignore[assignment,misc]
-
-    @contextlib.contextmanager
-    def total_deadline(seconds: float | None) -> Iterator[None]:  # type: ignore[misc]
-        yield
 
 
 @dataclass(frozen=True)
@@ -110,10 +101,10 @@ class WebhookChannel:
     ) -> None:
         self.policy = policy or AddressPolicy()
         self.timeout = timeout
-        self._pinned = transport is None and PinnedTransport is not None
-        if transport is None and PinnedTransport is not None:
+        self._pinned = transport is None
+        if transport is None:
             transport = PinnedTransport(self.policy)
-        # With an injected transport (tests) or no pinning transport, the URL is still checked first.
+        # With an injected transport (tests) the URL is still checked first.
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout),
@@ -314,11 +305,6 @@ def validate_target(target: str, policy: AddressPolicy, *, channels: ChannelRegi
     AppriseChannel(policy=policy)._check(target)
     if not _load_apprise().Apprise().add(target):
         raise BadSchemeError(f"neither an http(s) URL nor a valid Apprise URL: {scheme}://…")
-
-
-def is_webhook_target(target: str) -> bool:
-    """True for http(s) URLs (signed webhooks); other schemes are Apprise channels."""
-    return urlsplit(target).scheme.lower() in ("http", "https")
 
 
 registry = ChannelRegistry()

@@ -20,8 +20,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session
 
+from shared.alerts import store
+from shared.alerts.facts import live_data
 from shared.alerts.stream import AlertStream, LocalAlertStream, RedisAlertStream
 from shared.config import Settings, get_settings
+from shared.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +99,6 @@ class EmbeddedTail:
         self._stop.set()
 
     def _run(self) -> None:
-        from shared.models.base import utcnow
-
         hwm = utcnow()
         while not self._stop.wait(self.interval):
             try:
@@ -107,9 +108,6 @@ class EmbeddedTail:
 
     def poll(self, *, since: Any) -> Any:
         """Publish alerts changed since a time that were not published yet; returns the newest change."""
-        from shared.alerts import store
-        from shared.alerts.service import live_data
-
         newest = None
         with self.session_factory() as session:
             for alert in store.alerts_changed_since(session=session, since=since):

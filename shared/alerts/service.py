@@ -17,7 +17,9 @@ from typing import Any
 from sqlmodel import Session
 
 from shared.alerts import live, payload, store
+from shared.alerts.facts import alert_facts, article_ref
 from shared.config import Settings, get_settings
+from shared.fetching.events import FeedUnhealthy
 from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
@@ -43,55 +45,6 @@ def wants(subscription: Subscription, *, event_type: str, watch_id: int | None) 
     if not subscription.event_types and event_type in payload.OPT_IN_EVENT_TYPES:
         return False
     return not (watch_id is not None and subscription.watch_ids and watch_id not in subscription.watch_ids)
-
-
-def article_ref(article: Article, feed_url: str | None = None) -> payload.ArticleRef:
-    """The payload's view of an article."""
-    return payload.ArticleRef(
-        id=article.id or 0,
-        url=article.url or article.canonical_url,
-        canonical_url=article.canonical_url,
-        title=article.title,
-        source_feed=feed_url,
-        language=article.language,
-        published=article.published_at,
-        fetched=article.fetched_at,
-    )
-
-
-def alert_facts(
-    *,
-    alert: Alert,
-    watch: Watch,
-    article: Article,
-    entities: Sequence[payload.EntityRef],
-    feed_url: str | None,
-    sources: Sequence[payload.ArticleRef] = (),
-    new_sources: Sequence[payload.ArticleRef] = (),
-) -> payload.AlertFacts:
-    """Everything the alert events carry."""
-    terms = [
-        payload.MatchedTerm(
-            term=t.get("term", ""),
-            field=t.get("field", ""),
-            start=t.get("start"),
-            end=t.get("end"),
-            snippet=alert.snippet or None,
-        )
-        for t in alert.terms
-    ]
-    return payload.AlertFacts(
-        alert_id=alert.id or 0,
-        watch=payload.WatchRef(id=watch.id or 0, name=watch.name, rule_version=watch.version),
-        article=article_ref(article, feed_url),
-        score=alert.score,
-        story_id=article.story_id,
-        terms=terms,
-        entities=entities,
-        sources=sources,
-        new_sources=new_sources,
-        matched_at=alert.created_at,
-    )
 
 
 def enqueue_event(
@@ -300,25 +253,15 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
     return ids
 
 
-def feed_unhealthy(
-    *, session: Session, feed_id: int, url: str, reason: str, since: Any = None, failures: int | None = None
-) -> list[int]:
-    """Raise feed.unhealthy for the subscriptions that want it (once per feed and start of trouble)."""
+def feed_unhealthy(*, session: Session, event: FeedUnhealthy) -> list[int]:
+    """Raise feed.unhealthy for the subscriptions that want it (once per stored feed event).
+
+    Fetching's feed-health listener, registered by the fetcher tasks (fetching does not import alerts).
+    """
     data = payload.feed_unhealthy_data(
-        feed_id=feed_id, url=url, reason=reason, since=since, failures=failures
-    )
-    key = f"{payload.FEED_UNHEALTHY}:{feed_id}:{payload.iso(since) or utcnow().date().isoformat()}"
+        feed_id=event.feed_id, url=event.url, reason=f"{event.health}: {event.reason}", since=event.since,
+        failures=event.failures,
+    )  # fmt: skip
+    data["health"] = event.health
+    key = f"{payload.FEED_UNHEALTHY}:{event.event_id}"
     return enqueue_event(session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data)
-
-
-def live_data(*, session: Session, alert: Alert) -> tuple[str, dict[str, Any]]:
-    """The live-stream event for an alert as it is now: alert.created at revision 1, else alert.updated."""
-    watch = session.get(Watch, alert.watch_id)
-    first = session.get(Article, alert.article_id)
-    sources = [article_ref(a) for a in (session.get(Article, i) for i in alert.article_ids) if a is not None]
-    if watch is None or first is None:
-        return payload.ALERT_UPDATED, {"alert_id": alert.id}
-    facts = alert_facts(alert=alert, watch=watch, article=first, entities=(), feed_url=None, sources=sources)
-    data = payload.alert_data(facts)
-    data["revision"] = alert.revision
-    return (payload.ALERT_CREATED if alert.revision == 1 else payload.ALERT_UPDATED), data

@@ -19,10 +19,10 @@ from shared.alerts.channels import validate_target
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
-from shared.fetching.net import UnsafeURLError
 from shared.models import Delivery, Subscription, Watch
 from shared.models.base import to_utc, utcnow
 from shared.models.delivery import FAILED, MISSED, PENDING
+from shared.outbound.policy import UnsafeURLError
 from shared.security.keys import SecretBox
 
 

@@ -20,8 +20,6 @@ from sqlmodel import Session
 
 from shared.config import Settings
 from shared.fetching.feeds import FeedParseError, parse_feed
-from shared.fetching.net import FetchError
-from shared.fetching.transport import PinnedTransport, total_deadline
 from shared.fetching.websub import (
     WebSubError,
     check_signature,
@@ -33,6 +31,9 @@ from shared.fetching.websub import (
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import utcnow
+from shared.outbound.http import pinned_client
+from shared.outbound.policy import FetchError
+from shared.outbound.transport import total_deadline
 from shared.security.keys import SecretBox
 
 __all__ = [
@@ -111,15 +112,11 @@ def subscribe(
     data = subscription_request(
         topic=feed.websub_topic or feed.url, callback=callback, secret=feed_secret(feed, settings), mode=mode
     )
+    policy, timeout = settings.address_policy(), settings.fetch_timeout_seconds
     try:
         with (
-            httpx.Client(
-                transport=PinnedTransport(settings.address_policy(), inner=transport),
-                follow_redirects=False,
-                timeout=settings.fetch_timeout_seconds,
-                trust_env=False,
-            ) as client,
-            total_deadline(settings.fetch_timeout_seconds * 2),
+            pinned_client(policy, timeout=timeout, transport=transport) as client,
+            total_deadline(timeout * 2),
         ):
             response = client.post(feed.hub_url, data=data)
         ok = response.status_code in (202, 204)

@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from shared.config import Settings
-from shared.fetching import store
+from shared.fetching import events, store
+from shared.fetching.events import FeedUnhealthy
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
-from shared.fetching.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
-from shared.fetching.net import BadSchemeError, FetchError
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
 from shared.fetching.polling import (
@@ -36,6 +35,8 @@ from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.base import to_utc, utcnow
+from shared.outbound.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
+from shared.outbound.policy import BadSchemeError, FetchError
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
@@ -160,17 +161,12 @@ def _health_change(session: Session, feed: Feed, old: FeedHealth, reason: str, n
         event = store.add_event(
             session=session, feed_id=feed.id, type="feed.unhealthy", health=new, reason=reason
         )
-        from shared.alerts.payload import FEED_UNHEALTHY, feed_unhealthy_data
-        from shared.alerts.service import enqueue_event
-
-        data = feed_unhealthy_data(
-            feed_id=feed.id, url=feed.url, reason=f"{new.value}: {reason}", since=now,
-            failures=feed.consecutive_failures,
+        assert event.id is not None
+        trouble = FeedUnhealthy(
+            feed_id=feed.id, url=feed.url, health=new.value, reason=reason, since=now,
+            failures=feed.consecutive_failures, event_id=event.id,
         )  # fmt: skip
-        data["health"] = new.value
-        return enqueue_event(
-            session=session, event_type=FEED_UNHEALTHY, event_key=f"{FEED_UNHEALTHY}:{event.id}", data=data
-        )
+        return events.report_unhealthy(session=session, event=trouble)
     if old in UNHEALTHY and new not in UNHEALTHY:
         feed.unhealthy_since = None
         store.add_event(session=session, feed_id=feed.id, type="feed.recovered", health=new, reason=reason)

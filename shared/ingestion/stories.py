@@ -17,6 +17,7 @@ from typing import Protocol
 from shared.ingestion.dedup import (
     THRESHOLD,
     MinHasher,
+    StoryIndex,
     band_hashes,
     signature_from_bytes,
     signature_similarity,
@@ -134,8 +135,6 @@ def decide_stories_batch(
 ) -> list[StoryRow]:
     """Decide the stories of many new articles, earlier ids first; returns (id, story, signature, bands)
     rows without writing them (the caller stores them with the articles or through `save_many`)."""
-    from shared.ingestion.dedup import StoryIndex
-
     ordered = sorted(articles, key=lambda a: a.article_id)
     sigs = {a.article_id: hasher.signature(a.title, a.text) for a in ordered}
     bands = {i: band_hashes(s, threshold=threshold) if s is not None else [] for i, s in sigs.items()}

@@ -1,4 +1,5 @@
-"""The entity stage: language id, spaCy NER in batches (English), gazetteer linking (every language)."""
+"""The entity stage: language id, NER in batches (spaCy for English, Slovnet for Russian, LAC for Chinese),
+gazetteer linking (every language)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from shared.nlp.chinese import ChineseNER
 from shared.nlp.kb import KnowledgeBase
 from shared.nlp.language import detect_language
 from shared.nlp.linker import SPACY_LABELS, Linker
 from shared.nlp.russian import RussianNER
 from shared.nlp.types import ArticleEntities, ArticleInput, article_text
 
-# Languages the spaCy model was trained on. Russian has its own model (russian.py); other languages are linked
-# by the gazetteer alone, because an English model on Russian or Chinese text yields mostly noise.
+# Languages the spaCy model was trained on. Russian (russian.py) and Chinese (chinese.py) have their own
+# models; other languages are linked by the gazetteer alone: an English model on them yields mostly noise.
 MODEL_LANGUAGES = frozenset({"en"})
 # spaCy's cost grows with the text; beyond this the tail of a very long page is linked by the gazetteer only.
 MAX_MODEL_CHARS = 100_000
@@ -30,6 +32,7 @@ class EntityExtractor:
         self._nlp: Any = None
         self._lock = threading.Lock()
         self.russian = RussianNER()
+        self.chinese = ChineseNER()
 
     @property
     def nlp(self) -> Any:
@@ -60,9 +63,16 @@ class EntityExtractor:
                 ru, self.russian.spans([texts[n][:MAX_MODEL_CHARS] for n in ru]), strict=True
             ):
                 spans[n] = found
+        words: list[set[int] | None] = [None] * len(items)
+        zh = [n for n, lang in enumerate(langs) if lang.startswith("zh") and texts[n].strip()]
+        if zh:
+            found_zh = self.chinese.analyse([texts[n][:MAX_MODEL_CHARS] for n in zh])
+            for n, got in zip(zh, found_zh, strict=True):
+                spans[n] = got.spans
+                words[n] = got.word_starts or None
         return [
-            ArticleEntities(lang, self.linker.link(text, sp, published=item.published))
-            for item, text, lang, sp in zip(items, texts, langs, spans, strict=True)
+            ArticleEntities(lang, self.linker.link(text, sp, published=item.published, word_starts=ws))
+            for item, text, lang, sp, ws in zip(items, texts, langs, spans, words, strict=True)
         ]
 
     def extract(self, item: ArticleInput) -> ArticleEntities:

@@ -9,6 +9,7 @@ Errors: `KnowledgeBaseError` (a ValueError) for a malformed file; it names the f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -249,3 +250,16 @@ class KnowledgeBase:
         """Return the (office, term) pairs an entity held, oldest first."""
         pairs = [(o, t) for o in self.offices.values() for t in o.holders if t.entity_id == entity_id]
         return sorted(pairs, key=lambda p: p[1].start or date.min)
+
+
+_LOADED: dict[str, KnowledgeBase] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def cached_knowledge_base(path: Path | None = None) -> KnowledgeBase:
+    """The process's one knowledge base loaded from `path` (the API, the linker and backtests share it)."""
+    resolved = str(Path(path if path is not None else DEFAULT_KB_PATH).resolve())
+    with _LOAD_LOCK:
+        if resolved not in _LOADED:
+            _LOADED[resolved] = KnowledgeBase.load(Path(resolved))
+        return _LOADED[resolved]

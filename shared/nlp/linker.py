@@ -2,7 +2,9 @@
 
 One Aho-Corasick automaton holds every alias key of the knowledge base (see normalize.py), so matching costs
 one pass over the article whatever the size of the knowledge base. Rules, in the order they apply:
-- a full alias links wherever it occurs (case-checked: "Turkey" yes, "turkey" no; acronyms in upper case);
+- a full alias links wherever it occurs (case-checked: "Turkey" yes, "turkey" no; acronyms in upper case;
+  Traditional and Simplified Chinese alike; a Chinese alias of one or two characters only where the
+  segmenter's words begin and end, so 上合 does not match inside 上合作);
 - a short name (surname) links when the article also names the entity in full (nearest preceding one when
   several share the surname), or right after a title ("President Erdoğan") when the surname is unambiguous;
 - an office title with no name after it ("the Russian president") links to its holder on the publication
@@ -11,7 +13,9 @@ one pass over the article whatever the size of the knowledge base. Rules, in the
   entity and type ("the Kremlin" is an ORG); a longer model span of another type keeps its own reading
   ("Bank of China"); a model span crossing or inside a gazetteer match yields to it;
 - other model spans stay as unlinked entities with their type and normalised text; a lone surname of an
-  unlinked person takes the full name seen earlier as its normalised text.
+  unlinked person takes the full name seen earlier as its normalised text;
+- an acronym ("SCO") the article itself spells out as another name ("The SCO Group") is not linked
+  (acronyms.py: the article's context decides).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from datetime import date, datetime
 
 import ahocorasick
 
+from shared.folding import fold, has_han
+from shared.nlp.acronyms import is_acronym, resolve_acronyms
 from shared.nlp.consistency import harmonise
 from shared.nlp.kb import KnowledgeBase, derived_short_names
 from shared.nlp.normalize import clean_surface, key, tokens
@@ -93,6 +99,7 @@ TITLE_KEYS = frozenset(key(t) for t in _TITLES)
 _STRIP_KEYS = TITLE_KEYS | {"the", "-", "'", "s", "’"}
 
 FULL, SHORT, OFFICE = 0, 1, 2
+SHORT_HAN = 2  # Chinese aliases up to this many characters must fall on word boundaries
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _CASE_NONE, _CASE_CAP, _CASE_UPPER = 0, 1, 2
 
@@ -162,6 +169,10 @@ class Linker:
         for o in kb.offices.values():
             for alias in [o.name, *(a for names in o.aliases.values() for a in names)]:
                 add(alias, o.id, OFFICE)
+        # Each entity's names that are not acronyms: support for its acronym in an article.
+        self._full_names = {
+            e.id: {key(a) for a in e.all_aliases() if not is_acronym(a)} for e in kb.entities.values()
+        }
         for k, entries in table.items():
             kept = list(entries.values())
             if any(x.kind == FULL for x in kept):
@@ -172,7 +183,9 @@ class Linker:
             self._auto.make_automaton()
 
     # -- gazetteer -----------------------------------------------------------------------------------------
-    def _matches(self, text: str, toks: list[tuple[int, int, str]]) -> list[_Match]:
+    def _matches(
+        self, text: str, toks: list[tuple[int, int, str]], word_starts: set[int] | None = None
+    ) -> list[_Match]:
         if not toks or not len(self._auto):
             return []
         parts = [" "]
@@ -191,6 +204,9 @@ class Linker:
             tj = ti + ntok
             s, e = toks[ti][0], toks[tj - 1][1]
             surface = text[s:e]
+            cuts = word_starts is not None and (s not in word_starts or e not in word_starts)
+            if cuts and ntok <= SHORT_HAN and has_han(surface):
+                continue  # a short Chinese alias that cuts through a word (上合 in 上合作)
             ok = [x for x in entries if _case_ok(x.case, surface)]
             if ok:
                 out.append(_Match(s, e, ti, tj, ok))
@@ -283,11 +299,15 @@ class Linker:
         spans: Sequence[tuple[int, int, str]] = (),
         *,
         published: datetime | date | None = None,
+        word_starts: set[int] | None = None,
     ) -> list[ExtractedEntity]:
-        """Return the entity mentions of `text`, given the model's spans as (start, end, our label)."""
+        """Return the entity mentions of `text`, given the model's spans as (start, end, our label).
+
+        `word_starts`: where the words of a Chinese text begin and end (from its segmenter), if known.
+        """
         toks = tokens(text)
         at = published.date() if isinstance(published, datetime) else published
-        found = self._matches(text, toks)
+        found = self._matches(text, toks, word_starts)
         names = [m for m in found if any(x.kind != OFFICE for x in m.entries)]
         offices = [m for m in found if all(x.kind == OFFICE for x in m.entries)]
         gaz = self._resolve(self._select(names), toks)
@@ -332,6 +352,7 @@ class Linker:
             self._drop_overlaps(sorted(out.values(), key=lambda x: (x.start, -x.end)))
         )
         ents = harmonise(text, ents) if spans else ents
+        ents = resolve_acronyms(text, ents, self._full_names)
         if office_links:
             ents = sorted(
                 ents + [self._make(text, m.start, m.end, m) for m in office_links], key=lambda x: x.start
@@ -352,6 +373,8 @@ class Linker:
         if _CYRILLIC.search(norm):
             # Russian names inflect (Миллером, Миллера): their stemmed key groups the case forms.
             norm = key(norm)
+        elif has_han(norm):
+            norm = fold(norm)  # 習近平 and 习近平 are one name
         return ExtractedEntity(surface, label, s, e, None, None, norm)
 
     @staticmethod

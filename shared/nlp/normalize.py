@@ -3,7 +3,8 @@
 Both alias keys and article text go through `tokens()`, so a match in normalised space is always
 token-aligned: Latin text is lower-cased and stripped of diacritics (Erdoğan = Erdogan), Russian words lose
 their case endings (Путина = Путину = Путин), and every Han character is a token of its own (Chinese has
-no word boundaries).
+no word boundaries), Traditional folded to Simplified (習近平 = 习近平; shared/folding.py), offsets still
+pointing into the original text.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+from shared.folding import fold_with_offsets, has_han
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+|[^\s\w]")
@@ -68,7 +71,14 @@ def normalize_token(token: str) -> str:
 
 def tokens(text: str) -> list[tuple[int, int, str]]:
     """Split text into (start, end, key) tokens; whitespace is dropped, punctuation kept as tokens."""
-    return [(m.start(), m.end(), normalize_token(m.group())) for m in _TOKEN.finditer(text)]
+    if not has_han(text):
+        return [(m.start(), m.end(), normalize_token(m.group())) for m in _TOKEN.finditer(text)]
+    folded = fold_with_offsets(text)  # phrase-level, over the whole text: one-to-many characters need context
+    if folded.identity:
+        return [(m.start(), m.end(), normalize_token(m.group())) for m in _TOKEN.finditer(folded.text)]
+    return [
+        (*folded.span(m.start(), m.end()), normalize_token(m.group())) for m in _TOKEN.finditer(folded.text)
+    ]
 
 
 def key(text: str) -> str:

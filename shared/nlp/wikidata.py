@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import yaml
 
-from shared.nlp.kb import DEFAULT_KB_PATH
+from shared.nlp.kb import DEFAULT_KB_PATH, KnowledgeBase
 
 # instance-of (P31) classes → our types. Anything else is typed by its properties (see entity_type).
 HUMAN = "Q5"
@@ -211,8 +211,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args.out.write_text(header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     # Validate what we wrote against the knowledge base that will load it.
-    from shared.nlp.kb import KnowledgeBase
-
     KnowledgeBase().add_document(doc, source=str(args.out))
     summary = {
         "entities": len(doc["entities"]),

@@ -19,7 +19,7 @@ from shared.db import is_sqlite
 from shared.models import Article, Feed, Watch
 from shared.models.article import STATUS_FETCHED, STATUS_PROCESSED
 from shared.models.base import utcnow
-from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase
+from shared.nlp import ArticleInput, EntityExtractor, cached_knowledge_base
 from shared.nlp import store as mentions
 from shared.rules import DocEntity, MatchDocument
 from shared.rules.service import ENGINES
@@ -34,7 +34,7 @@ def extractor_for(settings: Settings) -> EntityExtractor:
     key = (settings.spacy_model, str(settings.effective_kb_path))
     with _lock:
         if key not in _extractors:
-            kb = KnowledgeBase.load(settings.effective_kb_path)
+            kb = cached_knowledge_base(settings.effective_kb_path)
             _extractors[key] = EntityExtractor(kb=kb, model_name=settings.spacy_model)
         return _extractors[key]
 

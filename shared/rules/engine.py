@@ -4,9 +4,9 @@
 work runs in the `_core` extension (_core.pyx): tokens and vocabulary lookups, the counting presearch
 (a rule is a candidate once each of its required groups has a key present), and exact boolean, proximity
 and weight evaluation of the candidates only. Python normalises the two fields (lower case, separators
-as spaces, same length), computes the language flags, and turns matches into `MatchResult`s whose term
-hits and snippet are built on first access (one more pass of the article's terms, shared by all its
-results).
+as spaces, Traditional Chinese folded to Simplified, same length), computes the language flags, and turns
+matches into `MatchResult`s whose term hits and snippet are built on first access (one more pass of the
+article's terms, shared by all its results); their offsets and text always point into the original fields.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from shared.folding import Folded
 from shared.rules._core import Core, Scratch
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.program import Builder, Program
 from shared.rules.snippet import highlight
 from shared.rules.stats import Frequencies
-from shared.rules.text import normalize
+from shared.rules.text import prepare
 from shared.rules.types import EntityResolver, MatchDocument, MatchResult, TermHit, WatchSpec
 
 FIELDS = ("title", "text")
@@ -34,14 +35,19 @@ def lang_ok(language: str | None, code: str) -> bool:
     return lang == code or lang.startswith(code + "-")
 
 
+# What the matcher reads (title, normalised title, text, normalised text), the original title and text, and
+# for each field the map from folded offsets to original ones when folding changed its length.
+Prepared = tuple[tuple[str, str, str, str], tuple[str, str], tuple[Folded | None, Folded | None]]
+
+
 class _Article:
     """One matched article: what its results need to build their term hits and snippets lazily."""
 
-    __slots__ = ("_hits", "engine", "fields", "rules")
+    __slots__ = ("_hits", "engine", "fields", "maps", "originals", "rules")
 
-    def __init__(self, engine: Engine, fields: tuple[str, str, str, str]) -> None:
+    def __init__(self, engine: Engine, prepared: Prepared) -> None:
         self.engine = engine
-        self.fields = fields
+        self.fields, self.originals, self.maps = prepared
         self.rules = b""  # the matched rule indices, int32 bytes (set by the matcher)
         self._hits: dict[int, tuple[list[tuple[int, int, int, int]], float]] | None = None
 
@@ -50,12 +56,14 @@ class _Article:
         if self._hits is None:
             # One pass for every matched rule of the article: most alerts read all of them.
             self._hits = self.engine._rule_hits(self.fields, memoryview(self.rules).cast("i").tolist())
-        title, _nt, text, _nx = self.fields
-        texts = (title, text)
+        texts = self.originals
         positives = self.engine.program.positives[rule]
         found: dict[tuple[int, int, int], str] = {}
         hits, score = self._hits[rule]
         for k, f, s, e in hits:
+            fmap = self.maps[f]
+            if fmap is not None:
+                s, e = fmap.span(s, e)  # the matcher read a folded text of another length
             found.setdefault((f, s, e), positives[k][2])
         ordered = sorted(found.items())
         terms = [
@@ -110,9 +118,11 @@ class Engine:
         return out
 
     @staticmethod
-    def _fields(doc: MatchDocument) -> tuple[str, str, str, str]:
+    def _prepare(doc: MatchDocument) -> Prepared:
         title, text = doc.title or "", doc.text or ""
-        return title, normalize(title) if title else "", text, normalize(text) if text else ""
+        rt, nt, mt = prepare(title) if title else ("", "", None)
+        rx, nx, mx = prepare(text) if text else ("", "", None)
+        return (rt, nt, rx, nx), (title, text), (mt, mx)
 
     def _lang(self, doc: MatchDocument) -> bytes:
         if not self._langs:
@@ -121,17 +131,17 @@ class Engine:
 
     def match(self, doc: MatchDocument) -> list[MatchResult]:
         """Every watch that matches the document, in rule order."""
-        fields = self._fields(doc)
+        prepared = self._prepare(doc)
         lang = self._lang(doc)
         with self._lock:
             return self._core.match(
-                self._scratch, *fields, lang, doc, _Article(self, fields), self._ids, self._names
+                self._scratch, *prepared[0], lang, doc, _Article(self, prepared), self._ids, self._names
             )
 
     def candidates(self, doc: MatchDocument) -> list[int]:
         """Indices of the rules the presearch passes for the document (a superset of the matches)."""
         with self._lock:
-            return self._core.candidate_rules(self._scratch, *self._fields(doc))
+            return self._core.candidate_rules(self._scratch, *self._prepare(doc)[0])
 
     def _rule_hits(
         self, fields: tuple[str, str, str, str], rules: list[int]

@@ -33,12 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from shared.folding import fold
 from shared.rules._core import MAX_COUNTED
 from shared.rules.ast import And, Entity, Field, Lang, Near, Node, Not, Or, Term, Weighted
 from shared.rules.stats import STEM, Frequencies
-from shared.rules.text import WordPat, term_pattern
+from shared.rules.text import COMMON_WORDS, WordPat, term_pattern
 from shared.rules.types import EntityResolver, MatchDocument
-from shared.rules.validation import COMMON_WORDS
 
 FIELD_INDEX = {"title": 0, "text": 1}
 PAIR_BASE = -(1 << 31)  # build-time keys: words >= 0, stems -1 - id, pairs PAIR_BASE - id
@@ -422,7 +422,7 @@ class Builder:
             frozenset(resolver.ids_for_name(value)) if resolver is not None and value != "*" else frozenset()
         )
         labels = _LABELS.get(kind)
-        folded = value.casefold()
+        folded = fold(value).casefold()  # an unlinked name in either Chinese script
 
         def has_entity(doc: MatchDocument) -> bool:
             for e in doc.entities:
@@ -430,7 +430,7 @@ class Builder:
                     continue
                 if value == "*" or (e.entity_id is not None and e.entity_id in ids):
                     return True
-                if e.text.casefold() == folded or (e.canonical or "").casefold() == folded:
+                if fold(e.text).casefold() == folded or fold(e.canonical or "").casefold() == folded:
                     return True
             return False
 

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 
+from shared.folding import fold
 from shared.rules.text import normalize, tokens
 
 STEM = "\x01"  # presence keys of wildcard stems ("\x01sanct"), apart from plain words
@@ -61,7 +62,7 @@ def document_frequencies(texts: Iterable[str]) -> Frequencies:
     docs = 0
     for text in texts:
         docs += 1
-        words = tokens(normalize(text))
+        words = tokens(fold(normalize(text)))  # the words as the matcher sees them: Chinese folded
         counts.update(set(words))
         pairs.update(set(pairwise(words)))
     return Frequencies(counts, docs, pairs)

@@ -2,7 +2,8 @@
 
 Words are runs of letters and digits (Unicode word boundaries: Latin, Cyrillic, Greek, ...); every
 Chinese, Japanese or Korean character is a token of its own, so CJK terms match as character
-sequences and NEAR/n counts characters in those scripts.
+sequences and NEAR/n counts characters in those scripts. Traditional Chinese is folded to Simplified on
+both sides (terms and documents, shared/folding.py), so a rule in either script matches text in either.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from shared.folding import Folded, fold, fold_with_offsets, has_han
+
 CJK = (
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -18,6 +21,14 @@ CJK = (
 TOKEN_RE = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 CJK_RE = re.compile(rf"[{CJK}]")
 MIN_STEM = 3
+
+# Words frequent enough in news that a rule anchored on them alone fires on most articles.
+_COMMON = """a an and are as at be been but by for from had has have he her his i in is it its more new not
+of on one or said says that the their there they this to was we were which who will with would you
+year years people also after last first two over than about up out time can told what when
+и в не на что с по как это он она они его к у из за от о для же то так а но все был была было
+的 了 是 在 和 有 不 这 中 人 我 他 也 就 都 而 及 与 或 年 月 日"""
+COMMON_WORDS = frozenset(_COMMON.split())
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,11 @@ def is_caps(word: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def term_pattern(text: str, case: str) -> tuple[WordPat, ...]:
-    """Compile a term's text into word patterns, validating wildcards (cached: rules repeat terms)."""
+    """Compile a term's text into word patterns, validating wildcards (cached: rules repeat terms).
+
+    The term is folded whole (phrase-level, as documents are), so 上海合作組織 and 上海合作组织 are one term.
+    """
+    text = fold(text)
     matches = list(TOKEN_RE.finditer(text))
     if not matches:
         raise TermTextError("term has no letters or digits", 0, "a word")
@@ -89,6 +104,24 @@ def normalize(text: str) -> str:
         return low.encode("ascii").translate(_ASCII_SEP).decode("ascii")
     low = low.encode("utf-8").translate(_ASCII_SEP).decode("utf-8")
     return _NONASCII_SEP.sub(" ", low)
+
+
+def prepare(text: str) -> tuple[str, str, Folded | None]:
+    """A field as the C matcher reads it: (text, normalised and folded text, offsets map or None).
+
+    The check for Han runs on the normalised text, which for English is ASCII (so it costs an `isascii`).
+    Folding keeps the length (OpenCC's t2s maps character to character), so offsets into the normalised text
+    are offsets into the original; when a conversion changes the length, the matcher reads the folded text
+    and the returned `Folded` maps its offsets back.
+    """
+    norm = normalize(text)
+    if not has_han(norm):
+        return text, norm, None
+    folded = fold(norm)
+    if len(folded) == len(norm):
+        return text, folded, None
+    f = fold_with_offsets(text)
+    return f.text, normalize(f.text), f
 
 
 def tokens(norm: str) -> list[str]:

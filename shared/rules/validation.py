@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.folding import fold
 from shared.rules.ast import Node, Not, iter_terms, to_query
 from shared.rules.parser import parse
+from shared.rules.program import has_anchor
 from shared.rules.stats import STEM, Frequencies
-from shared.rules.text import MIN_STEM, TOKEN_RE
+from shared.rules.text import COMMON_WORDS, MIN_STEM, TOKEN_RE
 
-# Words frequent enough in news that a rule anchored on them alone fires on most articles.
-_COMMON = """a an and are as at be been but by for from had has have he her his i in is it its more new not
-of on one or said says that the their there they this to was we were which who will with would you
-year years people also after last first two over than about up out time can told what when
-и в не на что с по как это он она они его к у из за от о для же то так а но все был была было
-的 了 是 在 和 有 不 这 中 人 我 他 也 就 都 而 及 与 或 年 月 日"""
-COMMON_WORDS = frozenset(_COMMON.split())
 FLOOD_SHARE = 0.2
 MIN_SAMPLE = 20
 OPERATOR_LOOKALIKES = frozenset({"and", "or", "not", "near", "onear"})
@@ -23,9 +18,10 @@ OPERATOR_LOOKALIKES = frozenset({"and", "or", "not", "near", "onear"})
 
 @dataclass
 class Validation:
-    """Result of validate(): the canonical query, its terms, and advice."""
+    """Result of validate(): the canonical query, the form it is matched in, its terms, and advice."""
 
     canonical: str
+    folded: str = ""  # the canonical query as matched: Traditional Chinese folded to Simplified
     terms: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tree: Node | None = None
@@ -34,13 +30,6 @@ class Validation:
 def canonical(query: str) -> str:
     """The canonical printed form of a query (parse → print); raises RuleSyntaxError."""
     return to_query(parse(query))
-
-
-def _has_anchor(node: Node) -> bool:
-    # Import here: the compiler imports this module (COMMON_WORDS); keep it one-way.
-    from shared.rules.program import has_anchor
-
-    return has_anchor(node)
 
 
 def validate(query: str, *, frequencies: Frequencies | None = None) -> Validation:
@@ -57,8 +46,8 @@ def validate(query: str, *, frequencies: Frequencies | None = None) -> Validatio
             terms.append(term.text)
         if negated:
             continue
-        words = TOKEN_RE.findall(term.text)
-        low = term.text.lower()
+        words = TOKEN_RE.findall(fold(term.text))  # judged as matched: 與 is as common as 与
+        low = fold(term.text).lower()
         if low in OPERATOR_LOOKALIKES and term.text != term.text.upper():
             warnings.append(f"{term.text!r} is searched as a word; operators are upper case ({low.upper()})")
         elif len(words) == 1 and low.rstrip("*") in COMMON_WORDS:
@@ -75,11 +64,12 @@ def validate(query: str, *, frequencies: Frequencies | None = None) -> Validatio
                     f"term {term.text!r} occurs in {share:.0%} of the {frequencies.docs} most recent "
                     "articles: on its own it will flood"
                 )
-    if not _has_anchor(tree):
+    if not has_anchor(tree):
         warnings.append(
             "the rule has no required term (only NOT, lang: or entity constraints), "
             "so it is checked against every article"
         )
     if isinstance(tree, Not):
         warnings.append("the rule is only a NOT: it matches every article without those terms")
-    return Validation(canonical=to_query(tree), terms=terms, warnings=warnings, tree=tree)
+    text = to_query(tree)
+    return Validation(canonical=text, folded=fold(text), terms=terms, warnings=warnings, tree=tree)

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.alerts.channels import AppriseChannel, Message, WebhookChannel
 from shared.alerts.signing import generate_secret
-from shared.fetching.net import AddressPolicy, parse_networks
+from shared.outbound.policy import AddressPolicy, parse_networks
 
 pytestmark = pytest.mark.integration
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -13,9 +14,10 @@ import redis
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from shared.alerts.service import feed_unhealthy
 from shared.config import get_settings
 from shared.db import session_scope
-from shared.fetching import push, service
+from shared.fetching import events, push, service
 from shared.fetching.politeness import RedisHostLimiter
 from shared.models import Article, ArticleSource, Delivery, Feed
 from shared.models.feed import FeedEvent
@@ -29,6 +31,14 @@ WIRE = (
     "and applications from several countries that want to join the organisation as observers or partners."
 )
 RSS = {"content-type": "application/rss+xml"}
+
+
+@pytest.fixture(autouse=True)
+def _alerts_hear_feed_health() -> Iterator[None]:
+    """As the fetcher tasks do at start-up: alerts listen to fetching's feed.unhealthy."""
+    events.listen(feed_unhealthy)
+    yield
+    events.forget(feed_unhealthy)
 
 
 def _feed(url: str, **extra: object) -> int:

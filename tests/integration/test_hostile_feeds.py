@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from shared.fetching.feeds import FeedParseError, ParsedFeed, parse_feed
-from shared.fetching.http import (
+from shared.outbound.http import (
     BlockedAddressError,
     FetchError,
     FetchLimits,
@@ -25,7 +25,7 @@ from shared.fetching.http import (
     TooLarge,
     TooManyRedirects,
 )
-from shared.fetching.net import AddressPolicy, parse_networks, system_resolver
+from shared.outbound.policy import AddressPolicy, parse_networks, system_resolver
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

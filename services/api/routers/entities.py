@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -17,7 +15,7 @@ from shared.insights import entities as insights
 from shared.insights.schemas import EntityTrend, RisingList, TrendBucket
 from shared.models import Entity
 from shared.models.base import utcnow
-from shared.nlp import KnowledgeBase
+from shared.nlp import cached_knowledge_base
 from shared.nlp import store as entity_store
 
 router = APIRouter(prefix="/api/v1/entities", tags=["entities"])
@@ -25,12 +23,6 @@ router = APIRouter(prefix="/api/v1/entities", tags=["entities"])
 SinceQ = Annotated[datetime | None, Query(description="window start (ISO 8601); default: `hours` ago")]
 UntilQ = Annotated[datetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
 HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
-
-
-@lru_cache(maxsize=4)
-def _kb(path: str) -> KnowledgeBase:
-    # Loaded once per process: the API only reads aliases and offices, never the model.
-    return KnowledgeBase.load(Path(path))
 
 
 class EntityOut(BaseModel):
@@ -154,7 +146,7 @@ def entity_detail(
     """One entity by database id or knowledge-base id: aliases, office holdings and mention counts."""
     entity = _entity_or_404(session, entity_id)
     start, end = _window(since, until, hours)
-    kb = _kb(str(settings.effective_kb_path))
+    kb = cached_knowledge_base(settings.effective_kb_path)
     known = kb.get(entity.kb_id) if entity.kb_id else None
     offices = [
         OfficeOut(

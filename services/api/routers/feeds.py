@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from services.api.deps import KeyDep, SessionDep, SettingsDep
 from services.queue import send
 from shared.fetching import service, store
-from shared.fetching.net import UnsafeURLError
 from shared.models import Feed
 from shared.models.base import utcnow
 from shared.models.feed import FeedEvent
+from shared.outbound.policy import UnsafeURLError
 
 router = APIRouter(prefix="/api/v1/feeds", tags=["feeds"])
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
@@ -15,7 +13,8 @@ from services.api.params import IdPath
 from services.api.routers.alerts import FeedbackOut
 from shared.insights import alerts as triage
 from shared.models import Watch
-from shared.rules import EntityResolver, RuleSyntaxError, service, store, validate
+from shared.nlp import cached_knowledge_base
+from shared.rules import RuleSyntaxError, service, store, validate
 from shared.rules.backtest import MAX_LIMIT, BacktestWindowError, backtest
 from shared.rules.stats import document_frequencies
 
@@ -58,6 +57,7 @@ class QueryIn(BaseModel):
 class ValidationOut(BaseModel):
     valid: bool
     canonical: str
+    folded: str = Field(description="the canonical query as it is matched: Traditional Chinese as Simplified")
     terms: list[str]
     warnings: list[str]
 
@@ -72,14 +72,6 @@ class DraftBacktestIn(WindowIn):
     watch_id: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="report this watch's false positives against the draft"
     )
-
-
-@lru_cache(maxsize=4)
-def _knowledge_base(path: Path) -> EntityResolver:
-    # Loaded once per process: entity and office operators resolve names through it.
-    from shared.nlp import KnowledgeBase
-
-    return KnowledgeBase.load(path)
 
 
 def syntax_error(exc: RuleSyntaxError) -> HTTPException:
@@ -121,7 +113,9 @@ def validate_query(body: QueryIn, session: SessionDep, _: KeyDep) -> ValidationO
         )
     except RuleSyntaxError as exc:
         raise syntax_error(exc) from exc
-    return ValidationOut(valid=True, canonical=v.canonical, terms=v.terms, warnings=v.warnings)
+    return ValidationOut(
+        valid=True, canonical=v.canonical, folded=v.folded, terms=v.terms, warnings=v.warnings
+    )
 
 
 def _backtest(
@@ -143,7 +137,7 @@ def _backtest(
             until=window.until,
             limit=limit,
             offset=offset,
-            resolver=_knowledge_base(settings.effective_kb_path),
+            resolver=cached_knowledge_base(settings.effective_kb_path),
             name=name,
             false_positives=feedback,
         )

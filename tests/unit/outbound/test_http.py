@@ -8,7 +8,7 @@ import zlib
 import httpx
 import pytest
 
-from shared.fetching.http import (
+from shared.outbound.http import (
     BlockedAddressError,
     DecodingError,
     FetchError,
@@ -20,7 +20,7 @@ from shared.fetching.http import (
     default_user_agent,
     parse_retry_after,
 )
-from shared.fetching.net import AddressPolicy, BadSchemeError, UnsafeURLError
+from shared.outbound.policy import AddressPolicy, BadSchemeError, UnsafeURLError
 
 PUBLIC = AddressPolicy(resolver=lambda host, port: ["93.184.216.34"])
 

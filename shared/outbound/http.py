@@ -1,7 +1,8 @@
-"""Safe HTTP client for feeds and pages: address policy on every hop, timeouts, size caps, conditional GET.
+"""Safe HTTP clients: `HttpClient` for feeds, pages and sitemaps (address policy on every hop, timeouts, size
+caps, conditional GET), and `pinned_client` for one-shot requests (WebSub hubs, webhooks).
 
 Exceptions (all raised by `HttpClient.get`; catch `FetchError` for "this fetch failed"):
-    FetchError                      base (defined in shared.fetching.net)
+    FetchError                      base (defined in shared.outbound.policy)
       ├─ UnsafeURLError             scheme or resolved address refused (BadSchemeError, BlockedAddressError)
       ├─ TooLarge                   body or decompressed body over the cap (gzip bomb, endless body)
       ├─ Timeout                    connect/read timeout or the total deadline passed (slow-drip server)
@@ -22,14 +23,14 @@ from urllib.parse import urljoin
 
 import httpx
 
-from shared.fetching.net import (
+from shared.outbound.policy import (
     AddressPolicy,
     BadSchemeError,
     BlockedAddressError,
     FetchError,
     UnsafeURLError,
 )
-from shared.fetching.transport import PinnedTransport, total_deadline
+from shared.outbound.transport import PinnedTransport, total_deadline
 
 __all__ = [
     "BadSchemeError",
@@ -47,6 +48,7 @@ __all__ = [
     "UnsafeURLError",
     "default_user_agent",
     "parse_retry_after",
+    "pinned_client",
 ]
 
 DEFAULT_CONTACT_URL = "https://github.com/newswatch/newswatch"
@@ -81,6 +83,28 @@ class ConnectionFailed(FetchError):
 
 class DecodingError(FetchError):
     """Unsupported Content-Encoding or corrupt compressed data."""
+
+
+def pinned_client(
+    policy: AddressPolicy,
+    *,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+    max_connections: int = 100,
+    headers: dict[str, str] | None = None,
+) -> httpx.Client:
+    """An httpx client whose every request is checked and pinned; redirects are never followed.
+
+    `transport` replaces the network (an `httpx.MockTransport` in unit tests); the policy still checks first.
+    """
+    return httpx.Client(
+        transport=PinnedTransport(policy, inner=transport),
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        headers=headers,
+        trust_env=False,
+    )
 
 
 def default_user_agent(contact_url: str | None = None) -> str:

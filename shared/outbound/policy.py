@@ -1,11 +1,13 @@
-"""Outbound address policy: refuse private, loopback, link-local, CGNAT and reserved targets.
+"""Outbound address policy: one rule for every request this service makes (feeds, pages, sitemaps,
+WebSub hubs, webhooks and every delivery channel).
 
-Every outbound request (feeds, pages, webhooks) resolves its host once, checks every resolved address
-against the policy, and connects to the checked address only (no second DNS lookup, so no rebinding).
-`NEWSWATCH_ALLOWED_NETWORKS` opens ranges (e.g. 127.0.0.0/8 in tests).
+Private, loopback, link-local, CGNAT and reserved targets are refused. Every outbound request resolves its
+host once, checks every resolved address against the policy, and connects to the checked address only (no
+second DNS lookup, so no rebinding). `NEWSWATCH_ALLOWED_NETWORKS` opens ranges (e.g. 127.0.0.0/8 in tests).
+This package imports no domain package: fetching and alerts build on it.
 
 Exceptions (FetchError is the root of every outbound-request failure; the rest of the tree is in
-shared/fetching/http.py):
+shared/outbound/http.py):
     FetchError
       └─ UnsafeURLError         the URL may not be fetched (also a ValueError)
            ├─ BadSchemeError      not http/https, or no host

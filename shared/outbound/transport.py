@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 import httpcore
 import httpx
 
-from shared.fetching.net import AddressPolicy
+from shared.outbound.policy import AddressPolicy
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("nw_fetch_deadline", default=None)
 _MAX_TLS_POOLS = 64
