@@ -40,7 +40,15 @@ def hits(toks: list[Token], config: str, want: Wanted) -> list[tuple[int, int]]:
             if tuple(stems[i : i + n]) == phrase:
                 for j in range(i, i + n):
                     marked[j] = True
-    return [(t.start, t.end) for t, m in zip(toks, marked, strict=True) if m]
+    spans: list[tuple[int, int]] = []
+    for t, m in zip(toks, marked, strict=True):
+        if not m:
+            continue
+        if spans and spans[-1][1] == t.start:  # adjacent hits (Chinese characters) read as one
+            spans[-1] = (spans[-1][0], t.end)
+        else:
+            spans.append((t.start, t.end))
+    return spans
 
 
 def highlight_title(title: str, config: str, node: Node | None) -> Highlighted:

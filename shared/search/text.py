@@ -2,7 +2,8 @@
 
 Tokens are those of the watch rules (shared.rules.text): runs of letters and digits, and every Chinese,
 Japanese or Korean character on its own. A token's normal form is case-folded, with Chinese script folded
-(Traditional = Simplified) so either script finds both. Each language maps to a PostgreSQL text-search
+(Traditional = Simplified, shared.folding) on the indexed text and on the query alike, so either script
+finds both; token offsets stay offsets into the original text. Each language maps to a PostgreSQL text-search
 configuration and to the Snowball stemmer that configuration uses, so:
 
 - PostgreSQL indexes `indexed_text()` (normal forms joined by spaces) with `to_tsvector(config, ...)`: the
@@ -21,6 +22,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from shared.folding import fold_with_offsets
 from shared.rules.text import CJK, TOKEN_RE
 
 SIMPLE = "simple"
@@ -66,19 +68,16 @@ def config_for(language: str | None) -> str:
     return LANGUAGES.get(language.lower().split("-")[0].split("_")[0], (SIMPLE, ""))[0]
 
 
-def fold(text: str) -> str:
-    """Case-fold; Chinese script folding joins here when shared.nlp provides it."""
-    return text.casefold()
-
-
 def tokens(text: str, *, limit: int | None = None) -> list[Token]:
-    """The tokens of `text` (of its first `limit` characters) with offsets into it."""
+    """The tokens of `text` (of its first `limit` characters) with offsets into it; normal forms are
+    case-folded and Traditional Chinese is folded to Simplified (shared.folding, phrase by phrase)."""
     if limit is not None and len(text) > limit:
         text = text[:limit]
+    folded = fold_with_offsets(text)
     out: list[Token] = []
-    for m in TOKEN_RE.finditer(text):
-        norm = fold(m.group())
-        out.append(Token(m.start(), m.end(), norm))
+    for m in TOKEN_RE.finditer(folded.text):
+        start, end = (m.start(), m.end()) if folded.identity else folded.span(m.start(), m.end())
+        out.append(Token(start, end, m.group().casefold()))
     return out
 
 

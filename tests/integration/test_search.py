@@ -77,6 +77,22 @@ def test_words_phrases_or_not_and_prefixes(session: Session) -> None:
     assert _titles(_search(session, "合作 峰会")) == ["上海合作组织峰会在阿斯塔纳举行"]
 
 
+def test_traditional_and_simplified_chinese_find_each_other(session: Session) -> None:
+    add_articles(
+        session,
+        [
+            {"title": "上海合作組織峰會在阿斯塔納舉行", "text": "習近平出席峰會。", "language": "zh"},
+            {"title": "上海合作组织外长会议", "text": "习近平致贺信。", "language": "zh"},
+        ],
+    )
+    both = {"上海合作組織峰會在阿斯塔納舉行", "上海合作组织外长会议"}
+    assert set(_titles(_search(session, "上海合作组织"))) == both  # a Simplified query
+    assert set(_titles(_search(session, "上海合作組織"))) == both  # a Traditional query
+    assert set(_titles(_search(session, "習近平"))) == both
+    hit = next(h for h in _search(session, "习近平").items if h.title.startswith("上海合作組織"))
+    assert [hit.snippet[s:e] for s, e in hit.highlights] == ["習近平"]  # offsets into the original
+
+
 def test_syntax_errors_carry_a_position(session: Session) -> None:
     for q, pos in (('summit "astana', 7), ("(summit", 7), ("summit )", 7), ("ab*", 0)):
         with pytest.raises(BadRequestError) as err:
