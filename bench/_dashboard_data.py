@@ -332,5 +332,5 @@ def _index(url: str, articles: int, batch: int = 1000) -> None:
             )
             index_articles(session=session, articles=rows)
             session.commit()
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")  # statistics, and the visibility map index-only scans need

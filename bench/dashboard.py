@@ -36,7 +36,7 @@ ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 KEY = "nwk_bench_dashboard_key"
 GOAL_P95_MS = 50.0
 TERMS = [
-    "said",
+    "summit",
     "market",
     "government",
     "election",

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -135,12 +136,18 @@ def search_articles(
         next_cursor = encode_cursor(sort, last_rank if sort == "relevance" else last_time, last_id)  # type: ignore[arg-type]
     facets = None
     if with_facets:
-        days = store.facet_days(session=session, f=filters, configs=configs)
-        langs = store.facet_languages(session=session, f=filters, configs=configs)
+        days: Counter[str] = Counter()
+        langs: Counter[str] = Counter()
+        for day, lang, n in store.facets(session=session, f=filters, configs=configs):
+            days[day] += n
+            langs[lang] += n
         facets = Facets(
-            total=sum(n for _, n in langs),
-            days=[DayCount(day=d, count=n) for d, n in days],
-            languages=[LanguageCount(language=lg, count=n) for lg, n in langs],
+            total=sum(langs.values()),
+            days=[DayCount(day=d, count=n) for d, n in sorted(days.items())],
+            languages=[
+                LanguageCount(language=lg, count=n)
+                for lg, n in sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
         )
     query = to_tsquery_text(filters.node) if filters.node is not None else None
     return SearchPage(items=items, next_cursor=next_cursor, sort=sort, query=query, facets=facets)

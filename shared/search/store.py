@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     DateTime,
     Float,
     Integer,
@@ -165,20 +166,13 @@ def page_by_rank(
     return [(int(i), t, float(r)) for i, t, r in session.execute(q, params)]
 
 
-def facet_days(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tuple[str, int]]:
-    """(UTC day, count) of every matching article, oldest day first."""
+def facets(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(UTC day, language, count) of every matching article: both facets from one pass over the matches."""
     if is_sqlite(session):
         day: Any = func.date(S.c.dated_at)
     else:
-        day = func.to_char(func.timezone("UTC", S.c.dated_at), "YYYY-MM-DD")
-    q, params = base_query(session, f, configs, day.label("day"), func.count().label("n"))
-    q = q.group_by(text("day")).order_by(text("day"))
-    return [(str(d), int(n)) for d, n in session.execute(q, params)]
-
-
-def facet_languages(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tuple[str, int]]:
-    """(language, count) of every matching article, commonest first ("und" for unknown)."""
+        day = cast(func.timezone("UTC", S.c.dated_at), Date)
     lang = func.coalesce(S.c.language, "und")
-    q, params = base_query(session, f, configs, lang.label("lang"), func.count().label("n"))
-    q = q.group_by(lang).order_by(func.count().desc(), lang)
-    return [(str(lg), int(n)) for lg, n in session.execute(q, params)]
+    q, params = base_query(session, f, configs, day.label("day"), lang.label("lang"), func.count().label("n"))
+    q = q.group_by(text("day"), text("lang"))
+    return [(str(d), str(lg), int(n)) for d, lg, n in session.execute(q, params)]

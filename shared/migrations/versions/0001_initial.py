@@ -254,8 +254,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mentions_article_id'), ['article_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_mentions_entity_id'), ['entity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_mentions_published_at'), ['published_at'], unique=False)
+        batch_op.create_index('ix_mentions_entity_time', ['entity_id', 'published_at', 'article_id'], unique=False)
         batch_op.create_index('ix_mentions_time_entity', ['published_at', 'entity_id', 'article_id'], unique=False)
 
     op.create_table('story_bands',
@@ -408,8 +407,7 @@ def downgrade() -> None:
     op.drop_table('story_bands')
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.drop_index('ix_mentions_time_entity')
-        batch_op.drop_index(batch_op.f('ix_mentions_published_at'))
-        batch_op.drop_index(batch_op.f('ix_mentions_entity_id'))
+        batch_op.drop_index('ix_mentions_entity_time')
         batch_op.drop_index(batch_op.f('ix_mentions_article_id'))
 
     op.drop_table('mentions')
