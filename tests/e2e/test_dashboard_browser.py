@@ -142,6 +142,33 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 )
                 b.screenshot(shots / "05-entity.png")
 
+                story_id = api.get("/api/v1/articles", params={"q": token}).json()["items"][0]["story_id"]
+                b.evaluate(f"location.hash = '#story/{story_id}'")
+                b.wait_for(
+                    f"document.getElementById('story-events').textContent.includes({json.dumps(token)})"
+                )
+                assert b.evaluate("document.querySelectorAll('#story-events .alert-event').length") >= 1
+                b.screenshot(shots / "05-story.png")
+
+                # the watch editor: a bad rule is marked where it breaks; a good one previews its matches
+                b.evaluate("location.hash = '#watches'")
+                b.wait_for("document.querySelectorAll('#watch-list li').length > 0")
+                b.type_into("#w-name", f"draft {token}")
+                b.type_into("#w-query", 'SCO AND (summit OR "Shanghai')
+                b.evaluate("document.getElementById('w-query').dispatchEvent(new Event('input'))")
+                b.wait_for("document.querySelector('#w-check mark.at') !== null", timeout=30)
+                assert b.evaluate("document.querySelector('#w-check mark.at').textContent") == '"'
+                b.screenshot(shots / "06-watch-error.png")
+                b.type_into("#w-query", "SCO AND Bishkek")
+                b.evaluate("document.getElementById('w-query').dispatchEvent(new Event('input'))")
+                b.wait_for("document.getElementById('w-check').classList.contains('ok')", timeout=30)
+                b.click("#w-backtest")
+                b.wait_for(
+                    f"document.getElementById('w-preview').textContent.includes({json.dumps(token)})", 60
+                )
+                assert "1 of" in b.evaluate("document.getElementById('w-preview').textContent")
+                b.screenshot(shots / "06-watch-preview.png")
+
                 for view in ("rising", "feeds", "watches"):
                     b.evaluate(f"location.hash = '#{view}'")
                     b.wait_for(f"!document.getElementById('view-{view}').hidden")
@@ -166,7 +193,9 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 b.click("#logout")
                 b.wait_for("!document.getElementById('login').hidden")
                 assert b.evaluate("sessionStorage.length + localStorage.length") == 0
-                assert b.errors() == [], b.errors()
+                # the one expected failed request: validating the invalid draft (422)
+                errors = b.errors(expected_urls=("/api/v1/watches/validate",))
+                assert errors == [], errors
     finally:
         proc.stop(timeout=30)
     assert "Traceback" not in proc.log(), proc.log()[-4000:]

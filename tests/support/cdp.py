@@ -193,9 +193,13 @@ class Browser:
             raise CDPError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
-    def errors(self) -> list[str]:
-        """Console errors and uncaught exceptions so far."""
-        out = [f"console: {c['text']}" for c in self.console if c.get("level") in ("error", "assert")]
+    def errors(self, *, expected_urls: tuple[str, ...] = ()) -> list[str]:
+        """Console errors and uncaught exceptions so far (a failed request to an expected URL aside)."""
+        out = [
+            f"console: {c['text']} {c.get('url') or ''}".strip()
+            for c in self.console
+            if c.get("level") in ("error", "assert") and not str(c.get("url") or "").endswith(expected_urls)
+        ]
         return out + [f"exception: {e}" for e in self.exceptions]
 
     def navigate(self, url: str) -> None:
