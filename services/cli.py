@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=Handler("services.commands.admin:cmd_keys"))
 
     for name, help_text in (
-        ("bench", "benchmarks: newswatch bench matching|entities|fetch|delivery|pipeline [--json] ..."),
+        ("bench", "benchmarks: newswatch bench matching|entities|fetch|feeds|delivery|pipeline [--json] ..."),
         ("kb", "knowledge base: newswatch kb import-wikidata DUMP ..."),
         ("import", "import an archive: newswatch import FILE.jsonl"),
         ("backtest", "run a rule over stored articles: newswatch backtest ..."),

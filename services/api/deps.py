@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from shared.alerts.channels import ChannelRegistry, registry_for
 from shared.config import Settings, get_settings
 from shared.db import get_engine
 from shared.insights.scope import Viewer
@@ -24,6 +25,14 @@ def get_session() -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_channels(settings: SettingsDep) -> ChannelRegistry:
+    """The process's delivery channels, built from the settings (tests override this with their own)."""
+    return registry_for(settings)
+
+
+ChannelsDep = Annotated[ChannelRegistry, Depends(get_channels)]
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
 

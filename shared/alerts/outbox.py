@@ -27,7 +27,7 @@ from sqlmodel import Session
 from shared.alerts import limits as limits_mod
 from shared.alerts import outbox_store as ostore
 from shared.alerts import subscriptions as subs
-from shared.alerts.channels import AttemptResult, ChannelRegistry, Message, registry
+from shared.alerts.channels import AttemptResult, ChannelRegistry, Message, registry_for
 from shared.alerts.retry import Decision, Outcome, RetryPolicy
 from shared.config import Settings
 from shared.models import Subscription
@@ -86,16 +86,9 @@ def limiter_for(settings: Settings) -> limits_mod.Limiter:
     return _redis_limiter(settings.redis_url)
 
 
-_CONFIGURED: list[tuple[Any, ...]] = []
-
-
 def channels_for(settings: Settings) -> ChannelRegistry:
-    """The process registry, its built-in channels set to the settings' address policy and timeout."""
-    key = (tuple(settings.allowed_networks), float(settings.webhook_timeout_seconds))
-    if not _CONFIGURED or _CONFIGURED[0] != key:
-        registry.configure(policy=settings.address_policy(), timeout=key[1])
-        _CONFIGURED[:] = [key]
-    return registry
+    """The process registry, its channels built from the settings (address policy, timeout, schemes)."""
+    return registry_for(settings)
 
 
 @dataclass(frozen=True)
@@ -329,7 +322,7 @@ def deliver_many(
                 data=c.data,
                 secrets=tuple(c.sub.secrets),
             )
-            return reg.for_target(c.sub.url).send(message)
+            return reg.send(message)
         finally:
             lim.release(permit)
             _GATE.leave(place)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from shared.alerts import payload, signing, store
-from shared.alerts.channels import validate_target
+from shared.alerts.channels import ChannelRegistry, registry_for
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
@@ -78,6 +78,14 @@ def _check_filters(session: Session, watch_ids: list[int] | None, event_types: l
             raise SubscriptionError(f"no such watches: {missing}")
 
 
+def check_target(url: str, *, settings: Settings, channels: ChannelRegistry | None = None) -> None:
+    """Raise SubscriptionError unless an enabled channel may send to the URL (scheme, parameters, hosts)."""
+    try:
+        (channels or registry_for(settings)).check(url)
+    except UnsafeURLError as exc:
+        raise SubscriptionError(str(exc)) from exc
+
+
 def create_subscription(
     *,
     session: Session,
@@ -89,15 +97,13 @@ def create_subscription(
     owner_key_id: int | None = None,
     max_concurrent: int | None = None,
     rate_per_second: float | None = None,
+    channels: ChannelRegistry | None = None,
 ) -> tuple[Subscription, str]:
     """Check the target and filters, store the subscription; returns it and its secret (shown once).
 
-    `url` is an http(s) webhook URL, or an Apprise URL (mailto://, slack://, tgram://, msteams://, json://…).
+    `url` is an http(s) webhook URL, or a vetted notification URL (mailto://, slack://, tgram://, json://…).
     """
-    try:
-        validate_target(url, settings.address_policy())
-    except UnsafeURLError as exc:
-        raise SubscriptionError(str(exc)) from exc
+    check_target(url, settings=settings, channels=channels)
     types = list(event_types) if event_types else list(payload.DEFAULT_EVENT_TYPES)
     _check_filters(session, watch_ids, types)
     secret = generate_secret()
@@ -114,6 +120,15 @@ def create_subscription(
     session.add(sub)
     session.flush()
     return sub, secret
+
+
+def change_target(
+    *, subscription: Subscription, url: str, settings: Settings, channels: ChannelRegistry | None = None
+) -> Subscription:
+    """Point the subscription at a new URL, checked as at creation (raises SubscriptionError)."""
+    check_target(url, settings=settings, channels=channels)
+    subscription.url = url
+    return subscription
 
 
 def update_filters(

@@ -112,7 +112,7 @@ def test_apprise_email_to_local_smtp() -> None:
     ctl = Controller(box, hostname="127.0.0.1", port=port)
     ctl.start()
     try:
-        target = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=ops@example.com&secure=no"
+        target = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=ops@example.com&mode=insecure"
         res = AppriseChannel(policy=LOCAL, timeout=5).send(
             Message(target=target, msg_id="m", event_type="ping", data={"message": "hello there"})
         )

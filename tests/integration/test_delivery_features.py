@@ -188,7 +188,7 @@ def smtp() -> Iterator[tuple[_Mailbox, int]]:
 
 def test_apprise_email_subscription_through_the_outbox(api: TestClient, smtp: tuple[_Mailbox, int]) -> None:
     box, port = smtp
-    url = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=desk@example.com&secure=no"
+    url = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=desk@example.com&mode=insecure"
     subscribe(api, url)
     w = _watch()
     ids = _match(w, _article(1, story=None))

@@ -37,6 +37,13 @@ class FakeChannel:
 
     answers: list[int] = field(default_factory=lambda: [200])
     sent: list[Message] = field(default_factory=list)
+    schemes: frozenset[str] = frozenset({"fake"})
+
+    def check(self, target: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
     def send(self, message: Message) -> AttemptResult:
         self.sent.append(message)

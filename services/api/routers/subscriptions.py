@@ -11,7 +11,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
-from services.api.deps import KeyDep, SessionDep, SettingsDep
+from services.api.deps import ChannelsDep, KeyDep, SessionDep, SettingsDep
 from services.api.pagination import BeforeQ, LimitQ, Page, page
 from services.api.routers.deliveries import DeliveryOut, StatusQ, delivery_out
 from services.queue import send
@@ -38,6 +38,7 @@ class SubscriptionIn(BaseModel):
 
 
 class SubscriptionPatch(BaseModel):
+    url: str | None = Field(default=None, max_length=2000, description="a new target, checked like a new one")
     watches: list[int] | None = Field(default=None, description="[] means every watch")
     event_types: list[str] | None = None
     description: str | None = Field(default=None, max_length=500)
@@ -133,7 +134,7 @@ def _unprocessable(exc: Exception) -> HTTPException:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(
-    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, key: KeyDep
+    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, key: KeyDep
 ) -> SubscriptionCreated:
     """Create a subscription; the response carries its secret, shown this once."""
     try:
@@ -147,6 +148,7 @@ def create_subscription(
             owner_key_id=key.id,
             max_concurrent=body.max_concurrent,
             rate_per_second=body.rate_per_second,
+            channels=channels,
         )
     except subs.SubscriptionError as exc:
         raise _unprocessable(exc) from exc
@@ -173,11 +175,18 @@ def get_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> Subscript
 
 @router.patch("/{sub_id}", response_model=EnableResult)
 def update_subscription(
-    sub_id: int, body: SubscriptionPatch, session: SessionDep, key: KeyDep
+    sub_id: int,
+    body: SubscriptionPatch,
+    session: SessionDep,
+    settings: SettingsDep,
+    channels: ChannelsDep,
+    key: KeyDep,
 ) -> EnableResult:
-    """Change filters or description; `enabled: true` re-enables (with `replay_missed`), false disables."""
+    """Change target, filters or description; `enabled: true` re-enables (`replay_missed`), false disables."""
     sub = owned(session, key, sub_id)
     try:
+        if body.url is not None:
+            subs.change_target(subscription=sub, url=body.url, settings=settings, channels=channels)
         subs.update_filters(
             session=session,
             subscription=sub,
@@ -198,6 +207,7 @@ def update_subscription(
             session=session, subscription=sub, reason="disabled through the API"
         )
     session.commit()
+    outbox.forget_subscription(sub.id)
     _enqueue(ids + follow)
     return EnableResult(subscription=sub_out(sub), missed=missed, replayed=len(ids))
 
@@ -235,8 +245,12 @@ def rotate_secret(sub_id: int, session: SessionDep, settings: SettingsDep, key: 
 
 
 @router.post("/{sub_id}/test", response_model=TestResult)
-def test_subscription(sub_id: int, session: SessionDep, settings: SettingsDep, key: KeyDep) -> TestResult:
-    """Send a signed ping now and report what the endpoint answered (also kept in the attempt log)."""
+def test_subscription(
+    sub_id: int, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, key: KeyDep
+) -> TestResult:
+    """Send a signed ping now and report what the endpoint answered (also kept in the attempt log).
+
+    The target is checked again first, as before every delivery: a refused one is a `blocked` attempt."""
     sub = owned(session, key, sub_id)
     try:
         delivery_id = subs.create_ping(session=session, subscription=sub)
@@ -244,7 +258,9 @@ def test_subscription(sub_id: int, session: SessionDep, settings: SettingsDep, k
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()
     session.close()  # the attempt may take up to the request timeout: hold no connection meanwhile
-    outcome = outbox.deliver(delivery_id=delivery_id, settings=settings, session_factory=session_scope)
+    outcome = outbox.deliver(
+        delivery_id=delivery_id, settings=settings, session_factory=session_scope, channels=channels
+    )
     if outcome.retry_in is not None and outcome.retry_in <= 60:
         send("notifier.deliver", [delivery_id])
     _enqueue(outcome.follow_up)

@@ -6,13 +6,15 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.alerts.channels import (
     BODY_LIMIT,
+    AppriseChannel,
     AttemptResult,
+    ChannelConfig,
     ChannelRegistry,
     Message,
     WebhookChannel,
 )
 from shared.alerts.signing import generate_secret
-from shared.outbound.policy import AddressPolicy
+from shared.outbound.policy import AddressPolicy, UnsafeURLError
 
 PUBLIC = AddressPolicy(resolver=lambda host, port: ["93.184.216.34"])
 PRIVATE = AddressPolicy(resolver=lambda host, port: ["10.0.0.1"])
@@ -113,25 +115,33 @@ def test_each_attempt_signed_anew_with_same_id() -> None:
 
 
 class FakeChannel:
+    schemes = frozenset({"fake"})
+
     def __init__(self) -> None:
         self.sent: list[Message] = []
+
+    def check(self, target: str) -> None:
+        pass
 
     def send(self, message: Message) -> AttemptResult:
         self.sent.append(message)
         return AttemptResult(status_code=200)
 
+    def close(self) -> None:
+        pass
+
 
 def test_registry_routes_by_scheme_and_accepts_fakes() -> None:
-    reg = ChannelRegistry()
-    reg.configure(policy=PUBLIC)
+    reg = ChannelRegistry(ChannelConfig(policy=PUBLIC))
     fake = FakeChannel()
     reg.register("fake", fake)
-    assert reg.for_target("fake://x").send(_msg("fake://x")).ok
+    assert reg.send(_msg("fake://x")).ok
     assert fake.sent[0].target == "fake://x"
     assert isinstance(reg.for_target("https://a.example/"), WebhookChannel)
-    assert not isinstance(reg.for_target("mailto://u:p@example.com"), WebhookChannel)
+    assert isinstance(reg.for_target("mailto://u:p@example.com"), AppriseChannel)
     reg.unregister("fake")
-    assert reg.for_target("fake://x") is not fake
+    refused = reg.send(_msg("fake://x"))
+    assert refused.error_kind == "blocked" and "not an enabled channel scheme" in (refused.error or "")
 
 
 def test_message_body_is_envelope() -> None:
@@ -140,17 +150,16 @@ def test_message_body_is_envelope() -> None:
     assert body["type"] == "alert.created" and body["data"]["latency"]["sent"]
 
 
-def test_validate_target() -> None:
-    from shared.alerts.channels import validate_target
-    from shared.outbound.policy import UnsafeURLError
-
-    validate_target("https://hooks.example.com/x", PUBLIC)
-    validate_target("mailto://user:pass@example.com?to=a@example.com", PUBLIC)
-    reg = ChannelRegistry()
+def test_registry_check() -> None:
+    reg = ChannelRegistry(ChannelConfig(policy=PUBLIC))
+    reg.check("https://hooks.example.com/x")
+    reg.check("mailto://user:pass@example.com?to=a@example.com")
     reg.register("fake", FakeChannel())
-    validate_target("fake://anything", PUBLIC, channels=reg)
-    for bad in ("ftp-nope://x", "no-scheme", "http://internal.example/"):
+    reg.check("fake://anything")
+    for bad in ("ftp-nope://x", "no-scheme", "rsyslog://logs.example.com"):
         with pytest.raises(UnsafeURLError):
-            validate_target(bad, PRIVATE if bad.startswith("http") else PUBLIC)
-    with pytest.raises(UnsafeURLError):
-        validate_target("json://chat.internal.example/", PRIVATE)
+            reg.check(bad)
+    private = ChannelRegistry(ChannelConfig(policy=PRIVATE))
+    for bad in ("http://internal.example/", "json://chat.internal.example/"):
+        with pytest.raises(UnsafeURLError):
+            private.check(bad)
