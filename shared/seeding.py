@@ -1,4 +1,7 @@
-"""Load seeds/: default watchlists, sample articles and the feeds list (idempotent)."""
+"""Load seeds/: default watchlists, sample articles and the feeds list (idempotent).
+
+Seeded watches and feeds belong to the system account (the bootstrap admin key's account).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from shared.fetching import service as feeds
 from shared.fetching import store as feed_store
 from shared.ingestion.schemas import ArticleIn
 from shared.ingestion.service import ingest
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.outbound.policy import UnsafeURLError
 from shared.rules import load_watch_file
 from shared.rules import service as watches
@@ -69,7 +73,7 @@ def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> Se
     root = settings.seeds_dir
     for path in sorted((root / "watchlists").glob("*.y*ml")):
         for spec in load_watch_file(path):
-            if watch_store.by_name(session=session, name=spec.name) is None:
+            if watch_store.by_name(session=session, name=spec.name, owner_id=SYSTEM_ACCOUNT_ID) is None:
                 watches.create_watch(session=session, name=spec.name, query=spec.query)
                 report.watches += 1
     for path in sorted((root / "articles").glob("*")):
@@ -83,7 +87,7 @@ def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> Se
     if with_feeds and feeds_file.exists():
         for entry in yaml.safe_load(feeds_file.read_text(encoding="utf-8")) or []:
             url = entry["url"] if isinstance(entry, dict) else str(entry)
-            if feed_store.by_url(session=session, url=url) is not None:
+            if feed_store.by_url(session=session, url=url, owner_id=SYSTEM_ACCOUNT_ID) is not None:
                 continue
             title = entry.get("title") if isinstance(entry, dict) else None
             try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.api import errors
+from services.api import deps, errors
+from services.api.guard import RequestGuard
 from services.api.routers import (
     alerts,
     articles,
@@ -20,6 +21,7 @@ from services.api.routers import (
     watches,
     websub,
 )
+from shared.config import get_settings
 
 
 def create_app() -> FastAPI:
@@ -29,7 +31,6 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
     )
-    errors.install(app)
     app.include_router(health.router)
     app.include_router(dashboard.router)
     app.include_router(articles.router)
@@ -43,6 +44,9 @@ def create_app() -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(keys.router)
     app.include_router(websub.router)
+    errors.install(app)
+    errors.install_openapi(app, key_check=deps.require_key, admin_check=deps.require_admin)
+    app.add_middleware(RequestGuard, max_bytes=get_settings().max_request_bytes)
     return app
 
 

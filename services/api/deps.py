@@ -1,20 +1,23 @@
-"""FastAPI dependencies: the session, the settings and the API key check, as Annotated aliases."""
+"""FastAPI dependencies: the session, the settings and the caller (API key, account, scopes) as aliases.
+
+Every /api/v1 route takes `CallerDep` (any GET needs `read`, anything else `write`) or `AdminDep`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from shared.alerts.channels import ChannelRegistry, registry_for
 from shared.config import Settings, get_settings
 from shared.db import get_engine
-from shared.insights.scope import Viewer
-from shared.models import ApiKey
-from shared.security import keys
+from shared.errors import Unauthenticated
+from shared.security import accounts
+from shared.security.access import ADMIN, READ, WRITE, Caller
 
 
 def get_session() -> Iterator[Session]:
@@ -37,46 +40,26 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API k
 
 
 def require_key(
-    session: SessionDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> ApiKey:
-    """The caller's API key, or 401."""
+    request: Request,
+    session: SessionDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller, or 401; a GET needs the read scope, any other method the write scope (else 403)."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing API key", headers={"WWW-Authenticate": "Bearer"}
-        )
-    row = keys.authenticate(session=session, key=creds.credentials)
-    if row is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid API key", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return row
+        raise Unauthenticated("missing API key")
+    caller = accounts.authenticate(session=session, key=creds.credentials)
+    if caller is None:
+        raise Unauthenticated("invalid API key")
+    session.commit()  # the key's last-used time
+    caller.require(READ if request.method in ("GET", "HEAD") else WRITE)
+    return caller
 
 
-def require_admin(key: Annotated[ApiKey, Depends(require_key)]) -> ApiKey:
-    """The caller's key when it is an admin key, or 403."""
-    if not key.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "admin key required")
-    return key
+def require_admin(caller: Annotated[Caller, Depends(require_key)]) -> Caller:
+    """The caller when its key has the admin scope, or 403."""
+    caller.require(ADMIN)
+    return caller
 
 
-KeyDep = Annotated[ApiKey, Depends(require_key)]
-AdminDep = Annotated[ApiKey, Depends(require_admin)]
-
-
-def viewer_of(key: ApiKey) -> Viewer:
-    """The dashboard's view of a key: whose resources it sees."""
-    return Viewer(key_id=key.id, owner_id=None, is_admin=key.is_admin)
-
-
-def read_viewer(key: Annotated[ApiKey, Depends(require_key)]) -> Viewer:
-    """A caller allowed to read (any valid key)."""
-    return viewer_of(key)
-
-
-def write_viewer(key: Annotated[ApiKey, Depends(require_key)]) -> Viewer:
-    """A caller allowed to change what its owner owns."""
-    return viewer_of(key)
-
-
-ReaderDep = Annotated[Viewer, Depends(read_viewer)]
-WriterDep = Annotated[Viewer, Depends(write_viewer)]
+CallerDep = Annotated[Caller, Depends(require_key)]
+AdminDep = Annotated[Caller, Depends(require_admin)]

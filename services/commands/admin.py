@@ -1,4 +1,4 @@
-"""`newswatch migrate` and `newswatch keys`."""
+"""`newswatch migrate`."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import argparse
 import sys
 
 from shared.config import fresh_settings
-from shared.db import session_scope
 from shared.migrations import upgrade
-from shared.security.keys import create_api_key
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -18,13 +16,4 @@ def cmd_migrate(_: argparse.Namespace) -> int:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     print(f"database at head: {settings.effective_database_url.split('@')[-1]}", file=sys.stderr)
-    return 0
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
-    """Create an API key and print it once."""
-    fresh_settings()
-    with session_scope() as session:
-        _, key = create_api_key(session=session, name=args.name, is_admin=args.admin)
-    print(key)
     return 0

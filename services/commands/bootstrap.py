@@ -11,7 +11,7 @@ from services.queue import chunks, send
 from shared.config import fresh_settings
 from shared.db import session_scope
 from shared.migrations import upgrade
-from shared.security.keys import ensure_admin_key
+from shared.security.accounts import ensure_admin_key
 from shared.seeding import seed as load_seeds
 
 

@@ -36,15 +36,20 @@ def new_msg_id() -> str:
     return "msg_" + uuid.uuid4().hex
 
 
-def wants(subscription: Subscription, *, event_type: str, watch_id: int | None) -> bool:
-    """Does the subscription ask for this event (and this watch)? Pings always go."""
+def wants(
+    subscription: Subscription, *, event_type: str, watch_id: int | None, owner_id: int | None = None
+) -> bool:
+    """Does the subscription ask for this event? Pings always go; a subscription that names watches gets
+    theirs; otherwise it gets the events of its own account's resources (`owner_id`; None: anyone's)."""
     if event_type == payload.PING:
         return True
     if subscription.event_types and event_type not in subscription.event_types:
         return False
     if not subscription.event_types and event_type in payload.OPT_IN_EVENT_TYPES:
         return False
-    return not (watch_id is not None and subscription.watch_ids and watch_id not in subscription.watch_ids)
+    if watch_id is not None and subscription.watch_ids:
+        return watch_id in subscription.watch_ids
+    return owner_id is None or subscription.owner_id == owner_id
 
 
 def enqueue_event(
@@ -56,17 +61,20 @@ def enqueue_event(
     watch_id: int | None = None,
     alert_id: int | None = None,
     subscriptions: Sequence[Subscription] | None = None,
+    owner_id: int | None = None,
 ) -> list[int]:
     """One delivery per interested subscription (idempotent per event key); returns the ids to enqueue.
 
-    Disabled subscriptions get the delivery too, as `missed`, so re-enabling can replay what they missed.
+    `owner_id` is the account whose watch or feed raised the event: only its subscriptions (and those
+    naming the watch) get it. Disabled subscriptions get the delivery too, as `missed`, so re-enabling
+    can replay what they missed.
     """
     ids: list[int] = []
     now = utcnow()
     grace = timedelta(seconds=30)  # the caller enqueues right after commit; the sweep covers a lost message
     subs = subscriptions if subscriptions is not None else store.all_subscriptions(session=session)
     for sub in subs:
-        if not wants(sub, event_type=event_type, watch_id=watch_id):
+        if not wants(sub, event_type=event_type, watch_id=watch_id, owner_id=owner_id):
             continue
         row = store.insert_delivery(
             session=session,
@@ -147,9 +155,7 @@ def record_match(
             return []  # kept, and summarised later in the watch's digest
         facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
         data = payload.alert_data(facts)
-        return _announce(
-            session, payload.ALERT_CREATED, f"{alert.id}", data, watch_id=watch.id, alert_id=alert.id
-        )
+        return _announce(session, payload.ALERT_CREATED, f"{alert.id}", data, watch=watch, alert_id=alert.id)
     return _thread_into(session, alert, watch, article, entities, feed_url)
 
 
@@ -159,18 +165,19 @@ def _announce(
     key: str,
     data: dict[str, Any],
     *,
-    watch_id: int | None,
+    watch: Watch,
     alert_id: int | None,
 ) -> list[int]:
     """An alert event: to the live stream after commit, and to the outbox (event key `<type>:<key>`)."""
-    live.after_commit(session, event_type, data, watch_id=watch_id)
+    live.after_commit(session, event_type, data, watch_id=watch.id)
     return enqueue_event(
         session=session,
         event_type=event_type,
         event_key=f"{event_type}:{key}",
         data=data,
-        watch_id=watch_id,
+        watch_id=watch.id,
         alert_id=alert_id,
+        owner_id=watch.owner_id,
     )
 
 
@@ -206,7 +213,7 @@ def _thread_into(
     data = payload.alert_data(facts)
     data["revision"] = alert.revision
     key = f"{alert.id}:{alert.revision}"
-    return _announce(session, payload.ALERT_UPDATED, key, data, watch_id=watch.id, alert_id=alert.id)
+    return _announce(session, payload.ALERT_UPDATED, key, data, watch=watch, alert_id=alert.id)
 
 
 def digest_throttled(*, session: Session, settings: Settings, window: float | None = None) -> list[int]:
@@ -248,13 +255,13 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
         )
         data = payload.alert_data(facts)
         ids += _announce(
-            session, payload.ALERT_CREATED, f"{digest.id}", data, watch_id=watch_id, alert_id=digest.id
+            session, payload.ALERT_CREATED, f"{digest.id}", data, watch=watch, alert_id=digest.id
         )
     return ids
 
 
 def feed_unhealthy(*, session: Session, event: FeedUnhealthy) -> list[int]:
-    """Raise feed.unhealthy for the subscriptions that want it (once per stored feed event).
+    """Raise feed.unhealthy for the feed owner's subscriptions that want it (once per stored feed event).
 
     Fetching's feed-health listener, registered by the fetcher tasks (fetching does not import alerts).
     """
@@ -264,4 +271,6 @@ def feed_unhealthy(*, session: Session, event: FeedUnhealthy) -> list[int]:
     )  # fmt: skip
     data["health"] = event.health
     key = f"{payload.FEED_UNHEALTHY}:{event.event_id}"
-    return enqueue_event(session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data)
+    return enqueue_event(
+        session=session, event_type=payload.FEED_UNHEALTHY, event_key=key, data=data, owner_id=event.owner_id
+    )

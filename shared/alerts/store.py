@@ -76,14 +76,6 @@ def insert_match(*, session: Session, match: Match) -> Match | None:
     return match
 
 
-def list_alerts(*, session: Session, watch_id: int | None, limit: int, before: int | None) -> Sequence[Alert]:
-    """Alerts newest first, optionally of one watch."""
-    q = newest_first(select(Alert), Alert.id, limit=limit, before=before)
-    if watch_id is not None:
-        q = q.where(Alert.watch_id == watch_id)
-    return session.exec(q).all()
-
-
 def alerts_changed_since(*, session: Session, since: datetime, limit: int = 500) -> Sequence[Alert]:
     """Alerts created or updated since a time (the embedded live stream's tail)."""
     q = select(Alert).where(col(Alert.updated_at) >= since).order_by(col(Alert.updated_at)).limit(limit)
@@ -99,22 +91,27 @@ def all_subscriptions(*, session: Session) -> list[Subscription]:
 
 
 def list_subscriptions(
-    *, session: Session, owner_key_id: int | None, limit: int, before: int | None
+    *, session: Session, owner_id: int | None, limit: int, before: int | None
 ) -> Sequence[Subscription]:
-    """Subscriptions newest first; all of them when `owner_key_id` is None (admin)."""
+    """Subscriptions newest first, of one owner, or all of them when `owner_id` is None (admin)."""
     q = newest_first(select(Subscription), Subscription.id, limit=limit, before=before)
-    if owner_key_id is not None:
-        q = q.where(Subscription.owner_key_id == owner_key_id)
+    if owner_id is not None:
+        q = q.where(Subscription.owner_id == owner_id)
     return session.exec(q).all()
 
 
-def owner_subscriptions(*, session: Session, owner_key_id: int | None, exclude_id: int) -> list[Subscription]:
+def get_subscription(*, session: Session, subscription_id: int, owner_id: int | None) -> Subscription | None:
+    """One subscription (None when it belongs to another owner than `owner_id`, if given)."""
+    sub = session.get(Subscription, subscription_id)
+    if sub is None or (owner_id is not None and sub.owner_id != owner_id):
+        return None
+    return sub
+
+
+def owner_subscriptions(*, session: Session, owner_id: int, exclude_id: int) -> list[Subscription]:
     """The owner's other enabled subscriptions."""
-    q = select(Subscription).where(col(Subscription.enabled).is_(True), Subscription.id != exclude_id)
-    q = q.where(
-        col(Subscription.owner_key_id).is_(None)
-        if owner_key_id is None
-        else Subscription.owner_key_id == owner_key_id
+    q = select(Subscription).where(
+        col(Subscription.enabled).is_(True), Subscription.id != exclude_id, Subscription.owner_id == owner_id
     )
     return list(session.exec(q))
 
@@ -192,19 +189,32 @@ def list_deliveries(
     event_type: str | None,
     limit: int,
     before: int | None,
-    subscription_ids: Sequence[int] | None = None,
+    owner_id: int | None = None,
 ) -> Sequence[Delivery]:
-    """Deliveries newest first, filtered."""
+    """Deliveries newest first, filtered (by the owner of their subscription when `owner_id` is given)."""
     q = newest_first(select(Delivery), Delivery.id, limit=limit, before=before)
     if subscription_id is not None:
         q = q.where(Delivery.subscription_id == subscription_id)
-    if subscription_ids is not None:
-        q = q.where(col(Delivery.subscription_id).in_(list(subscription_ids)))
+    if owner_id is not None:
+        q = q.join(Subscription, col(Subscription.id) == Delivery.subscription_id).where(
+            Subscription.owner_id == owner_id
+        )
     if status:
         q = q.where(Delivery.status == status)
     if event_type:
         q = q.where(Delivery.event_type == event_type)
     return session.exec(q).all()
+
+
+def get_delivery(
+    *, session: Session, delivery_id: int, owner_id: int | None
+) -> tuple[Delivery, Subscription] | None:
+    """A delivery and its subscription (None when that belongs to another owner than `owner_id`)."""
+    d = session.get(Delivery, delivery_id)
+    sub = session.get(Subscription, d.subscription_id) if d is not None else None
+    if d is None or sub is None or (owner_id is not None and sub.owner_id != owner_id):
+        return None
+    return d, sub
 
 
 def attempts_of(*, session: Session, delivery_id: int) -> Sequence[DeliveryAttempt]:
@@ -224,8 +234,9 @@ def alerts_with_refs(
     watch_id: int | None = None,
     limit: int = 50,
     before: int | None = None,
+    owner_id: int | None = None,
 ) -> list[tuple[Alert, Watch, Article]]:
-    """Alerts with their watch and first article, newest first."""
+    """Alerts with their watch and first article, newest first (of one owner's watches when given)."""
     q = newest_first(
         select(Alert, Watch, Article)
         .join(Watch, col(Watch.id) == Alert.watch_id)
@@ -238,4 +249,6 @@ def alerts_with_refs(
         q = q.where(Alert.id == alert_id)
     if watch_id is not None:
         q = q.where(Alert.watch_id == watch_id)
+    if owner_id is not None:
+        q = q.where(Watch.owner_id == owner_id)
     return [(a, w, art) for a, w, art in session.exec(q)]

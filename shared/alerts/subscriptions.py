@@ -1,7 +1,8 @@
 """Subscriptions: create, sign, rotate secrets, disable (and tell the owner), re-enable, replay, test ping.
 
-Exceptions:
-    SubscriptionError   base: the request about a subscription is invalid (→ 422 in the API)
+Exceptions (see shared/errors.py):
+    SubscriptionError     an InvalidInput: the request about a subscription is invalid (→ 422)
+    SubscriptionDisabled  a Conflict: replay or test of a disabled subscription (→ 409)
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ from shared.alerts.channels import ChannelRegistry, registry_for
 from shared.alerts.service import enqueue_event
 from shared.alerts.signing import SECRET_PREFIX, SigningSecret, generate_secret, valid_secrets
 from shared.config import Settings
-from shared.models import Delivery, Subscription, Watch
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.models import Delivery, Subscription
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import to_utc, utcnow
 from shared.models.delivery import FAILED, MISSED, PENDING
 from shared.outbound.policy import UnsafeURLError
+from shared.rules import store as watch_store
 from shared.security.keys import SecretBox
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(InvalidInput):
     """The subscription request is invalid (unknown event type or watch, unusable URL)."""
+
+
+class SubscriptionDisabled(Conflict):
+    """The subscription is disabled: re-enable it before replaying or testing it."""
+
+    code = "subscription_disabled"
 
 
 @lru_cache(maxsize=4)
@@ -68,14 +78,39 @@ def signing_secrets(sub: Subscription, *, settings: Settings, now: datetime | No
     return [current, *valid_secrets(previous_secrets(sub, settings=settings), now=now or utcnow())]
 
 
-def _check_filters(session: Session, watch_ids: list[int] | None, event_types: list[str] | None) -> None:
+def _check_filters(
+    session: Session, watch_ids: list[int] | None, event_types: list[str] | None, visible_to: int | None
+) -> None:
     unknown = sorted(set(event_types or []) - set(payload.EVENT_TYPES))
     if unknown:
         raise SubscriptionError(f"unknown event types {unknown}; known: {list(payload.EVENT_TYPES)}")
     if watch_ids:
-        missing = [w for w in watch_ids if session.get(Watch, w) is None]
+        # another account's watch reads as missing, as everywhere else
+        missing = [
+            w
+            for w in watch_ids
+            if watch_store.get_watch(session=session, watch_id=w, owner_id=visible_to) is None
+        ]
         if missing:
             raise SubscriptionError(f"no such watches: {missing}")
+
+
+def get_delivery(
+    *, session: Session, delivery_id: int, owner_id: int | None = None
+) -> tuple[Delivery, Subscription]:
+    """A delivery and its subscription; NotFound when there is none, or it is another owner's."""
+    found = store.get_delivery(session=session, delivery_id=delivery_id, owner_id=owner_id)
+    if found is None:
+        raise NotFound("no such delivery")
+    return found
+
+
+def get_subscription(*, session: Session, subscription_id: int, owner_id: int | None = None) -> Subscription:
+    """One subscription; NotFound when there is none, or it belongs to another owner than `owner_id`."""
+    sub = store.get_subscription(session=session, subscription_id=subscription_id, owner_id=owner_id)
+    if sub is None:
+        raise NotFound("no such subscription")
+    return sub
 
 
 def check_target(url: str, *, settings: Settings, channels: ChannelRegistry | None = None) -> None:
@@ -94,18 +129,20 @@ def create_subscription(
     watch_ids: list[int] | None = None,
     event_types: list[str] | None = None,
     description: str | None = None,
-    owner_key_id: int | None = None,
+    owner_id: int = SYSTEM_ACCOUNT_ID,
     max_concurrent: int | None = None,
     rate_per_second: float | None = None,
+    admin: bool = False,
     channels: ChannelRegistry | None = None,
 ) -> tuple[Subscription, str]:
-    """Check the target and filters, store the subscription; returns it and its secret (shown once).
+    """Check the target and filters, store the owner's subscription; returns it and its secret (shown once).
 
     `url` is an http(s) webhook URL, or a vetted notification URL (mailto://, slack://, tgram://, json://…).
+    The watches named must be the owner's (any account's when `admin`).
     """
     check_target(url, settings=settings, channels=channels)
     types = list(event_types) if event_types else list(payload.DEFAULT_EVENT_TYPES)
-    _check_filters(session, watch_ids, types)
+    _check_filters(session, watch_ids, types, None if admin else owner_id)
     secret = generate_secret()
     sub = Subscription(
         url=url,
@@ -113,7 +150,7 @@ def create_subscription(
         watch_ids=watch_ids or None,
         event_types=types,
         secret_encrypted=secret_box(settings).encrypt(secret),
-        owner_key_id=owner_key_id,
+        owner_id=owner_id,
         max_concurrent=max_concurrent,
         rate_per_second=rate_per_second,
     )
@@ -138,9 +175,10 @@ def update_filters(
     watch_ids: list[int] | None = None,
     event_types: list[str] | None = None,
     clear_watches: bool = False,
+    admin: bool = False,
 ) -> Subscription:
-    """Change which watches and event types the subscription receives."""
-    _check_filters(session, watch_ids, event_types)
+    """Change which watches and event types the subscription receives (its owner's, unless `admin`)."""
+    _check_filters(session, watch_ids, event_types, None if admin else subscription.owner_id)
     if event_types is not None:
         subscription.event_types = list(event_types)
     if clear_watches:
@@ -186,7 +224,7 @@ def disable_subscription(*, session: Session, subscription: Subscription, reason
     session.flush()
     store.mark_missed(session=session, subscription_id=subscription.id or 0)
     others = store.owner_subscriptions(
-        session=session, owner_key_id=subscription.owner_key_id, exclude_id=subscription.id or 0
+        session=session, owner_id=subscription.owner_id, exclude_id=subscription.id or 0
     )
     data = payload.endpoint_disabled_data(
         subscription_id=subscription.id or 0, url=subscription.url, reason=reason, disabled_at=now
@@ -227,6 +265,8 @@ def replay(
     delivery_id: int | None = None,
 ) -> list[int]:
     """Send again one delivery, or every failed or missed one since a time; the webhook-id is kept."""
+    if not subscription.enabled:
+        raise SubscriptionDisabled("the subscription is disabled; re-enable it first")
     if delivery_id is not None:
         d = session.get(Delivery, delivery_id)
         if d is None or d.subscription_id != subscription.id:
@@ -255,5 +295,5 @@ def create_ping(*, session: Session, subscription: Subscription) -> int:
         subscriptions=[subscription] if subscription.enabled else [],
     )
     if not ids:
-        raise SubscriptionError("the subscription is disabled; enable it first")
+        raise SubscriptionDisabled("the subscription is disabled; enable it first")
     return ids[0]

@@ -29,6 +29,7 @@ class FeedUnhealthy:
     since: datetime
     failures: int
     event_id: int
+    owner_id: int | None = None  # the feed's account: only its subscriptions hear of it
 
 
 class FeedHealthListener(Protocol):

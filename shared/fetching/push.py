@@ -3,13 +3,15 @@
 The callback is `{public_url}/websub/{feed_id}/{token}`: the random per-feed token makes the path
 unguessable, and pushed bodies must carry an X-Hub-Signature made with the per-feed secret.
 
-Exceptions: WebSubError and its subclasses from shared.fetching.websub; UnknownSubscription (a WebSubError)
-for a callback path that matches no feed.
+Exceptions: WebSubError and its subclasses from shared.fetching.websub; UnknownSubscription (a WebSubError
+and a NotFound) for a callback path that matches no feed. A push with a bad signature is acknowledged and
+ignored, as the spec asks (receive_push returns no articles).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +21,10 @@ import httpx
 from sqlmodel import Session
 
 from shared.config import Settings
+from shared.errors import NotFound
 from shared.fetching.feeds import FeedParseError, parse_feed
 from shared.fetching.websub import (
+    BadSignature,
     WebSubError,
     check_signature,
     new_secret,
@@ -47,7 +51,10 @@ __all__ = [
 ]
 
 
-class UnknownSubscription(WebSubError):
+log = logging.getLogger(__name__)
+
+
+class UnknownSubscription(NotFound, WebSubError):
     """No feed has this callback path."""
 
 
@@ -158,7 +165,12 @@ def receive_push(*, session: Session, feed_id: int, token: str, body: bytes, sig
                  content_type: str | None, settings: Settings) -> PushResult:  # fmt: skip
     """Check the signature, parse the pushed feed document and store its entries."""
     feed = _feed_for(session, feed_id, token)
-    check_signature(body, signature, feed_secret(feed, settings))
+    try:
+        check_signature(body, signature, feed_secret(feed, settings))
+    except BadSignature:
+        # The spec asks subscribers to acknowledge (2xx) but ignore content with a bad signature.
+        log.warning("websub push for feed %s ignored: bad signature", feed_id)
+        return PushResult(feed_id=feed_id)
     try:
         parsed = parse_feed(body, url=feed.url, content_type=content_type)
     except FeedParseError as exc:

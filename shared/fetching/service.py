@@ -14,9 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from shared.config import Settings
+from shared.errors import Conflict, NotFound
 from shared.fetching import events, store
 from shared.fetching.events import FeedUnhealthy
 from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
@@ -34,6 +36,7 @@ from shared.fetching.polling import (
 from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import to_utc, utcnow
 from shared.outbound.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
 from shared.outbound.policy import BadSchemeError, FetchError
@@ -44,8 +47,10 @@ MAX_PAGES_PER_FETCH = 100
 MAX_CHILD_SITEMAPS = 5
 
 
-class FeedExistsError(ValueError):
+class FeedExistsError(Conflict):
     """A feed with this URL is stored already."""
+
+    code = "url_taken"
 
 
 @dataclass
@@ -69,18 +74,38 @@ def create_feed(
     settings: Settings,
     title: str | None = None,
     check_address: bool = True,
+    owner_id: int = SYSTEM_ACCOUNT_ID,
     **extra: object,
 ) -> Feed:
-    """Check the URL against the address policy and store the feed, due now (every fetch checks again)."""
+    """Check the URL against the address policy and store the owner's feed, due now (every fetch checks
+    again); FeedExistsError when the owner has this URL already."""
     if check_address:
         settings.address_policy().check_url(url)
     elif not url.startswith(("http://", "https://")):
         raise BadSchemeError(f"only http(s) feeds are allowed: {url!r}")
-    if store.by_url(session=session, url=url) is not None:
+    if store.by_url(session=session, url=url, owner_id=owner_id) is not None:
         raise FeedExistsError(f"feed {url} exists already")
-    feed = Feed(url=url, title=title, interval_seconds=settings.feed_default_interval_seconds, **extra)  # type: ignore[arg-type]
-    session.add(feed)
-    session.flush()
+    feed = Feed(
+        url=url,
+        title=title,
+        owner_id=owner_id,
+        interval_seconds=settings.feed_default_interval_seconds,
+        **extra,  # type: ignore[arg-type]
+    )
+    try:
+        with session.begin_nested():  # the unique constraint decides under concurrent writes
+            session.add(feed)
+            session.flush()
+    except IntegrityError as exc:
+        raise FeedExistsError(f"feed {url} exists already") from exc
+    return feed
+
+
+def get_feed(*, session: Session, feed_id: int, owner_id: int | None = None) -> Feed:
+    """One feed; NotFound when there is none, or it belongs to another owner than `owner_id`."""
+    feed = store.get_feed(session=session, feed_id=feed_id, owner_id=owner_id)
+    if feed is None:
+        raise NotFound("no such feed")
     return feed
 
 
@@ -164,7 +189,7 @@ def _health_change(session: Session, feed: Feed, old: FeedHealth, reason: str, n
         assert event.id is not None
         trouble = FeedUnhealthy(
             feed_id=feed.id, url=feed.url, health=new.value, reason=reason, since=now,
-            failures=feed.consecutive_failures, event_id=event.id,
+            failures=feed.consecutive_failures, event_id=event.id, owner_id=feed.owner_id,
         )  # fmt: skip
         return events.report_unhealthy(session=session, event=trouble)
     if old in UNHEALTHY and new not in UNHEALTHY:

@@ -31,14 +31,26 @@ def claim_due_feed_ids(*, session: Session, now: datetime, lease_seconds: float,
     return ids
 
 
-def by_url(*, session: Session, url: str) -> Feed | None:
-    return session.exec(select(Feed).where(Feed.url == url)).first()
+def by_url(*, session: Session, url: str, owner_id: int) -> Feed | None:
+    """An owner's feed by URL (unique per owner)."""
+    return session.exec(select(Feed).where(Feed.url == url, Feed.owner_id == owner_id)).first()
 
 
-def list_feeds(*, session: Session, health: str | None = None) -> list[Feed]:
+def get_feed(*, session: Session, feed_id: int, owner_id: int | None = None) -> Feed | None:
+    """One feed by id (None when it belongs to another owner than `owner_id`, if given)."""
+    feed = session.get(Feed, feed_id)
+    if feed is None or (owner_id is not None and feed.owner_id != owner_id):
+        return None
+    return feed
+
+
+def list_feeds(*, session: Session, health: str | None = None, owner_id: int | None = None) -> list[Feed]:
+    """Feeds in id order, by health and owner when given."""
     q = select(Feed).order_by(col(Feed.id))
     if health is not None:
         q = q.where(Feed.health == health)
+    if owner_id is not None:
+        q = q.where(Feed.owner_id == owner_id)
     return list(session.exec(q))
 
 
@@ -63,11 +75,15 @@ def add_event(*, session: Session, feed_id: int, type: str, health: str, reason:
     return event
 
 
-def list_events(*, session: Session, feed_id: int | None = None, limit: int = 100) -> list[FeedEvent]:
-    """Newest events first."""
+def list_events(
+    *, session: Session, feed_id: int | None = None, limit: int = 100, owner_id: int | None = None
+) -> list[FeedEvent]:
+    """Newest events first, of one feed and of one owner's feeds when given."""
     q = newest_first(select(FeedEvent), FeedEvent.id, limit=limit, before=None)
     if feed_id is not None:
         q = q.where(FeedEvent.feed_id == feed_id)
+    if owner_id is not None:
+        q = q.join(Feed, col(Feed.id) == FeedEvent.feed_id).where(Feed.owner_id == owner_id)
     return list(session.exec(q))
 
 

@@ -1,6 +1,6 @@
 """WebSub (W3C) subscriber helpers, pure: request parameters, challenge check, signature check, renewal.
 
-Exceptions:
+Exceptions (WebSubError is a shared.errors.InvalidInput; ChallengeRejected also a NotFound):
     WebSubError            base
       ├─ ChallengeRejected  a verification request we did not ask for (wrong topic, mode, or no challenge)
       └─ BadSignature       pushed content whose X-Hub-Signature is missing or wrong
@@ -13,6 +13,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+
+from shared.errors import InvalidInput, NotFound
 
 __all__ = [
     "BadSignature",
@@ -34,11 +36,11 @@ _ALGORITHMS = {
 }
 
 
-class WebSubError(ValueError):
+class WebSubError(InvalidInput):
     """A WebSub protocol step failed."""
 
 
-class ChallengeRejected(WebSubError):
+class ChallengeRejected(NotFound, WebSubError):
     """The hub's verification request does not match a subscription we asked for."""
 
 

@@ -6,7 +6,6 @@ Only alerts of watches the caller may see are ever read or changed (shared.insig
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,13 +14,15 @@ from sqlalchemy import String, and_, cast, literal, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.insights.errors import NotVisibleError
-from shared.insights.scope import Viewer, watch_clause
+from shared.alerts.schemas import AlertOut
+from shared.errors import NotFound
+from shared.insights.schemas import FeedbackOut, StoryAlerts, StoryAlertsPage
+from shared.insights.scope import watch_clause
 from shared.models import Alert, Article, ArticleSearch, Mention, Watch, WatchFeedback
 from shared.models.base import utcnow
 from shared.models.feedback import FALSE_POSITIVE
+from shared.security.access import Caller
 
-_MARK = re.compile(r"\*\*(.+?)\*\*", re.S)
 STORY_WALK_PAGE = 200
 STORY_WALK_PAGES = 50  # at most 10,000 alerts read to find one page of stories
 
@@ -38,22 +39,6 @@ class AlertFilters:
     until: datetime | None = None
     acknowledged: bool | None = None
     false_positive: bool | None = None
-
-
-def split_marks(snippet: str) -> tuple[str, list[tuple[int, int]]]:
-    """A `**marked**` snippet as plain text and the [start, end) offsets of what was marked."""
-    out: list[str] = []
-    spans: list[tuple[int, int]] = []
-    pos = length = 0
-    for m in _MARK.finditer(snippet):
-        out.append(snippet[pos : m.start()])
-        length += m.start() - pos
-        spans.append((length, length + len(m.group(1))))
-        out.append(m.group(1))
-        length += len(m.group(1))
-        pos = m.end()
-    out.append(snippet[pos:])
-    return "".join(out), spans
 
 
 def _conditions(f: AlertFilters) -> list[Any]:
@@ -86,7 +71,7 @@ def _conditions(f: AlertFilters) -> list[Any]:
 def list_alerts(
     *,
     session: Session,
-    viewer: Viewer,
+    caller: Caller,
     filters: AlertFilters,
     limit: int,
     before: int | None,
@@ -95,7 +80,7 @@ def list_alerts(
     """Alerts newest first (by id) with their watch and first article (one alert with `alert_id`)."""
     q = (
         select(Alert, Watch, Article)
-        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .join(Article, col(Article.id) == Alert.article_id)
         .where(*_conditions(filters))
         .order_by(col(Alert.id).desc())
@@ -109,7 +94,7 @@ def list_alerts(
 
 
 def grouped_by_story(
-    *, session: Session, viewer: Viewer, filters: AlertFilters, limit: int, before: datetime | None
+    *, session: Session, caller: Caller, filters: AlertFilters, limit: int, before: datetime | None
 ) -> tuple[list[tuple[str, datetime, list[tuple[Alert, Watch, Article]]]], bool]:
     """((story key, last change, alerts of the story), ...) for the stories whose alerts changed most
     recently (before `before`), and whether more may follow.
@@ -124,7 +109,7 @@ def grouped_by_story(
     for _ in range(STORY_WALK_PAGES):
         q = (
             select(Alert.story_key, Alert.updated_at, Alert.id)
-            .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+            .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
             .where(*_conditions(filters))
             .order_by(col(Alert.updated_at).desc(), col(Alert.id).desc())
             .limit(STORY_WALK_PAGE)
@@ -138,7 +123,7 @@ def grouped_by_story(
         rows = session.exec(q).all()
         if before is not None:
             shown |= _changed_since(
-                session, viewer, filters, {k for k, _, _ in rows} - set(keys) - shown, before
+                session, caller, filters, {k for k, _, _ in rows} - set(keys) - shown, before
             )
         for key, changed, _id in rows:
             if key not in keys and key not in shown and len(keys) < limit:
@@ -151,7 +136,7 @@ def grouped_by_story(
         return [], False
     rows = session.exec(
         select(Alert, Watch, Article)
-        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .join(Article, col(Article.id) == Alert.article_id)
         .where(col(Alert.story_key).in_(list(keys)), *_conditions(filters))
         .order_by(col(Alert.score).desc(), col(Alert.id))
@@ -163,50 +148,50 @@ def grouped_by_story(
 
 
 def _changed_since(
-    session: Session, viewer: Viewer, filters: AlertFilters, keys: set[str], before: datetime
+    session: Session, caller: Caller, filters: AlertFilters, keys: set[str], before: datetime
 ) -> set[str]:
     """Which of these stories have an alert changed at or after `before` (listed on an earlier page)."""
     if not keys:
         return set()
     q = (
         select(Alert.story_key)
-        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .where(col(Alert.story_key).in_(list(keys)), col(Alert.updated_at) >= before, *_conditions(filters))
         .distinct()
     )
     return set(session.exec(q).all())
 
 
-def visible_alert(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:
-    """The alert when its watch is the caller's to see; NotVisibleError otherwise."""
+def visible_alert(*, session: Session, caller: Caller, alert_id: int) -> Alert:
+    """The alert when its watch is the caller's to see; NotFound otherwise."""
     row = session.exec(
         select(Alert)
         .join(Watch, col(Watch.id) == Alert.watch_id)
-        .where(Alert.id == alert_id, watch_clause(viewer))
+        .where(Alert.id == alert_id, watch_clause(caller))
     ).first()
     if row is None:
-        raise NotVisibleError("no such alert")
+        raise NotFound("no such alert")
     return row
 
 
-def acknowledge(*, session: Session, viewer: Viewer, alert_id: int, acknowledged: bool = True) -> Alert:
+def acknowledge(*, session: Session, caller: Caller, alert_id: int, acknowledged: bool = True) -> Alert:
     """Mark the alert seen (or not seen again)."""
-    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert = visible_alert(session=session, caller=caller, alert_id=alert_id)
     alert.acknowledged_at = utcnow() if acknowledged else None
-    alert.acknowledged_by = viewer.key_id if acknowledged else None
+    alert.acknowledged_by = caller.key_id if acknowledged else None
     session.add(alert)
     session.flush()
     return alert
 
 
 def mark_false_positive(
-    *, session: Session, viewer: Viewer, alert_id: int, note: str = ""
+    *, session: Session, caller: Caller, alert_id: int, note: str = ""
 ) -> list[WatchFeedback]:
     """Judge the alert a false positive: every article of it becomes feedback on its watch (for backtests)."""
-    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert = visible_alert(session=session, caller=caller, alert_id=alert_id)
     alert.false_positive = True
     alert.acknowledged_at = alert.acknowledged_at or utcnow()
-    alert.acknowledged_by = alert.acknowledged_by or viewer.key_id
+    alert.acknowledged_by = alert.acknowledged_by or caller.key_id
     session.add(alert)
     out = []
     for article_id in dict.fromkeys([alert.article_id, *alert.article_ids]):
@@ -225,7 +210,7 @@ def mark_false_positive(
             article_id=article_id,
             alert_id=alert.id,
             note=note[:2000],
-            created_by=viewer.key_id,
+            created_by=caller.key_id,
         )
         try:
             with session.begin_nested():
@@ -238,9 +223,9 @@ def mark_false_positive(
     return out
 
 
-def unmark_false_positive(*, session: Session, viewer: Viewer, alert_id: int) -> Alert:
+def unmark_false_positive(*, session: Session, caller: Caller, alert_id: int) -> Alert:
     """Take the judgement back: the alert is a true match again and its feedback rows go."""
-    alert = visible_alert(session=session, viewer=viewer, alert_id=alert_id)
+    alert = visible_alert(session=session, caller=caller, alert_id=alert_id)
     alert.false_positive = False
     session.add(alert)
     for row in session.exec(
@@ -254,14 +239,52 @@ def unmark_false_positive(*, session: Session, viewer: Viewer, alert_id: int) ->
     return alert
 
 
-def feedback_of(*, session: Session, viewer: Viewer, watch_id: int) -> list[tuple[WatchFeedback, str]]:
+def feedback_of(*, session: Session, caller: Caller, watch_id: int) -> list[FeedbackOut]:
     """A watch's false-positive feedback with each article's title, newest first."""
-    if session.exec(select(Watch.id).where(Watch.id == watch_id, watch_clause(viewer))).first() is None:
-        raise NotVisibleError("no such watch")
+    if session.exec(select(Watch.id).where(Watch.id == watch_id, watch_clause(caller))).first() is None:
+        raise NotFound("no such watch")
     q = (
         select(WatchFeedback, Article.title)
         .join(Article, col(Article.id) == WatchFeedback.article_id)
         .where(WatchFeedback.watch_id == watch_id)
         .order_by(col(WatchFeedback.id).desc())
     )
-    return [(f, t) for f, t in session.exec(q)]
+    return [FeedbackOut(**f.model_dump(), title=t) for f, t in session.exec(q)]
+
+
+def story_page(
+    *, session: Session, caller: Caller, filters: AlertFilters, limit: int, before: datetime | None
+) -> StoryAlertsPage:
+    """The API page of alerts grouped by story: one row per story, its alerts best score first."""
+    groups, more = grouped_by_story(
+        session=session, caller=caller, filters=filters, limit=limit, before=before
+    )
+    items = []
+    for key, changed, rows in groups:
+        outs = [AlertOut.of(*r) for r in rows]
+        first = outs[0] if outs else None
+        items.append(
+            StoryAlerts(
+                story_key=key,
+                story_id=first.story_id if first else None,
+                title=first.title if first else "",
+                url=first.url if first else None,
+                last_changed=changed,
+                max_score=max((o.score for o in outs), default=0.0),
+                watches=sorted({o.watch for o in outs}),
+                articles=len({i for o in outs for i in o.article_ids}),
+                acknowledged=all(o.acknowledged_at is not None for o in outs),
+                alerts=outs,
+            )
+        )
+    return StoryAlertsPage(items=items, next_before=items[-1].last_changed if more and items else None)
+
+
+def alert_out(*, session: Session, caller: Caller, alert_id: int) -> AlertOut:
+    """One alert of the caller's watches in its API form."""
+    rows = list_alerts(
+        session=session, caller=caller, filters=AlertFilters(), limit=1, before=None, alert_id=alert_id
+    )
+    if not rows:
+        raise NotFound("no such alert")
+    return AlertOut.of(*rows[0])

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from shared.insights.scope import Viewer, feed_clause
+from shared.insights.scope import feed_clause
 from shared.models import ArticleSearch, ArticleSource, Feed
 from shared.models.base import utcnow
+from shared.security.access import Caller
 
 UNKNOWN = "unknown"
 _TLD_COUNTRY = {"uk": "GB", "su": "RU"}  # ccTLDs that differ from the ISO code
@@ -31,7 +32,7 @@ def country_of_host(host: str) -> str:
 
 
 def health_overview(
-    *, session: Session, viewer: Viewer, days: int = 7, now: datetime | None = None
+    *, session: Session, caller: Caller, days: int = 7, now: datetime | None = None
 ) -> tuple[dict[str, int], list[tuple[Feed, int, float]]]:
     """({health state: feeds}, [(feed, items in the period, items per day)]) for the caller's feeds."""
     now = now or utcnow()
@@ -45,7 +46,7 @@ def health_overview(
     q = (
         select(Feed, func.coalesce(items.c.n, 0))
         .outerjoin(items, items.c.feed_id == Feed.id)
-        .where(feed_clause(viewer))
+        .where(feed_clause(caller))
         .order_by(col(Feed.id))
     )
     rows = [(f, int(n), round(int(n) / days, 2)) for f, n in session.exec(q)]

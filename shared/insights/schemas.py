@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.alerts.schemas import ALERT_EXAMPLE, AlertOut
+
 
 def _ex(example: dict[str, object]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
@@ -163,3 +165,144 @@ class EntityTrend(BaseModel):
     since: datetime
     until: datetime
     buckets: list[TrendBucket]
+
+
+# --- alerts by story, triage ---------------------------------------------------------------------------
+
+
+class StoryAlerts(BaseModel):
+    """One story's alerts across the caller's watches: one row per event however many watches it touched."""
+
+    story_key: str
+    story_id: int | None
+    title: str
+    url: str | None
+    last_changed: datetime
+    max_score: float
+    watches: list[str]
+    articles: int = Field(description="distinct articles over the story's alerts")
+    acknowledged: bool = Field(description="every alert of the story is acknowledged")
+    alerts: list[AlertOut]
+
+
+class StoryAlertsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [{"story_key": "s40", "story_id": 40,
+                                     "title": "SCO summit opens in Astana", "url": "https://example.org/news/sco-summit",
+                                     "last_changed": "2026-07-03T09:10:00Z", "max_score": 3.0,
+                                     "watches": ["SCO", "SCO leaders"], "articles": 2, "acknowledged": False,
+                                     "alerts": [ALERT_EXAMPLE]}],
+                          "next_before": "2026-07-03T09:10:00Z"}]
+        }
+    )  # fmt: skip
+    items: list[StoryAlerts]
+    next_before: datetime | None = Field(default=None, description="pass as `before` for the next page")
+
+
+class AckIn(BaseModel):
+    acknowledged: bool = True
+
+
+class FalsePositiveIn(BaseModel):
+    note: str = Field(default="", max_length=2000, description="why it should not have matched")
+
+
+class FeedbackOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": 3, "watch_id": 1, "article_id": 12, "alert_id": 9,
+                                         "verdict": "false_positive", "note": "The SCO Group, not the SCO",
+                                         "title": "SCO Group sues over Linux",
+                                         "created_at": "2026-07-03T10:00:00Z"}]}
+    )  # fmt: skip
+    id: int
+    watch_id: int
+    article_id: int
+    alert_id: int | None
+    verdict: str
+    note: str
+    title: str = ""
+    created_at: datetime
+
+
+# --- sources and the pipeline ---------------------------------------------------------------------------
+
+
+class FeedHealthOut(BaseModel):
+    id: int
+    title: str | None
+    url: str
+    enabled: bool
+    health: str
+    country: str | None
+    last_success_at: datetime | None
+    last_new_item_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    items: int
+    items_per_day: float
+
+
+class FeedsHealth(BaseModel):
+    """The caller's feeds: how many in each state, and each one's figures over the last `days` days."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"days": 7, "states": {"ok": 12, "failing": 1}, "items": [
+            {"id": 3, "title": "TASS", "url": "https://tass.com/rss/v2.xml", "enabled": True, "health": "ok",
+             "country": "RU", "last_success_at": "2026-07-03T08:00:00Z",
+             "last_new_item_at": "2026-07-03T07:58:00Z",
+             "last_error": None, "last_error_at": None, "consecutive_failures": 0, "items": 210,
+             "items_per_day": 30.0}]}]}
+    )  # fmt: skip
+    days: int
+    states: dict[str, int]
+    items: list[FeedHealthOut]
+
+
+class Count(BaseModel):
+    key: str
+    count: int
+
+
+class Coverage(BaseModel):
+    """Articles of the window per language and per country (feed's country, else the host's domain)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"since": "2026-06-26T08:00:00Z", "until": "2026-07-03T08:00:00Z",
+                                         "total": 130, "languages": [{"key": "en", "count": 90}],
+                                         "countries": [{"key": "RU", "count": 40}]}]}
+    )  # fmt: skip
+    since: datetime
+    until: datetime
+    total: int
+    languages: list[Count]
+    countries: list[Count]
+
+
+class LatencyOut(BaseModel):
+    stage: str
+    count: int
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+
+
+class PipelineOut(BaseModel):
+    """Articles and deliveries per status, queue depths, and seconds per stage over the window."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"since": "2026-07-03T07:00:00Z", "until": "2026-07-03T08:00:00Z",
+                                         "stages": {"articles.fetched": 3, "articles.processed": 1200,
+                                                    "deliveries.succeeded": 80},
+                                         "queues": {"fetcher": 0, "pipeline": 1, "notifier": 0},
+                                         "latency": [{"stage": "fetched_to_matched", "count": 90, "p50": 0.8,
+                                                      "p90": 2.1, "p95": 3.0, "p99": 5.2, "max": 9.9}]}]}
+    )  # fmt: skip
+    since: datetime
+    until: datetime
+    stages: dict[str, int]
+    queues: dict[str, int | None]
+    latency: list[LatencyOut]

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
+from shared.errors import NotFound
 from shared.insights.entities import Rising, window_tests
-from shared.insights.errors import NotVisibleError
 from shared.insights.schemas import StoryEntity, StoryEvent, StoryOut, StoryTimeline, TimelineArticle
-from shared.insights.scope import Viewer, watch_clause
+from shared.insights.scope import watch_clause
 from shared.insights.windows import windows_ago
+from shared.links import safe_link
 from shared.models import Alert, Article, ArticleSearch, Entity, Mention, Watch
-from shared.search.service import safe_link
+from shared.security.access import Caller
 
 S = ArticleSearch
 TOP_ENTITIES = 5
@@ -131,11 +132,11 @@ def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[Stor
     return out
 
 
-def timeline(*, session: Session, viewer: Viewer, story_id: int, limit: int = 500) -> StoryTimeline:
+def timeline(*, session: Session, caller: Caller, story_id: int, limit: int = 500) -> StoryTimeline:
     """One story: its figures, its articles in time order, and the alerts of the caller's watches on it."""
     found = summaries(session=session, story_ids=[story_id])
     if not found:
-        raise NotVisibleError("no such story")
+        raise NotFound("no such story")
     rows = session.exec(
         select(S.article_id, S.dated_at, S.host, S.language, Article.title, Article.url)
         .join(Article, col(Article.id) == S.article_id)
@@ -149,7 +150,7 @@ def timeline(*, session: Session, viewer: Viewer, story_id: int, limit: int = 50
     ]
     alerts = session.exec(
         select(Alert, Watch.name)
-        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(viewer)))
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .where(Alert.story_key == story_key(story_id))
         .order_by(col(Alert.created_at))
     ).all()

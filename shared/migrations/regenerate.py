@@ -18,23 +18,23 @@ from shared.migrations import HERE, alembic_config
 def main() -> int:
     """Delete versions/0001_*.py and autogenerate it again against an empty SQLite database.
 
-    The hand-written later revisions are set aside meanwhile (they build on 0001) and put back after.
+    Hand-written later revisions (data, triggers) are set aside meanwhile: they build on 0001.
     """
     versions = HERE / "versions"
     for old in versions.glob("0001_*.py"):
         old.unlink()
     with tempfile.TemporaryDirectory() as tmp:
-        later = [p for p in versions.glob("0*.py")]
         aside = Path(tmp) / "aside"
         aside.mkdir()
+        later = [p for p in versions.glob("*.py") if not p.name.startswith("0001_")]
         for p in later:
             shutil.move(p, aside / p.name)
         try:
             url = f"sqlite:///{Path(tmp) / 'empty.db'}"
             command.revision(alembic_config(url), message="initial", autogenerate=True, rev_id="0001")
         finally:
-            for p in aside.iterdir():
-                shutil.move(p, versions / p.name)
+            for p in later:
+                shutil.move(aside / p.name, p)
     for new in versions.glob("0001_*.py"):
         # a stable file body: no creation date, so regenerating an unchanged schema changes nothing
         lines = [ln for ln in new.read_text().splitlines() if not ln.startswith("Create Date:")]

@@ -1,5 +1,6 @@
 """All tables, imported here so metadata (and Alembic) sees every one."""
 
+from shared.models.account import Account
 from shared.models.alert import Alert
 from shared.models.apikey import ApiKey
 from shared.models.article import Article, ArticleSource, StoryBand
@@ -13,6 +14,7 @@ from shared.models.trend import TrendEvent
 from shared.models.watch import Match, RulesetState, Watch
 
 __all__ = [
+    "Account",
     "Alert",
     "ApiKey",
     "Article",

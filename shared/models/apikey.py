@@ -1,4 +1,5 @@
-"""API keys: only the SHA-256 hash of a key is stored; the key itself is shown once."""
+"""API keys: only the SHA-256 hash of a key is stored; the key itself is shown once. A key belongs to an
+account and carries scopes (read, write, admin: see shared/security/access.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from shared.models.base import utcnow
+from shared.models.account import SYSTEM_ACCOUNT_ID
+from shared.models.base import json_column, utcnow
 
 
 class ApiKey(SQLModel, table=True):
@@ -16,7 +18,8 @@ class ApiKey(SQLModel, table=True):
     name: str = Field(max_length=200)
     prefix: str = Field(max_length=16, description="first characters of the key, to recognise it")
     key_hash: str = Field(max_length=64, unique=True, index=True)
-    is_admin: bool = False
+    account_id: int = Field(default=SYSTEM_ACCOUNT_ID, foreign_key="accounts.id", index=True)
+    scopes: list[str] = Field(default_factory=lambda: ["read"], sa_column=json_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None

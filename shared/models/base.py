@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text
@@ -11,6 +11,15 @@ from sqlalchemy import JSON, Column, Text
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def shift(when: datetime, delta: timedelta) -> datetime:
+    """`when + delta`, stopping at the first or last instant of the calendar instead of overflowing."""
+    try:
+        return when + delta
+    except OverflowError:
+        edge = datetime.max if delta > timedelta(0) else datetime.min
+        return edge.replace(tzinfo=when.tzinfo)
 
 
 def to_utc(value: datetime | None) -> datetime | None:

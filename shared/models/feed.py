@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import text_column, utcnow
 
 
 class Feed(SQLModel, table=True):
     __tablename__ = "feeds"
+    __table_args__ = (UniqueConstraint("owner_id", "url", name="uq_feed_owner_url"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    url: str = Field(max_length=2000, unique=True)
+    owner_id: int = Field(default=SYSTEM_ACCOUNT_ID, foreign_key="accounts.id", index=True)
+    url: str = Field(max_length=2000)
     title: str | None = Field(default=None, max_length=500)
     kind: str = Field(default="rss", max_length=20, description="rss (RSS/Atom/JSON Feed) or sitemap")
     country: str | None = Field(default=None, max_length=2, description="ISO 3166-1 alpha-2, for coverage")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import json_column, text_column, utcnow
 
 
@@ -25,7 +26,7 @@ class Subscription(SQLModel, table=True):
     disabled_reason: str | None = Field(default=None, max_length=500)
     failing_since: datetime | None = Field(default=None, description="start of the current run of failures")
     last_success_at: datetime | None = None
-    owner_key_id: int | None = Field(default=None, foreign_key="api_keys.id", index=True, ondelete="SET NULL")
+    owner_id: int = Field(default=SYSTEM_ACCOUNT_ID, foreign_key="accounts.id", index=True)
     max_concurrent: int | None = Field(default=None, description="parallel requests; None: the default")
     rate_per_second: float | None = Field(default=None, description="requests a second; None: the default")
     created_at: datetime = Field(default_factory=utcnow)

@@ -8,14 +8,17 @@ from typing import Any
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import json_column, text_column, utcnow
 
 
 class Watch(SQLModel, table=True):
     __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_watch_owner_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200, unique=True)
+    owner_id: int = Field(default=SYSTEM_ACCOUNT_ID, foreign_key="accounts.id", index=True)
+    name: str = Field(max_length=200)
     description: str | None = Field(default=None, sa_column=text_column(nullable=True))
     query: str = Field(sa_column=text_column(nullable=False))
     canonical_query: str = Field(default="", sa_column=text_column(nullable=False, default=""))

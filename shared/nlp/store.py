@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from shared.models import Entity, Mention
 from shared.nlp.types import ExtractedEntity
+from shared.schemas import MAX_INT
 
 
 def get_or_create_entity(*, session: Session, label: str, key: str, name: str, kb_id: str | None) -> Entity:
@@ -95,8 +96,9 @@ def _when():  # type: ignore[no-untyped-def]
 
 def get_entity(*, session: Session, ref: str) -> Entity | None:
     """The entity by database id ("42"), knowledge-base id ("Q7747") or name (any case); None when unknown."""
-    if ref.isdigit():
-        return session.get(Entity, int(ref)) if int(ref) < 2**63 else None
+    if ref.isascii() and ref.isdigit():
+        n = int(ref)
+        return session.get(Entity, n) if 0 < n <= MAX_INT else None
     found = session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
     if found is not None:
         return found

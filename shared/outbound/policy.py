@@ -9,7 +9,7 @@ This package imports no domain package: fetching and alerts build on it.
 Exceptions (FetchError is the root of every outbound-request failure; the rest of the tree is in
 shared/outbound/http.py):
     FetchError
-      └─ UnsafeURLError         the URL may not be fetched (also a ValueError)
+      └─ UnsafeURLError         the URL may not be fetched (also shared.errors.ForbiddenAddress → 422)
            ├─ BadSchemeError      not http/https, or no host
            └─ BlockedAddressError a resolved address is in a blocked range and not allowed
 """
@@ -21,6 +21,8 @@ import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from shared.errors import ForbiddenAddress
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,7 +79,7 @@ class FetchError(Exception):
     """Base of every failure of an outbound request (feeds, pages, webhooks)."""
 
 
-class UnsafeURLError(FetchError, ValueError):
+class UnsafeURLError(FetchError, ForbiddenAddress):
     """The URL may not be requested."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from shared.models.base import utcnow
+from shared.models.base import shift, utcnow
 from shared.rules import store
 from shared.rules.engine import compile_watches
 from shared.rules.errors import RulesError
@@ -29,6 +29,8 @@ BATCH = 500
 
 class BacktestWindowError(RulesError):
     """A since/until value that is not an ISO date or date-time, or a window that ends before it starts."""
+
+    code = "invalid_window"
 
 
 @dataclass
@@ -96,8 +98,9 @@ def parse_bound(value: str | date | datetime | None, *, end: bool) -> datetime |
             raise BacktestWindowError(f"{value!r} is not an ISO date (YYYY-MM-DD) or date-time") from exc
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    day = value + timedelta(days=1) if end else value
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    start = datetime.combine(value, time.min, tzinfo=UTC)
+    # windows at the ends of the calendar (until 9999-12-31) stop at its last instant
+    return shift(start, timedelta(days=1)) if end else start
 
 
 def window(
@@ -105,7 +108,7 @@ def window(
 ) -> tuple[datetime, datetime]:
     """The [since, until) window, by default the last 30 days up to now."""
     hi = parse_bound(until, end=True) or (now or utcnow())
-    lo = parse_bound(since, end=False) or hi - timedelta(days=DEFAULT_DAYS)
+    lo = parse_bound(since, end=False) or shift(hi, -timedelta(days=DEFAULT_DAYS))
     if lo >= hi:
         raise BacktestWindowError(
             f"the window is empty: since {lo.isoformat()} is not before {hi.isoformat()}"

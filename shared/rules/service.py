@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from shared.errors import Conflict, NotFound
 from shared.models import Watch
+from shared.models.account import SYSTEM_ACCOUNT_ID
 from shared.models.base import utcnow
 from shared.rules import Engine, EntityResolver, WatchSpec, canonical, compile_watches, store
 from shared.rules.stats import document_frequencies
@@ -16,8 +19,28 @@ from shared.rules.validation import MIN_SAMPLE
 FREQUENCY_SAMPLE = 500  # recent articles whose word frequencies pick each rule's presearch anchor
 
 
-class WatchExistsError(ValueError):
+class WatchExistsError(Conflict):
     """A watch with this name exists already."""
+
+    code = "name_taken"
+
+
+def get_watch(*, session: Session, watch_id: int, owner_id: int | None = None) -> Watch:
+    """One watch; NotFound when there is none, or it belongs to another owner than `owner_id`."""
+    watch = store.get_watch(session=session, watch_id=watch_id, owner_id=owner_id)
+    if watch is None:
+        raise NotFound("no such watch")
+    return watch
+
+
+def _flush_unique(session: Session, watch: Watch) -> None:
+    # the name check before is for the message; the unique constraint decides under concurrent writes
+    try:
+        with session.begin_nested():
+            session.add(watch)
+            session.flush()
+    except IntegrityError as exc:
+        raise WatchExistsError(f"a watch named {watch.name!r} exists already") from exc
 
 
 def create_watch(
@@ -28,12 +51,14 @@ def create_watch(
     description: str | None = None,
     enabled: bool = True,
     max_alerts_per_hour: int | None = None,
+    owner_id: int = SYSTEM_ACCOUNT_ID,
 ) -> Watch:
-    """Validate the query (RuleSyntaxError names the position) and store the watch."""
+    """Validate the query (RuleSyntaxError names the position) and store the watch for its owner."""
     canon = canonical(query)
-    if store.by_name(session=session, name=name) is not None:
+    if store.by_name(session=session, name=name, owner_id=owner_id) is not None:
         raise WatchExistsError(f"a watch named {name!r} exists already")
     watch = Watch(
+        owner_id=owner_id,
         name=name,
         query=query,
         canonical_query=canon,
@@ -41,25 +66,27 @@ def create_watch(
         enabled=enabled,
         max_alerts_per_hour=max_alerts_per_hour,
     )
-    session.add(watch)
-    session.flush()
+    _flush_unique(session, watch)
     store.bump_ruleset_version(session=session)
     return watch
 
 
 def update_watch(*, session: Session, watch: Watch, changes: dict[str, object]) -> Watch:
-    """Apply changes; a new query is validated and bumps the watch's version."""
+    """Apply changes; a new query is validated and bumps the watch's version; a taken name is a conflict."""
     if "query" in changes and changes["query"] != watch.query:
         query = str(changes["query"])
         watch.canonical_query = canonical(query)
         watch.query = query
         watch.version += 1
+    name = changes.get("name")
+    taken = name is not None and name != watch.name
+    if taken and store.by_name(session=session, name=str(name), owner_id=watch.owner_id) is not None:
+        raise WatchExistsError(f"a watch named {name!r} exists already")
     for key in ("name", "description", "enabled", "max_alerts_per_hour"):
         if key in changes:
             setattr(watch, key, changes[key])
     watch.updated_at = utcnow()
-    session.add(watch)
-    session.flush()
+    _flush_unique(session, watch)
     store.bump_ruleset_version(session=session)
     return watch
 

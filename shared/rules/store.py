@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from shared.models import Article, RulesetState, Watch, WatchFeedback
+from shared.models import Article, Match, RulesetState, Watch, WatchFeedback
 from shared.models.entity import Entity, Mention
 from shared.models.feedback import FALSE_POSITIVE
 from shared.rules.types import DocEntity
@@ -35,19 +35,30 @@ def enabled_watches(*, session: Session) -> list[Watch]:
     return list(session.exec(select(Watch).where(Watch.enabled).order_by(col(Watch.id))))
 
 
-def list_watches(*, session: Session) -> list[Watch]:
-    """Every watch, in id order."""
-    return list(session.exec(select(Watch).order_by(col(Watch.id))))
+def list_watches(*, session: Session, owner_id: int | None = None) -> list[Watch]:
+    """Every watch (of one owner when given), in id order."""
+    q = select(Watch).order_by(col(Watch.id))
+    if owner_id is not None:
+        q = q.where(Watch.owner_id == owner_id)
+    return list(session.exec(q))
 
 
-def by_name(*, session: Session, name: str) -> Watch | None:
-    """One watch by its unique name."""
-    return session.exec(select(Watch).where(Watch.name == name)).first()
+def watch_ids_of(*, session: Session, owner_id: int) -> list[int]:
+    """The ids of an owner's watches."""
+    return [i for i in session.exec(select(Watch.id).where(Watch.owner_id == owner_id)) if i is not None]
 
 
-def get_watch(*, session: Session, watch_id: int) -> Watch | None:
-    """One watch by id."""
-    return session.get(Watch, watch_id)
+def by_name(*, session: Session, name: str, owner_id: int) -> Watch | None:
+    """One watch by its name, unique per owner."""
+    return session.exec(select(Watch).where(Watch.name == name, Watch.owner_id == owner_id)).first()
+
+
+def get_watch(*, session: Session, watch_id: int, owner_id: int | None = None) -> Watch | None:
+    """One watch by id (None when it belongs to another owner than `owner_id`, if given)."""
+    watch = session.get(Watch, watch_id)
+    if watch is None or (owner_id is not None and watch.owner_id != owner_id):
+        return None
+    return watch
 
 
 def _when() -> Any:
@@ -100,3 +111,17 @@ def false_positives(*, session: Session, watch_id: int) -> dict[int, str]:
         WatchFeedback.watch_id == watch_id, WatchFeedback.verdict == FALSE_POSITIVE
     )
     return {a: n for a, n in session.exec(q)}
+
+
+def matches_of_article(
+    *, session: Session, article_id: int, owner_id: int | None
+) -> list[tuple[Match, Watch]]:
+    """The matches of one article with their watches (only one owner's watches when given)."""
+    q = (
+        select(Match, Watch)
+        .join(Watch, col(Watch.id) == Match.watch_id)
+        .where(Match.article_id == article_id)
+    )
+    if owner_id is not None:
+        q = q.where(Watch.owner_id == owner_id)
+    return [(m, w) for m, w in session.exec(q.order_by(col(Match.id)))]

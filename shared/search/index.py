@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from shared.db import is_sqlite
+from shared.links import source_host
 from shared.models import Article, ArticleSearch
 from shared.models.base import to_utc
 from shared.search.text import config_for, indexed_text, stemmed_text
@@ -45,14 +45,6 @@ def article_time(published: datetime | None, fetched: datetime) -> datetime:
     assert fetched_utc is not None
     published_utc = to_utc(published)
     return min(published_utc, fetched_utc) if published_utc is not None else fetched_utc
-
-
-def source_host(url: str | None) -> str:
-    """The source an article counts for: the host of its URL without `www.` ("" for pushed text)."""
-    if not url or "://" not in url:
-        return ""
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")[:255]
 
 
 def _row(article: Article) -> dict[str, Any]:

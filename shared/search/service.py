@@ -14,26 +14,21 @@ from typing import Any, Literal
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from shared.insights.errors import BadRequestError, NotVisibleError
-from shared.insights.scope import Viewer, visible_feed, visible_watch
+from shared.errors import InvalidInput, NotFound
+from shared.insights.scope import visible_feed, visible_watch
+from shared.links import safe_link, source_host
 from shared.models import Article, Entity
 from shared.search import store
-from shared.search.index import article_time, source_host
+from shared.search.index import article_time
 from shared.search.schemas import ArticleHit, DayCount, Facets, LanguageCount, SearchPage
 from shared.search.snippets import highlight_title, snippet
 from shared.search.syntax import Node, parse, to_tsquery_text
 from shared.search.text import config_for
+from shared.security.access import Caller
 
 Sort = Literal["published", "relevance"]
 _KB_ID = re.compile(r"^Q\d+$")
 SNIPPET_SOURCE_CHARS = 50_000
-
-
-def safe_link(url: str | None) -> str | None:
-    """The URL when it is http(s), else None: nothing else is ever offered as a link."""
-    if url and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
 
 
 def resolve_entities(*, session: Session, ref: str) -> tuple[int, ...]:
@@ -48,7 +43,7 @@ def resolve_entities(*, session: Session, ref: str) -> tuple[int, ...]:
         q = select(Entity.id).where(or_(func.lower(Entity.name) == ref.lower(), col(Entity.key) == folded))
     ids = tuple(i for i in session.exec(q) if i is not None)
     if not ids:
-        raise BadRequestError(f"no entity {ref!r} (give an id, a knowledge-base id or a name)")
+        raise InvalidInput(f"no entity {ref!r} (give an id, a knowledge-base id or a name)")
     return ids
 
 
@@ -60,23 +55,23 @@ def encode_cursor(sort: Sort, key: float | datetime, article_id: int) -> str:
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[float | datetime, int]:
-    """The (key, id) of a cursor made for this sort; BadRequestError otherwise."""
+    """The (key, id) of a cursor made for this sort; InvalidInput otherwise."""
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if data["s"] != sort:
-            raise BadRequestError(f"this cursor belongs to sort={data['s']}")
+            raise InvalidInput(f"this cursor belongs to sort={data['s']}")
         key = datetime.fromisoformat(data["k"]) if sort == "published" else float(data["k"])
         return key, int(data["i"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        if isinstance(exc, BadRequestError):
+        if isinstance(exc, InvalidInput):
             raise
-        raise BadRequestError("malformed cursor") from exc
+        raise InvalidInput("malformed cursor") from exc
 
 
 def build_filters(
     *,
     session: Session,
-    viewer: Viewer,
+    caller: Caller,
     q: str | None = None,
     watch_id: int | None = None,
     entity: str | None = None,
@@ -86,12 +81,12 @@ def build_filters(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> store.Filters:
-    """Parse and resolve; a watch or feed the caller may not see is NotVisibleError (404)."""
+    """Parse and resolve; a watch or feed the caller may not see is NotFound (404)."""
     node: Node | None = parse(q)
-    if watch_id is not None and visible_watch(session=session, viewer=viewer, watch_id=watch_id) is None:
-        raise NotVisibleError("no such watch")
-    if feed_id is not None and visible_feed(session=session, viewer=viewer, feed_id=feed_id) is None:
-        raise NotVisibleError("no such feed")
+    if watch_id is not None and visible_watch(session=session, caller=caller, watch_id=watch_id) is None:
+        raise NotFound("no such watch")
+    if feed_id is not None and visible_feed(session=session, caller=caller, feed_id=feed_id) is None:
+        raise NotFound("no such feed")
     entity_ids = resolve_entities(session=session, ref=entity) if entity else None
     langs = tuple(dict.fromkeys(lang.strip().lower() for lang in languages if lang.strip()))
     return store.Filters(node, watch_id, entity_ids, feed_id, langs, story_id, since, until)

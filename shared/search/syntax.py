@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from shared.insights.errors import BadRequestError
+from shared.errors import InvalidInput
 from shared.search.text import is_cjk, stem, words
 
 MAX_QUERY_CHARS = 1000
@@ -27,10 +28,18 @@ MAX_DEPTH = 10
 MIN_PREFIX = 3
 
 
-class SearchSyntaxError(BadRequestError):
-    """A search query that cannot be parsed; `position` is the offset of the problem in the query."""
+class SearchSyntaxError(InvalidInput):
+    """A search query that cannot be parsed; `position` is the 0-based offset of the problem in the query."""
 
-    position: int
+    code = "search_syntax"
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+    def details(self) -> dict[str, Any]:
+        """Where in the query."""
+        return {"position": self.position}
 
 
 @dataclass(frozen=True)

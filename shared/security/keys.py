@@ -1,6 +1,7 @@
-"""API keys (stored as SHA-256 hashes) and encryption of webhook secrets at rest (Fernet).
+"""API key material (generated, stored as SHA-256 hashes) and encryption of webhook secrets at rest (Fernet).
 
-API keys are 32 random bytes, so a plain SHA-256 is enough: there is nothing to brute-force.
+API keys are 32 random bytes, so a plain SHA-256 is enough: there is nothing to brute-force. Accounts and
+the key lifecycle (create, revoke, authenticate) are in shared/security/accounts.py.
 """
 
 from __future__ import annotations
@@ -11,10 +12,6 @@ import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlmodel import Session, select
-
-from shared.models import ApiKey
-from shared.models.base import utcnow
 
 KEY_PREFIX = "nwk_"
 
@@ -31,44 +28,6 @@ def hash_key(key: str) -> str:
 def generate_api_key() -> str:
     """A new random API key."""
     return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def create_api_key(
-    *, session: Session, name: str, is_admin: bool = False, key: str | None = None
-) -> tuple[ApiKey, str]:
-    """Store a key (generated unless given); returns the row and the key in clear, shown once."""
-    key = key or generate_api_key()
-    row = ApiKey(name=name, prefix=key[:8], key_hash=hash_key(key), is_admin=is_admin)
-    session.add(row)
-    session.flush()
-    return row, key
-
-
-def authenticate(*, session: Session, key: str) -> ApiKey | None:
-    """The active key row for this bearer token, or None."""
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return row
-
-
-def ensure_admin_key(*, session: Session, configured: str | None) -> str | None:
-    """Make sure an admin key exists; returns a newly generated key (to print once) or None."""
-    if configured:
-        if session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(configured))).first() is None:
-            create_api_key(session=session, name="bootstrap admin", is_admin=True, key=configured)
-        return None
-    has_admin = session.exec(select(ApiKey).where(ApiKey.is_admin, ApiKey.revoked_at.is_(None))).first()  # type: ignore[union-attr]
-    if has_admin is not None:
-        return None
-    _, key = create_api_key(session=session, name="bootstrap admin", is_admin=True)
-    return key
-
-
-def touch(*, session: Session, row: ApiKey) -> None:
-    """Record the use of a key."""
-    row.last_used_at = utcnow()
-    session.add(row)
 
 
 class SecretBox:

@@ -50,7 +50,7 @@ def database_url() -> Iterator[str]:
     url = get_settings().effective_database_url
     upgrade(url)
     from shared.db import session_scope
-    from shared.security.keys import ensure_admin_key
+    from shared.security.accounts import ensure_admin_key
 
     with session_scope() as session:
         ensure_admin_key(session=session, configured=ADMIN_KEY)
@@ -78,16 +78,24 @@ def redis_client() -> Iterator[redis.Redis]:
 
 @pytest.fixture()
 def clean_db(database_url: str) -> str:
-    """Empty every table except the API keys, so each test starts from nothing."""
+    """Empty every table, so each test starts from nothing but the system account and its admin key."""
     from sqlalchemy import text
     from sqlmodel import SQLModel
 
     import shared.models  # noqa: F401  (every table registered)
-    from shared.db import get_engine
+    from shared.db import get_engine, session_scope
+    from shared.models.account import SYSTEM_ACCOUNT_ID
+    from shared.security.accounts import ensure_admin_key
+    from shared.security.keys import hash_key
 
-    tables = ", ".join(t for t in SQLModel.metadata.tables if t != "api_keys")
+    kept = ("api_keys", "accounts")
+    tables = ", ".join(t for t in SQLModel.metadata.tables if t not in kept)
     with get_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DELETE FROM api_keys WHERE key_hash != :h"), {"h": hash_key(ADMIN_KEY)})
+        conn.execute(text("DELETE FROM accounts WHERE id != :i"), {"i": SYSTEM_ACCOUNT_ID})
+    with session_scope() as session:
+        ensure_admin_key(session=session, configured=ADMIN_KEY)  # working again if a test revoked it
     return database_url
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from services.api.deps import get_channels
@@ -20,7 +19,7 @@ from shared.alerts.channels.apprise_channel import known_schemes
 from shared.config import get_settings
 from shared.outbound.policy import AddressPolicy, parse_networks
 from shared.outbound.schemes import APPRISE_RULES
-from tests.support.listeners import HTTP_OK, TcpRecorder
+from tests.support.listeners import HTTP_OK, TcpRecorder, smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -219,30 +218,13 @@ def test_apprise_connections_go_to_the_checked_address(api: TestClient) -> None:
         elsewhere.close()
 
 
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 def test_email_goes_to_the_checked_smtp_address(api: TestClient) -> None:
     _channels(api, "127.0.0.3/32", lambda host, port: ["127.0.0.3"])
-    box = _Mailbox()
-    probe = TcpRecorder("127.0.0.3")
-    port = probe.port
-    probe.close()
-    ctl = Controller(box, hostname="127.0.0.3", port=port)
-    ctl.start()
-    try:
+    with smtp_server("127.0.0.3") as (box, port):
         url = (
             f"mailto://localhost:{port}?smtp=localhost&from=nw@example.com&to=desk@example.com&mode=insecure"
         )
         res = api.post(f"/api/v1/subscriptions/{_create(api, url).json()['id']}/test").json()
-    finally:
-        ctl.stop()
     assert res["ok"] is True, res
     assert [m.rcpt_tos for m in box.messages] == [["desk@example.com"]]
 
@@ -287,3 +269,23 @@ def test_unknown_parameters_of_a_vetted_scheme_are_refused(
     ):
         r = _create(api, url)
         assert r.status_code == 422 and "not allowed" in r.json()["detail"], (url, r.text)
+
+
+def test_ipv6_addresses_wrapping_a_private_ipv4_are_refused_everywhere(
+    api: TestClient, narrowed: Callable[..., None]
+) -> None:
+    narrowed("127.0.0.2/32")
+    wrapped = (
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2400:cb00::200:5efe:7f00:1",  # ISATAP id carrying 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "::ffff:127.0.0.1",
+    )
+    for addr in wrapped:
+        r = api.post("/api/v1/feeds", json={"url": f"http://[{addr}]/feed"})
+        assert r.status_code == 422, (addr, r.text)
+        for url in (f"http://[{addr}]/hook", f"json://[{addr}]/hook", f"gotify://[{addr}]/token"):
+            assert _create(api, url).status_code == 422, url
+    assert api.get("/api/v1/feeds").json() == []

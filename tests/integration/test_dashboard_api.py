@@ -52,7 +52,7 @@ def test_search_through_the_api_with_facets_and_safe_links(api: TestClient, worl
     bad = api.get("/api/v1/articles", params={"q": "weather"}).json()["items"]
     assert bad and bad[0]["url"] is None, "a javascript: URL is never offered as a link"
     err = api.get("/api/v1/articles", params={"q": 'summit "astana'})
-    assert err.status_code == 422 and err.json()["detail"]["position"] == 7
+    assert err.status_code == 422 and err.json()["position"] == 7 and err.json()["code"] == "search_syntax"
     by_watch = api.get("/api/v1/articles", params={"watch_id": world["sco"]}).json()["items"]
     assert {h["id"] for h in by_watch} == set(world["ids"][:3])
     by_entity = api.get("/api/v1/articles", params={"entity": "Xi Jinping"}).json()["items"]
@@ -147,7 +147,7 @@ def test_feed_health_coverage_and_pipeline(api: TestClient, world: dict[str, Any
                          last_error="HTTP 503", consecutive_failures=4))  # fmt: skip
     health = api.get("/api/v1/feeds/health").json()
     assert health["states"] == {"failing": 1}
-    assert health["feeds"][0]["last_error"] == "HTTP 503" and health["feeds"][0]["items_per_day"] == 0
+    assert health["items"][0]["last_error"] == "HTTP 503" and health["items"][0]["items_per_day"] == 0
     cover = api.get("/api/v1/feeds/coverage", params={"hours": 48}).json()
     assert cover["total"] == 4
     assert {c["key"]: c["count"] for c in cover["countries"]} == {"unknown": 3, "RU": 1}  # .org, .com, .ru
@@ -218,3 +218,24 @@ def test_alerts_by_story_pages_list_every_story_once(api: TestClient, world: dic
     assert first["items"][0]["story_key"] != second["items"][0]["story_key"]
     third = api.get("/api/v1/alerts/by-story", params={"limit": 1, "before": second["next_before"]}).json()
     assert third["items"] == [] and third["next_before"] is None
+
+
+def test_another_account_sees_the_shared_corpus_but_none_of_the_watch_side(
+    api: TestClient, world: dict[str, Any]
+) -> None:
+    """Articles, stories and entities are shared; alerts, feedback and watch filters are the owner's."""
+    made = api.post("/api/v1/keys", json={"name": "other", "scopes": ["write"]})
+    assert made.status_code == 201, made.text
+    other = {"Authorization": f"Bearer {made.json()['key']}"}
+    assert len(api.get("/api/v1/articles", params={"q": "summit"}, headers=other).json()["items"]) == 2
+    assert api.get("/api/v1/articles", params={"watch_id": world["sco"]}, headers=other).status_code == 404
+    assert api.get("/api/v1/alerts/by-story", headers=other).json()["items"] == []
+    story = next(s for s in api.get("/api/v1/stories", params={"hours": 48}).json()["items"] if s["alerts"])
+    timeline = api.get(f"/api/v1/stories/{story['id']}", headers=other).json()
+    assert [e["kind"] for e in timeline["events"]] == ["article"] * story["articles"]  # no alert of theirs
+    alert_id = api.get("/api/v1/alerts").json()["items"][0]["id"]
+    assert api.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=other).status_code == 404
+    assert api.post(f"/api/v1/alerts/{alert_id}/false-positive", headers=other).status_code == 404
+    assert api.get(f"/api/v1/watches/{world['sco']}/feedback", headers=other).status_code == 404
+    draft = {"query": "SCO", "watch_id": world["sco"]}
+    assert api.post("/api/v1/watches/backtest", json=draft, headers=other).status_code == 404

@@ -1,7 +1,6 @@
 """Channels against real local servers: webhook receiver (pinned, timeouts), Apprise to SMTP and JSON."""
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -9,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from shared.alerts.channels import AppriseChannel, Message, WebhookChannel
 from shared.alerts.signing import generate_secret
 from shared.outbound.policy import AddressPolicy, parse_networks
+from tests.support.listeners import smtp_server
 
 pytestmark = pytest.mark.integration
 
@@ -91,33 +90,12 @@ def test_loopback_refused_without_allowed_networks(receiver: Receiver) -> None:
     assert res.error_kind == "blocked" and receiver.requests == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 def test_apprise_email_to_local_smtp() -> None:
-    box = _Mailbox()
-    port = _free_port()
-    ctl = Controller(box, hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
+    with smtp_server() as (box, port):
         target = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=ops@example.com&mode=insecure"
         res = AppriseChannel(policy=LOCAL, timeout=5).send(
             Message(target=target, msg_id="m", event_type="ping", data={"message": "hello there"})
         )
-    finally:
-        ctl.stop()
     assert res.ok, res
     assert len(box.messages) == 1
     text = box.messages[0].content.decode()

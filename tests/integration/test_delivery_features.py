@@ -3,13 +3,10 @@ secret rotation, test ping, Apprise e-mail through the outbox, the live stream (
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook
 
@@ -19,6 +16,7 @@ from shared.config import get_settings
 from shared.db import session_scope
 from shared.models import Article, Watch
 from shared.rules.types import MatchResult, TermHit
+from tests.support.listeners import Mailbox, smtp_server
 from tests.support.servers import LocalServer
 from tests.support.webhooks import Receiver, subscribe
 
@@ -165,28 +163,13 @@ def test_private_webhook_url_refused(api: TestClient) -> None:
     assert r.status_code == 422
 
 
-class _Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Mailbox, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    box = _Mailbox()
-    ctl = Controller(box, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield box, port
-    ctl.stop()
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server
 
 
-def test_apprise_email_subscription_through_the_outbox(api: TestClient, smtp: tuple[_Mailbox, int]) -> None:
+def test_apprise_email_subscription_through_the_outbox(api: TestClient, smtp: tuple[Mailbox, int]) -> None:
     box, port = smtp
     url = f"mailto://127.0.0.1:{port}?from=nw@example.com&to=desk@example.com&mode=insecure"
     subscribe(api, url)

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from shared.insights.errors import BadRequestError
-from shared.insights.scope import Viewer
+from shared.errors import InvalidInput
 from shared.search import service
+from shared.security.access import Caller
 from tests.support.corpus import add_articles, sqlite_session
 
 pytestmark = pytest.mark.integration
 
-ADMIN = Viewer(key_id=None, is_admin=True)
+ADMIN = Caller(key_id=1, account_id=1, scopes=("admin",))
 CORPUS: list[dict[str, Any]] = [
     {"title": "SCO summit opens in Astana", "text": "Leaders of the Shanghai Cooperation Organisation met.",
      "entities": [("ORG", "Shanghai Cooperation Organisation")], "story": 1000},
@@ -49,7 +49,7 @@ def _search(session: Session, q: str | None = None, **kw: Any) -> Any:
     cursor = kw.pop("cursor", None)
     limit = kw.pop("limit", 20)
     facets = kw.pop("facets", False)
-    filters = service.build_filters(session=session, viewer=ADMIN, q=q, **kw)
+    filters = service.build_filters(session=session, caller=ADMIN, q=q, **kw)
     return service.search_articles(
         session=session, filters=filters, sort=sort, cursor=cursor, limit=limit, with_facets=facets
     )
@@ -95,10 +95,10 @@ def test_traditional_and_simplified_chinese_find_each_other(session: Session) ->
 
 def test_syntax_errors_carry_a_position(session: Session) -> None:
     for q, pos in (('summit "astana', 7), ("(summit", 7), ("summit )", 7), ("ab*", 0)):
-        with pytest.raises(BadRequestError) as err:
+        with pytest.raises(InvalidInput) as err:
             _search(session, q)
         assert err.value.position == pos, q
-    with pytest.raises(BadRequestError):
+    with pytest.raises(InvalidInput):
         _search(session, "-linux")
 
 
@@ -116,7 +116,7 @@ def test_filters_language_story_entity_and_time(session: Session) -> None:
 
     recent = _search(session, None, since=NOW - timedelta(hours=1, minutes=30))
     assert _titles(recent) == ["SCO summit opens in Astana", "Summits and sanctions"]
-    with pytest.raises(BadRequestError):
+    with pytest.raises(InvalidInput):
         _search(session, None, entity="Nobody At All")
 
 
@@ -135,7 +135,7 @@ def test_cursor_pages_cover_every_match_once_in_both_sorts(session: Session) -> 
     ranked = _search(session, "summit", sort="relevance", limit=7)
     ranks = [h.rank for h in ranked.items]
     assert ranks == sorted(ranks, reverse=True)
-    with pytest.raises(BadRequestError):
+    with pytest.raises(InvalidInput):
         _search(session, "summit", sort="relevance", cursor=_search(session, "summit", limit=1).next_cursor)
 
 

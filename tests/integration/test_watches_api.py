@@ -59,12 +59,13 @@ def test_validate_flags_terms_common_in_recent_articles(api: TestClient) -> None
 def test_validate_refuses_with_position_and_expected(api: TestClient) -> None:
     r = api.post("/api/v1/watches/validate", json={"query": "SCO AND (summit OR"})
     assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert detail["position"] == 18 and "a term" in detail["expected"] and "position 18" in detail["message"]
+    body = r.json()
+    assert body["code"] == "rule_syntax"
+    assert body["position"] == 18 and "a term" in body["expected"] and "position 18" in body["detail"]
     r = api.post("/api/v1/watches/validate", json={"query": "(summit OR SCO"})
-    assert r.status_code == 422 and "')'" in r.json()["detail"]["expected"]
+    assert r.status_code == 422 and "')'" in r.json()["expected"]
     r = api.post("/api/v1/watches/validate", json={"query": "a* OR summit"})
-    assert r.status_code == 422 and r.json()["detail"]["position"] == 0
+    assert r.status_code == 422 and r.json()["position"] == 0
 
 
 def test_backtest_draft_counts_per_day_and_paginates(api: TestClient) -> None:
@@ -98,9 +99,10 @@ def test_backtest_draft_counts_per_day_and_paginates(api: TestClient) -> None:
 
 def test_backtest_errors(api: TestClient) -> None:
     r = api.post("/api/v1/watches/backtest", json={"query": "SCO NEAR summit"})
-    assert r.status_code == 422 and r.json()["detail"]["position"] == 4
+    assert r.status_code == 422 and r.json()["position"] == 4
     r = api.post("/api/v1/watches/backtest", json={"query": "SCO", "since": "yesterday"})
-    assert r.status_code == 422 and "ISO date" in r.json()["detail"]["message"]
+    assert r.status_code == 422 and "ISO date" in r.json()["detail"]
+    assert r.json()["code"] == "invalid_window"
     assert api.post("/api/v1/watches/999/backtest", json={}).status_code == 404
 
 

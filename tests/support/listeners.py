@@ -1,10 +1,15 @@
-"""Loopback TCP listeners that record who connected: proof that a refused request opened no connection."""
+"""Loopback listeners: a TCP recorder (proof a refused request opened no connection) and an SMTP mailbox."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
 
 HTTP_OK = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"
@@ -71,3 +76,29 @@ class TcpRecorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_server(host: str = "127.0.0.1") -> Iterator[tuple[Mailbox, int]]:
+    """A plain SMTP server on a free port of a loopback address: (its mailbox, its port)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port = int(s.getsockname()[1])
+    box = Mailbox()
+    ctl = Controller(box, hostname=host, port=port)
+    ctl.start()
+    try:
+        yield box, port
+    finally:
+        ctl.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.api import errors
 from services.api.routers import dashboard
 
 STATIC = Path(dashboard.__file__).resolve().parent.parent / "static"
@@ -17,6 +18,7 @@ STATIC = Path(dashboard.__file__).resolve().parent.parent / "static"
 def _client() -> TestClient:
     app = FastAPI()
     app.include_router(dashboard.router)
+    errors.install(app)
     return TestClient(app)
 
 

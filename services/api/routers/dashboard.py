@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
+
+from shared.errors import NotFound
 
 router = APIRouter(tags=["dashboard"], include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -37,7 +39,7 @@ FILES = {p.name: p for p in STATIC.iterdir() if p.suffix in TYPES} if STATIC.is_
 def _file(name: str) -> Response:
     path = FILES.get(name)
     if path is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+        raise NotFound("no such file")
     return FileResponse(path, media_type=TYPES[path.suffix], headers=HEADERS)
 
 

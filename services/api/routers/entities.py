@@ -6,78 +6,44 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query
 
-from services.api.deps import KeyDep, ReaderDep, SessionDep, SettingsDep
-from services.api.params import RisingParams, rising_args, rising_out
+from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import RisingParams
+from shared.errors import NotFound
 from shared.insights import entities as insights
+from shared.insights.rising import rising_args, rising_list
 from shared.insights.schemas import EntityTrend, RisingList, TrendBucket
 from shared.models import Entity
-from shared.models.base import utcnow
+from shared.models.base import shift, utcnow
 from shared.nlp import cached_knowledge_base
 from shared.nlp import store as entity_store
+from shared.nlp.schemas import (
+    CooccurOut,
+    CooccurPage,
+    CountOut,
+    EntityDetail,
+    EntityOut,
+    OfficeOut,
+    TopEntityOut,
+)
+from shared.schemas import UtcDatetime
 
 router = APIRouter(prefix="/api/v1/entities", tags=["entities"])
 
-SinceQ = Annotated[datetime | None, Query(description="window start (ISO 8601); default: `hours` ago")]
-UntilQ = Annotated[datetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
+SinceQ = Annotated[
+    UtcDatetime | None, Query(description="window start (ISO 8601, UTC if no offset); default: `hours` ago")
+]
+UntilQ = Annotated[UtcDatetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
 HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
-
-
-class EntityOut(BaseModel):
-    id: int
-    kb_id: str | None
-    name: str
-    label: str
-    linked: bool
-
-
-class TopEntityOut(EntityOut):
-    model_config = {
-        "json_schema_extra": {
-            "examples": [{"id": 7, "kb_id": "Q15031", "name": "Xi Jinping", "label": "PERSON", "linked": True,
-                          "mentions": 31, "articles": 12}]
-        }
-    }  # fmt: skip
-    mentions: int
-    articles: int
-
-
-class OfficeOut(BaseModel):
-    office_id: str
-    office: str
-    start: str | None
-    end: str | None
-
-
-class CountOut(BaseModel):
-    start: datetime
-    mentions: int
-
-
-class EntityDetail(EntityOut):
-    description: str
-    aliases: dict[str, list[str]]
-    offices: list[OfficeOut]
-    bucket: str
-    mentions: int
-    counts: list[CountOut]
-
-
-class CooccurOut(EntityOut):
-    articles: int
-
-
-class CooccurPage(BaseModel):
-    entity: EntityOut
-    items: list[CooccurOut]
+EntityRef = Annotated[
+    str, Path(min_length=1, max_length=200, description="database id, knowledge-base id or name")
+]
 
 
 def _window(since: datetime | None, until: datetime | None, hours: int) -> tuple[datetime, datetime]:
     until = until or utcnow()
-    start = since or until - timedelta(hours=hours)
-    return max(start, until - timedelta(days=3660)), until  # bounded: year 1 minus an hour overflows
+    return since or shift(until, -timedelta(hours=hours)), until
 
 
 def _base(e: Entity) -> dict[str, object]:
@@ -93,7 +59,7 @@ def _base(e: Entity) -> dict[str, object]:
 @router.get("", response_model=dict[str, list[TopEntityOut]])
 def top_entities(
     session: SessionDep,
-    _key: KeyDep,
+    _key: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24,
@@ -113,29 +79,29 @@ def top_entities(
 def rising_entities(
     session: SessionDep,
     settings: SettingsDep,
-    _key: ReaderDep,
+    _key: CallerDep,
     params: RisingParams,
     type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="entity type")] = None,
 ) -> RisingList:
     """Entities whose articles in the last window exceed their own baseline: a Poisson test against the
-    previous windows with a minimum count (see the README, "Rising")."""
+    previous windows with a minimum count (see the README, "Rising entities and stories")."""
     args = rising_args(settings, params)
-    return rising_out(insights.rising_entities(session=session, label=type, **args), args)  # type: ignore[arg-type]
+    return rising_list(insights.rising_entities(session=session, label=type, **args), args)
 
 
 def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:
     found = entity_store.get_entity(session=session, ref=entity_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such entity")
+        raise NotFound("no such entity")
     return found
 
 
 @router.get("/{entity_id}", response_model=EntityDetail)
 def entity_detail(
-    entity_id: str,
+    entity_id: EntityRef,
     session: SessionDep,
     settings: SettingsDep,
-    _key: KeyDep,
+    _key: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24 * 7,
@@ -176,9 +142,9 @@ def entity_detail(
 
 @router.get("/{entity_id}/trend", response_model=EntityTrend)
 def entity_trend(
-    entity_id: str,
+    entity_id: EntityRef,
     session: SessionDep,
-    _key: ReaderDep,
+    _key: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24 * 7,
@@ -200,9 +166,9 @@ def entity_trend(
 
 @router.get("/{entity_id}/cooccurrence", response_model=CooccurPage)
 def cooccurrence(
-    entity_id: str,
+    entity_id: EntityRef,
     session: SessionDep,
-    _key: KeyDep,
+    _key: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24 * 7,

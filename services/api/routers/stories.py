@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from services.api.deps import ReaderDep, SessionDep, SettingsDep
-from services.api.params import HoursQ, IdPath, RisingParams, SinceQ, UntilQ, rising_args, rising_out, window
+from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import HoursQ, IdPath, RisingParams, SinceQ, UntilQ, window
 from shared.insights import stories
+from shared.insights.rising import rising_args, rising_list
 from shared.insights.schemas import RisingList, StoryList, StoryTimeline
 
 router = APIRouter(prefix="/api/v1/stories", tags=["stories"])
@@ -19,7 +20,7 @@ OrderQ = Annotated[Literal["last_seen", "articles"], Query(description="newest a
 @router.get("", response_model=StoryList)
 def list_stories(
     session: SessionDep,
-    _: ReaderDep,
+    _: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24,
@@ -45,13 +46,13 @@ def list_stories(
 
 
 @router.get("/rising", response_model=RisingList)
-def rising(session: SessionDep, settings: SettingsDep, _: ReaderDep, params: RisingParams) -> RisingList:
+def rising(session: SessionDep, settings: SettingsDep, _: CallerDep, params: RisingParams) -> RisingList:
     """Stories whose articles in the last window exceed their own baseline (Poisson test, see the README)."""
     args = rising_args(settings, params)
-    return rising_out(stories.rising_stories(session=session, **args), args)  # type: ignore[arg-type]
+    return rising_list(stories.rising_stories(session=session, **args), args)
 
 
 @router.get("/{story_id}", response_model=StoryTimeline)
-def story_timeline(story_id: IdPath, session: SessionDep, viewer: ReaderDep) -> StoryTimeline:
+def story_timeline(story_id: IdPath, session: SessionDep, caller: CallerDep) -> StoryTimeline:
     """One story: figures, articles in time order, and the alerts of the caller's watches on it."""
-    return stories.timeline(session=session, viewer=viewer, story_id=story_id)
+    return stories.timeline(session=session, caller=caller, story_id=story_id)

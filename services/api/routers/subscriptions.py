@@ -1,126 +1,33 @@
-"""/api/v1/subscriptions: webhook and Apprise endpoints, their filters, secrets, replay, test and attempt log.
-
-The secret is returned once, at creation and at rotation. A key sees its own subscriptions; an admin key
-sees all of them.
-"""
+"""/api/v1/subscriptions: the caller's webhook and Apprise endpoints, their filters, secrets, replay, test and
+attempt log. The secret is returned once, at creation and at rotation."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import BaseModel, Field
-
-from services.api.deps import ChannelsDep, KeyDep, SessionDep, SettingsDep
-from services.api.pagination import BeforeQ, LimitQ, Page, page
-from services.api.routers.deliveries import DeliveryOut, StatusQ, delivery_out
+from services.api.deps import CallerDep, ChannelsDep, SessionDep, SettingsDep
+from services.api.errors import errors_doc
+from services.api.params import BeforeQ, IdPath, LimitQ
+from services.api.routers.deliveries import EventTypeQ, StatusQ
 from services.queue import send
 from shared.alerts import outbox, store
 from shared.alerts import subscriptions as subs
+from shared.alerts.schemas import (
+    DeliveryOut,
+    EnableResult,
+    ReplayIn,
+    ReplayOut,
+    RotatedSecret,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    TestResult,
+)
 from shared.db import session_scope
-from shared.models import ApiKey, Subscription
+from shared.schemas import Page
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
-
-
-class SubscriptionIn(BaseModel):
-    url: str = Field(
-        max_length=2000, description="https://… webhook, or an Apprise URL (mailto://, slack://…)"
-    )
-    watches: list[int] | None = Field(default=None, description="watch ids; omitted or empty: every watch")
-    event_types: list[str] | None = Field(
-        default=None,
-        description="alert.created, alert.updated, feed.unhealthy, endpoint.disabled (default: all)",
-    )
-    description: str | None = Field(default=None, max_length=500)
-    max_concurrent: int | None = Field(default=None, ge=1, le=100, description="parallel requests to it")
-    rate_per_second: float | None = Field(default=None, gt=0, le=10_000, description="requests a second")
-
-
-class SubscriptionPatch(BaseModel):
-    url: str | None = Field(default=None, max_length=2000, description="a new target, checked like a new one")
-    watches: list[int] | None = Field(default=None, description="[] means every watch")
-    event_types: list[str] | None = None
-    description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
-    replay_missed: bool = Field(default=False, description="on re-enable: send what was missed meanwhile")
-
-
-class SubscriptionOut(BaseModel):
-    id: int
-    url: str
-    description: str | None
-    watches: list[int] | None
-    event_types: list[str]
-    enabled: bool
-    disabled_at: datetime | None
-    disabled_reason: str | None
-    failing_since: datetime | None
-    previous_secret_expires_at: datetime | None
-    max_concurrent: int | None
-    rate_per_second: float | None
-    created_at: datetime
-
-
-class SubscriptionCreated(SubscriptionOut):
-    secret: str = Field(description="whsec_…: shown this once; store it to verify signatures")
-
-
-class EnableResult(BaseModel):
-    subscription: SubscriptionOut
-    missed: int = Field(description="deliveries missed while disabled")
-    replayed: int = Field(description="how many of them were queued again")
-
-
-class ReplayIn(BaseModel):
-    since: datetime | None = Field(default=None, description="failed or missed deliveries created since")
-    delivery_id: int | None = Field(default=None, description="just this delivery (any status)")
-
-
-class ReplayOut(BaseModel):
-    replayed: int
-    delivery_ids: list[int]
-
-
-class RotatedSecret(BaseModel):
-    secret: str = Field(description="the new whsec_… secret, shown this once")
-    previous_valid_until: datetime = Field(description="the old secret signs too until then")
-
-
-class TestResult(BaseModel):
-    delivery_id: int
-    ok: bool
-    status: str
-    status_code: int | None
-    duration_ms: float | None
-    error: str | None
-
-
-def sub_out(s: Subscription) -> SubscriptionOut:
-    """The API form of a subscription (never its secrets)."""
-    return SubscriptionOut(
-        id=s.id or 0,
-        url=s.url,
-        description=s.description,
-        watches=s.watch_ids,
-        event_types=s.event_types,
-        enabled=s.enabled,
-        disabled_at=s.disabled_at,
-        disabled_reason=s.disabled_reason,
-        failing_since=s.failing_since,
-        previous_secret_expires_at=s.previous_secret_expires_at,
-        max_concurrent=s.max_concurrent,
-        rate_per_second=s.rate_per_second,
-        created_at=s.created_at,
-    )
-
-
-def owned(session: SessionDep, key: ApiKey, sub_id: int) -> Subscription:
-    """The subscription if this key may see it, else 404."""
-    sub = session.get(Subscription, sub_id)
-    if sub is None or not (key.is_admin or sub.owner_key_id == key.id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription")
-    return sub
 
 
 def _enqueue(ids: list[int]) -> None:
@@ -128,74 +35,66 @@ def _enqueue(ids: list[int]) -> None:
         send("notifier.deliver", [i])
 
 
-def _unprocessable(exc: Exception) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
 def create_subscription(
-    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, key: KeyDep
+    body: SubscriptionIn, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, caller: CallerDep
 ) -> SubscriptionCreated:
-    """Create a subscription; the response carries its secret, shown this once."""
-    try:
-        sub, secret = subs.create_subscription(
-            session=session,
-            url=body.url,
-            settings=settings,
-            watch_ids=body.watches,
-            event_types=body.event_types,
-            description=body.description,
-            owner_key_id=key.id,
-            max_concurrent=body.max_concurrent,
-            rate_per_second=body.rate_per_second,
-            channels=channels,
-        )
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    """Create a subscription of the caller's account; the response carries its secret, shown this once."""
+    sub, secret = subs.create_subscription(
+        session=session,
+        url=body.url,
+        settings=settings,
+        watch_ids=body.watches,
+        event_types=body.event_types,
+        description=body.description,
+        owner_id=caller.account_id,
+        max_concurrent=body.max_concurrent,
+        rate_per_second=body.rate_per_second,
+        admin=caller.is_admin,
+        channels=channels,
+    )
     session.commit()
-    return SubscriptionCreated(**sub_out(sub).model_dump(), secret=secret)
+    return SubscriptionCreated(**SubscriptionOut.of(sub).model_dump(), secret=secret)
 
 
 @router.get("", response_model=Page[SubscriptionOut])
 def list_subscriptions(
-    session: SessionDep, key: KeyDep, limit: LimitQ = 50, before: BeforeQ = None
+    session: SessionDep, caller: CallerDep, limit: LimitQ = 50, before: BeforeQ = None
 ) -> Page[SubscriptionOut]:
-    """Subscriptions, newest first."""
-    rows = store.list_subscriptions(
-        session=session, owner_key_id=None if key.is_admin else key.id, limit=limit, before=before
-    )
-    return page([sub_out(s) for s in rows], limit, rows[-1].id if rows else None)
+    """The caller's subscriptions (an admin key: everyone's), newest first."""
+    rows = store.list_subscriptions(session=session, owner_id=caller.owner_filter, limit=limit, before=before)
+    return Page.of([SubscriptionOut.of(s) for s in rows], limit, rows[-1].id if rows else None)
 
 
 @router.get("/{sub_id}", response_model=SubscriptionOut)
-def get_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> SubscriptionOut:
+def get_subscription(sub_id: IdPath, session: SessionDep, caller: CallerDep) -> SubscriptionOut:
     """One subscription."""
-    return sub_out(owned(session, key, sub_id))
+    return SubscriptionOut.of(
+        subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    )
 
 
 @router.patch("/{sub_id}", response_model=EnableResult)
 def update_subscription(
-    sub_id: int,
+    sub_id: IdPath,
     body: SubscriptionPatch,
     session: SessionDep,
     settings: SettingsDep,
     channels: ChannelsDep,
-    key: KeyDep,
+    caller: CallerDep,
 ) -> EnableResult:
     """Change target, filters or description; `enabled: true` re-enables (`replay_missed`), false disables."""
-    sub = owned(session, key, sub_id)
-    try:
-        if body.url is not None:
-            subs.change_target(subscription=sub, url=body.url, settings=settings, channels=channels)
-        subs.update_filters(
-            session=session,
-            subscription=sub,
-            watch_ids=body.watches,
-            event_types=body.event_types,
-            clear_watches=body.watches == [],
-        )
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    if body.url is not None:
+        subs.change_target(subscription=sub, url=body.url, settings=settings, channels=channels)
+    subs.update_filters(
+        session=session,
+        subscription=sub,
+        watch_ids=body.watches,
+        event_types=body.event_types,
+        clear_watches=body.watches == [],
+        admin=caller.is_admin,
+    )
     if body.description is not None:
         sub.description = body.description
     missed, ids, follow = 0, [], []
@@ -209,53 +108,54 @@ def update_subscription(
     session.commit()
     outbox.forget_subscription(sub.id)
     _enqueue(ids + follow)
-    return EnableResult(subscription=sub_out(sub), missed=missed, replayed=len(ids))
+    return EnableResult(subscription=SubscriptionOut.of(sub), missed=missed, replayed=len(ids))
 
 
 @router.delete("/{sub_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_subscription(sub_id: int, session: SessionDep, key: KeyDep) -> Response:
+def delete_subscription(sub_id: IdPath, session: SessionDep, caller: CallerDep) -> Response:
     """Delete the subscription and its delivery log."""
-    session.delete(owned(session, key, sub_id))
+    session.delete(
+        subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    )
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{sub_id}/replay", status_code=status.HTTP_202_ACCEPTED, response_model=ReplayOut)
-def replay(sub_id: int, body: ReplayIn, session: SessionDep, key: KeyDep) -> ReplayOut:
+@router.post(
+    "/{sub_id}/replay",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ReplayOut,
+    responses=errors_doc(409),
+)
+def replay(sub_id: IdPath, body: ReplayIn, session: SessionDep, caller: CallerDep) -> ReplayOut:
     """Send again one delivery, or every failed or missed one since a time, with the same webhook-id."""
-    sub = owned(session, key, sub_id)
-    if not sub.enabled:
-        raise HTTPException(status.HTTP_409_CONFLICT, "the subscription is disabled; re-enable it first")
-    try:
-        ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
-    except subs.SubscriptionError as exc:
-        raise _unprocessable(exc) from exc
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
     session.commit()
     _enqueue(ids)
     return ReplayOut(replayed=len(ids), delivery_ids=ids)
 
 
 @router.post("/{sub_id}/rotate-secret", response_model=RotatedSecret)
-def rotate_secret(sub_id: int, session: SessionDep, settings: SettingsDep, key: KeyDep) -> RotatedSecret:
+def rotate_secret(
+    sub_id: IdPath, session: SessionDep, settings: SettingsDep, caller: CallerDep
+) -> RotatedSecret:
     """A new secret, shown once; the old one keeps signing alongside it for the grace period."""
-    sub = owned(session, key, sub_id)
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     secret, until = subs.rotate_secret(session=session, subscription=sub, settings=settings)
     session.commit()
     return RotatedSecret(secret=secret, previous_valid_until=until)
 
 
-@router.post("/{sub_id}/test", response_model=TestResult)
+@router.post("/{sub_id}/test", response_model=TestResult, responses=errors_doc(409))
 def test_subscription(
-    sub_id: int, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, key: KeyDep
+    sub_id: IdPath, session: SessionDep, settings: SettingsDep, channels: ChannelsDep, caller: CallerDep
 ) -> TestResult:
     """Send a signed ping now and report what the endpoint answered (also kept in the attempt log).
 
     The target is checked again first, as before every delivery: a refused one is a `blocked` attempt."""
-    sub = owned(session, key, sub_id)
-    try:
-        delivery_id = subs.create_ping(session=session, subscription=sub)
-    except subs.SubscriptionError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
+    delivery_id = subs.create_ping(session=session, subscription=sub)
     session.commit()
     session.close()  # the attempt may take up to the request timeout: hold no connection meanwhile
     outcome = outbox.deliver(
@@ -277,16 +177,16 @@ def test_subscription(
 
 @router.get("/{sub_id}/deliveries", response_model=Page[DeliveryOut])
 def list_deliveries(
-    sub_id: int,
+    sub_id: IdPath,
     session: SessionDep,
-    key: KeyDep,
+    caller: CallerDep,
     limit: LimitQ = 50,
     before: BeforeQ = None,
     status_filter: StatusQ = None,
-    event_type: str | None = None,
+    event_type: EventTypeQ = None,
 ) -> Page[DeliveryOut]:
     """This subscription's deliveries, newest first; `?status=failed` lists its dead letters."""
-    owned(session, key, sub_id)
+    subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     rows = store.list_deliveries(
         session=session,
         subscription_id=sub_id,
@@ -295,4 +195,4 @@ def list_deliveries(
         limit=limit,
         before=before,
     )
-    return page([delivery_out(d) for d in rows], limit, rows[-1].id if rows else None)
+    return Page.of([DeliveryOut.of(d) for d in rows], limit, rows[-1].id if rows else None)

@@ -14,11 +14,14 @@ export function apiKey() {
   return sessionStorage.getItem(KEY) || "";
 }
 
+// An error answer: the API's one error body {detail, code, position?, expected?}.
 export class ApiError extends Error {
-  constructor(status, detail) {
-    super(typeof detail === "string" ? detail : (detail && detail.message) || `HTTP ${status}`);
+  constructor(status, body) {
+    super((body && typeof body.detail === "string" && body.detail) || `HTTP ${status}`);
     this.status = status;
-    this.detail = detail;
+    this.code = body && body.code;
+    this.position = body && typeof body.position === "number" ? body.position : null;
+    this.expected = (body && body.expected) || null;
   }
 }
 
@@ -32,7 +35,7 @@ export async function api(path, { method = "GET", body, signal } = {}) {
     throw new ApiError(401, "unauthorised");
   }
   const data = r.headers.get("content-type")?.includes("json") ? await r.json() : null;
-  if (!r.ok) throw new ApiError(r.status, data && data.detail);
+  if (!r.ok) throw new ApiError(r.status, data);
   return data;
 }
 

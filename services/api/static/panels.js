@@ -52,7 +52,7 @@ export async function showFeeds() {
   ]);
   $("feeds-states").textContent = Object.entries(health.states).map(([k, v]) => `${v} ${k}`).join(" · ") || "no feeds";
   table($("feeds-table"), ["Feed", "State", "Last success", "Items/day", "Last error"],
-    health.feeds.map((f) => [link(f.url, f.title || f.url), el("span", { class: `state-${f.enabled ? f.health : "disabled"}`,
+    health.items.map((f) => [link(f.url, f.title || f.url), el("span", { class: `state-${f.enabled ? f.health : "disabled"}`,
       text: f.enabled ? f.health : "disabled" }), ago(f.last_success_at), String(f.items_per_day),
     el("span", { class: "error-text", text: f.last_error || "" })]));
   bars($("cover-langs"), cover.languages);

@@ -81,7 +81,7 @@ export async function run(more = false) {
     cursor = page.next_cursor;
     $("search-more").hidden = !cursor;
   } catch (e) {
-    const pos = e.detail && typeof e.detail.position === "number" ? ` (at character ${e.detail.position + 1})` : "";
+    const pos = e.position !== null && e.position !== undefined ? ` (at character ${e.position + 1})` : "";
     $("search-error").textContent = `${e.message}${pos}`;
   }
 }

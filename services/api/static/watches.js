@@ -8,16 +8,16 @@ let current = null; // the watch being edited, or null for a new one
 let timer = null;
 let wired = false;
 
-function showError(query, detail) {
-  const pos = typeof detail.position === "number" ? Math.min(detail.position, query.length) : null;
+function showError(query, err) {
+  const pos = typeof err.position === "number" ? Math.min(err.position, query.length) : null;
   const box = $("w-check");
   box.className = "check bad";
-  const parts = [el("p", { text: detail.message || String(detail) })];
+  const parts = [el("p", { text: err.message })];
   if (pos !== null) {
     // the query with a caret under the error position, as text
     parts.push(el("pre", { class: "caret" }, query.slice(0, pos), el("mark", { class: "at", text: query.slice(pos, pos + 1) || " " }),
       query.slice(pos + 1)));
-    if (detail.expected) parts.push(el("p", { class: "muted", text: `expected ${detail.expected}` }));
+    if (err.expected) parts.push(el("p", { class: "muted", text: `expected ${err.expected}` }));
   }
   clear(box, ...parts);
 }
@@ -32,7 +32,7 @@ async function validate() {
     clear(box, el("p", {}, "Valid: ", el("code", { text: v.canonical })),
       ...v.warnings.map((w) => el("p", { class: "warn", text: w })));
   } catch (e) {
-    if (e.status === 422) showError(query, e.detail || {});
+    if (e.status === 422) showError(query, e);
   }
 }
 
@@ -55,7 +55,7 @@ async function preview() {
         el("h3", { text: m.title }), el("p", { class: "meta", text: `${m.published.slice(0, 16)} · score ${m.score}` }),
         marked(m.snippet, "p")))));
   } catch (e) {
-    if (e.status === 422) { showError(query, e.detail || {}); clear(out); } else clear(out, el("p", { class: "error", text: e.message }));
+    if (e.status === 422) { showError(query, e); clear(out); } else clear(out, el("p", { class: "error", text: e.message }));
   }
 }
 
@@ -70,7 +70,7 @@ async function save(ev) {
     $("w-error").textContent = "Saved.";
     await list();
   } catch (e) {
-    if (e.status === 422 && e.detail && e.detail.position !== undefined) showError(body.query, e.detail);
+    if (e.status === 422 && e.position !== null) showError(body.query, e);
     else $("w-error").textContent = e.message;
   }
 }

@@ -34,7 +34,8 @@ def test_every_command_names_a_function_that_exists() -> None:
 
 def test_parsing_the_command_line_imports_no_command_module() -> None:
     code = (
-        "import sys; from services.cli import build_parser; build_parser().parse_args(['keys', 'x']); "
+        "import sys; from services.cli import build_parser; "
+        "build_parser().parse_args(['keys', 'create', 'x']); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('shared', 'services')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

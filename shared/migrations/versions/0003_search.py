@@ -4,16 +4,16 @@ PostgreSQL: `article_search.document tsvector` (built per article in its languag
 configuration, see shared.search.index) with a GIN index.
 SQLite: the FTS5 table `article_fts` (rowid = article id; columns cfg, title, text of stemmed words).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003_search
+Revises: 0002_system_account
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003_search"
+down_revision: str | None = "0002_system_account"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
