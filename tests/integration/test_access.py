@@ -4,10 +4,12 @@ another account's key for a resource it does not own."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,6 +20,7 @@ from shared.db import session_scope
 from shared.fetching import store
 from shared.models import Article, Delivery, Watch
 from shared.rules.types import MatchResult, TermHit
+from tests.support.apiserver import serve_api
 
 pytestmark = pytest.mark.integration
 
@@ -145,8 +148,8 @@ class World:
         return _bearer(self.keys[account][scope])
 
 
-def _alert_for(watch_id: int, n: int = 0) -> tuple[int, int]:
-    """An alert of alpha's watch (and the delivery to alpha's subscription), as the pipeline makes them."""
+def _match(watch_id: int, n: int) -> list[int]:
+    """The watch matches a new article, as the pipeline records it (alert, deliveries, live event)."""
     with session_scope() as s:
         url = f"https://e.example/{n}"
         article = Article(url=url, canonical_url=url, title="SCO story")
@@ -155,7 +158,13 @@ def _alert_for(watch_id: int, n: int = 0) -> tuple[int, int]:
         watch = s.get(Watch, watch_id)
         assert watch is not None
         hit = MatchResult(watch_id, watch.name, 1.0, [TermHit("SCO", "title", 0, 3, "SCO")], "SCO story")
-        [delivery_id] = service.record_match(session=s, article=article, watch=watch, result=hit)
+        return service.record_match(session=s, article=article, watch=watch, result=hit)
+
+
+def _alert_for(watch_id: int, n: int = 0) -> tuple[int, int]:
+    """An alert of alpha's watch and the delivery to alpha's subscription."""
+    [delivery_id] = _match(watch_id, n)
+    with session_scope() as s:
         delivery = s.get(Delivery, delivery_id)
         assert delivery is not None and delivery.alert_id is not None
         return delivery.alert_id, delivery_id
@@ -254,3 +263,36 @@ def test_events_reach_only_the_subscriptions_of_their_owner(api: TestClient, wor
     seen = api.get("/api/v1/deliveries").json()["items"]  # the admin sees every delivery
     assert seen and {d["subscription_id"] for d in seen} == {world.ids["subscription"]}
     assert api.get("/api/v1/deliveries", headers=beta).json()["items"] == []
+
+
+def test_the_alert_stream_carries_only_the_callers_watches(
+    api: TestClient, world: World, redis_client: Any
+) -> None:
+    beta = world.as_("beta", "write")
+    mine = api.post("/api/v1/watches", json={"name": "beta's", "query": "SCO"}, headers=beta).json()["id"]
+    seen: list[int] = []
+    with (
+        serve_api() as base_url,
+        httpx.Client(base_url=base_url, timeout=15) as client,
+        client.stream("GET", "/api/v1/alerts/stream", headers=world.as_("beta", "read")) as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")  # subscribed
+        _match(world.ids["watch"], n=7)  # alpha's first: a stream that leaked would show it first
+        _match(mine, n=8)
+        for line in lines:
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:])["watch"]["id"])
+                if mine in seen:
+                    break
+    assert seen == [mine]
+
+
+def test_articles_are_shared_but_their_matches_are_the_callers(api: TestClient, world: World) -> None:
+    alert = api.get(f"/api/v1/alerts/{world.ids['alert']}", headers=world.as_("alpha", "read")).json()
+    article_id = alert["article_id"]
+    theirs = api.get(f"/api/v1/articles/{article_id}", headers=world.as_("beta", "read"))
+    ours = api.get(f"/api/v1/articles/{article_id}", headers=world.as_("alpha", "read"))
+    assert theirs.status_code == ours.status_code == 200
+    assert theirs.json()["matches"] == []
+    assert [m["watch_id"] for m in ours.json()["matches"]] == [world.ids["watch"]]

@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.cli import main
+from shared.db import session_scope
+from shared.models.base import utcnow
+from shared.security import accounts
 from tests.integration.conftest import ADMIN, ADMIN_KEY
 
 pytestmark = pytest.mark.integration
@@ -135,3 +138,18 @@ def test_cli_creates_lists_and_revokes_keys(api: TestClient, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "last working admin key" in err and "Traceback" not in err
     assert main(["keys", "create", "x", "--scopes", "root"]) == 2
+
+
+def test_a_cheap_check_tells_whether_a_key_still_works(api: TestClient) -> None:
+    """For code that holds a key for long (an alert stream): one read per key, or one for all."""
+    created = _key(api, "streamer", ["read"])
+    key_id = int(str(created["id"]))
+    before = utcnow()
+    with session_scope() as s:
+        assert accounts.key_is_active(session=s, key_id=key_id)
+        assert accounts.revoked_since(session=s, since=before) == set()
+    assert api.delete(f"/api/v1/keys/{key_id}").status_code == 204
+    with session_scope() as s:
+        assert not accounts.key_is_active(session=s, key_id=key_id)
+        assert not accounts.key_is_active(session=s, key_id=999_999)
+        assert accounts.revoked_since(session=s, since=before) == {key_id}
