@@ -22,6 +22,7 @@ services:
 	./scripts/ensure-services.sh
 
 test: install services
+	./scripts/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

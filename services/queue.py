@@ -145,3 +145,30 @@ def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
     """Split ids into batches."""
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
+
+
+def queue_depths(settings: Settings) -> dict[str, int | None]:
+    """Messages waiting per queue (None when the broker cannot be asked)."""
+    url = settings.effective_broker_url
+    if url.startswith("filesystem"):
+        folder = settings.data_dir / "broker" / "queue"
+        names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+        return {q: sum(1 for n in names if n.endswith(f".{q}.msg")) for q in QUEUES}
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            try:
+                # kombu keeps one list per queue (and per priority step, named queue + separator + step)
+                prefix = settings.redis_key_prefix
+                out: dict[str, int | None] = {}
+                for q in QUEUES:
+                    keys = [prefix + q, *client.scan_iter(match=f"{prefix}{q}\x06\x16*", count=100)]
+                    out[q] = sum(int(client.llen(k)) for k in keys)
+                return out
+            finally:
+                client.close()
+        except redis.RedisError as exc:
+            log.warning("queue depths: %s", exc)
+    return dict.fromkeys(QUEUES)

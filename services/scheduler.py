@@ -11,4 +11,5 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "fetch-due-feeds": {"task": "fetcher.schedule", "schedule": settings.fetch_schedule_seconds},
         "sweep-stuck-articles": {"task": "pipeline.sweep", "schedule": settings.pipeline_sweep_seconds},
         "sweep-due-deliveries": {"task": "notifier.sweep", "schedule": settings.delivery_sweep_seconds},
+        "trend-events": {"task": "notifier.trends", "schedule": settings.trend_check_seconds},
     }

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     watch_max_alerts_per_hour: int = Field(default=60, ge=0)  # per watch; 0: no throttle
     watch_digest_after_seconds: float = Field(default=3600.0, gt=0)
 
+    # rising entities and stories (shared.insights.stats) and their trend.rising events
+    trend_window_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
+    trend_baseline_windows: int = Field(default=24, ge=1, le=500)
+    trend_min_count: int = Field(default=5, ge=1)
+    trend_max_p: float = Field(default=0.001, gt=0, le=1)
+    trend_check_seconds: float = Field(default=300.0, gt=0)
+    trend_max_events_per_window: int = Field(default=10, ge=0)  # across all entities and stories; 0: none
+
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: object) -> object:

@@ -17,7 +17,9 @@ from services.api.routers import (
     entities,
     feeds,
     health,
+    insights,
     keys,
+    stories,
     subscriptions,
     watches,
     websub,
@@ -45,11 +47,13 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(dashboard.router)
     app.include_router(articles.router)
+    app.include_router(insights.router)  # before feeds: /feeds/health is not a feed id
     app.include_router(feeds.router)
     app.include_router(watches.router)
     app.include_router(subscriptions.router)
     app.include_router(alerts.router)
     app.include_router(entities.router)
+    app.include_router(stories.router)
     app.include_router(deliveries.router)
     app.include_router(keys.router)
     app.include_router(websub.router)

@@ -10,6 +10,7 @@ from services.queue import chunks, send
 from shared.alerts import outbox, service
 from shared.config import get_settings
 from shared.db import session_scope
+from shared.insights.events import fire_trend_events
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +50,13 @@ def sweep() -> int:
     for delivery_id in digest_ids:
         send("notifier.deliver", [delivery_id])
     return len(ids) + len(digest_ids)
+
+
+@shared_task(name="notifier.trends")
+def trends() -> int:
+    """Fire trend.rising events for what rose in the current window (once per window), then send them."""
+    with session_scope() as session:
+        ids = fire_trend_events(session=session, settings=get_settings())
+    for batch in chunks(ids, BATCH):
+        send("notifier.deliver", [batch])
+    return len(ids)

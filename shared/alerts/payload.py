@@ -18,10 +18,16 @@ ALERT_UPDATED = "alert.updated"
 FEED_UNHEALTHY = "feed.unhealthy"
 ENDPOINT_DISABLED = "endpoint.disabled"
 WATCH_FAILED = "watch.failed"
+TREND_RISING = "trend.rising"
 PING = "ping"
 
-# The event types a subscription may choose; a ping is always sent when asked for.
-EVENT_TYPES: tuple[str, ...] = (ALERT_CREATED, ALERT_UPDATED, FEED_UNHEALTHY, ENDPOINT_DISABLED, WATCH_FAILED)
+# The event types a subscription may choose; a ping is always sent when asked for. Opt-in types go only to
+# subscriptions that name them (a subscription created without event types gets the defaults).
+EVENT_TYPES: tuple[str, ...] = (
+    ALERT_CREATED, ALERT_UPDATED, FEED_UNHEALTHY, ENDPOINT_DISABLED, WATCH_FAILED, TREND_RISING
+)  # fmt: skip
+OPT_IN_EVENT_TYPES: tuple[str, ...] = (TREND_RISING,)
+DEFAULT_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in OPT_IN_EVENT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,35 @@ def watch_failed_data(*, watch: WatchRef, reason: str, failed_at: datetime | Non
     }
 
 
+def trend_rising_data(
+    *,
+    kind: str,
+    ref_id: int,
+    name: str,
+    label: str | None,
+    window_start: datetime,
+    window_seconds: int,
+    count: int,
+    baseline: float,
+    p_value: float,
+    score: float,
+    sources: int,
+    languages: Sequence[str],
+) -> dict[str, Any]:
+    """The `data` of a trend.rising event: what rose, in which window, and the test that says so."""
+    return {
+        "kind": kind,
+        kind: {"id": ref_id, "name": name, "label": label},
+        "window": {"start": iso(window_start), "seconds": window_seconds},
+        "count": count,
+        "baseline_mean": round(baseline, 4),
+        "p_value": p_value,
+        "score": round(score, 3),
+        "sources": sources,
+        "languages": list(languages),
+    }
+
+
 def ping_data(*, subscription_id: int | str) -> dict[str, Any]:
     """The `data` of a test ping."""
     return {"subscription_id": subscription_id, "message": "Newswatch test ping"}
@@ -265,6 +300,15 @@ def format_message(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
             f"Endpoint disabled: {sub.get('url')}",
             f"Subscription {sub.get('id')} was disabled: {data.get('reason')}. "
             "Re-enable it to replay what it missed.",
+        )
+    if event_type == TREND_RISING:
+        kind = str(data.get("kind") or "entity")
+        what = (data.get(kind) or {}).get("name") or f"{kind} {(data.get(kind) or {}).get('id')}"
+        return (
+            f"Rising {kind}: {_clip(what, 120)}",
+            f"{data.get('count')} articles in the last window against {data.get('baseline_mean')} usually "
+            f"(p = {data.get('p_value'):.2g}); {data.get('sources')} sources, languages "
+            f"{', '.join(data.get('languages') or []) or 'unknown'}.",
         )
     if event_type == PING:
         return "Newswatch test", str(data.get("message", "ping"))

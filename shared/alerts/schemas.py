@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from shared.links import safe_link, source_host, split_marks
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Subscription, Watch
 from shared.schemas import Id, UtcDatetime, omittable
 
@@ -14,17 +15,36 @@ DeliveryStatus = Literal["pending", "succeeded", "failed", "missed"]
 EventType = Annotated[str, Field(min_length=1, max_length=50, description="see shared/alerts/payload.py")]
 
 
+ALERT_EXAMPLE = {
+    "id": 9, "watch_id": 1, "watch": "SCO", "article_id": 41, "title": "SCO summit opens in Astana",
+    "url": "https://example.org/news/sco-summit", "host": "example.org", "story_key": "s40", "story_id": 40,
+    "score": 3.0, "terms": [{"term": "SCO", "field": "title", "start": 0, "end": 3}],
+    "snippet": "**SCO** summit opens in Astana", "snippet_text": "SCO summit opens in Astana",
+    "highlights": [[0, 3]], "article_ids": [41, 44], "revision": 2, "throttled": False, "is_digest": False,
+    "digest_id": None, "created_at": "2026-07-03T08:00:05Z", "updated_at": "2026-07-03T09:10:00Z",
+    "acknowledged_at": None, "false_positive": False,
+}  # fmt: skip
+
+
 class AlertOut(BaseModel):
+    """An alert: `snippet` marks hits **like this**; `snippet_text` + `highlights` say it as offsets; `url`
+    is an http(s) link or null."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ALERT_EXAMPLE]})
     id: int
     watch_id: int
     watch: str
     article_id: int
     title: str
     url: str | None
+    host: str = ""
     story_key: str
+    story_id: int | None = None
     score: float
     terms: list[dict[str, Any]]
     snippet: str
+    snippet_text: str = ""
+    highlights: list[tuple[int, int]] = Field(default_factory=list)
     article_ids: list[int]
     revision: int
     throttled: bool
@@ -32,21 +52,29 @@ class AlertOut(BaseModel):
     digest_id: int | None
     created_at: datetime
     updated_at: datetime
+    acknowledged_at: datetime | None = None
+    false_positive: bool = False
 
     @classmethod
     def of(cls, alert: Alert, watch: Watch, article: Article) -> AlertOut:
         """The API form of an alert, with its watch's name and its first article."""
+        text, spans = split_marks(alert.snippet or "")
+        key = alert.story_key
         return cls(
             id=alert.id or 0,
             watch_id=alert.watch_id,
             watch=watch.name,
             article_id=alert.article_id,
             title=article.title,
-            url=article.url,
-            story_key=alert.story_key,
+            url=safe_link(article.url) or safe_link(article.canonical_url),
+            host=source_host(article.canonical_url),
+            story_key=key,
+            story_id=int(key[1:]) if key[:1] == "s" and key[1:].isdigit() else None,
             score=alert.score,
             terms=alert.terms,
             snippet=alert.snippet,
+            snippet_text=text,
+            highlights=spans,
             article_ids=alert.article_ids,
             revision=alert.revision,
             throttled=alert.throttled,
@@ -54,6 +82,8 @@ class AlertOut(BaseModel):
             digest_id=alert.digest_id,
             created_at=alert.created_at,
             updated_at=alert.updated_at,
+            acknowledged_at=alert.acknowledged_at,
+            false_positive=alert.false_positive,
         )
 
 

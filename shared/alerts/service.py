@@ -45,6 +45,8 @@ def wants(
         return True
     if subscription.event_types and event_type not in subscription.event_types:
         return False
+    if not subscription.event_types and event_type in payload.OPT_IN_EVENT_TYPES:
+        return False
     if watch_id is not None and subscription.watch_ids:
         return watch_id in subscription.watch_ids
     return owner_id is None or subscription.owner_id == owner_id

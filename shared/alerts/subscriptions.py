@@ -141,7 +141,7 @@ def create_subscription(
     The watches named must be the owner's (any account's when `admin`).
     """
     check_target(url, settings=settings, channels=channels)
-    types = list(event_types) if event_types else list(payload.EVENT_TYPES)
+    types = list(event_types) if event_types else list(payload.DEFAULT_EVENT_TYPES)
     _check_filters(session, watch_ids, types, None if admin else owner_id)
     secret = generate_secret()
     sub = Subscription(

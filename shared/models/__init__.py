@@ -7,8 +7,11 @@ from shared.models.article import Article, ArticleSource, StoryBand
 from shared.models.delivery import Delivery, DeliveryAttempt
 from shared.models.entity import Entity, Mention
 from shared.models.feed import Feed, FeedEvent
+from shared.models.feedback import WatchFeedback
+from shared.models.search import ArticleSearch
 from shared.models.seed import SeededItem
 from shared.models.subscription import Subscription
+from shared.models.trend import TrendEvent
 from shared.models.watch import Match, RulesetState, Watch
 
 __all__ = [
@@ -16,6 +19,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "Article",
+    "ArticleSearch",
     "ArticleSource",
     "Delivery",
     "DeliveryAttempt",
@@ -28,5 +32,7 @@ __all__ = [
     "SeededItem",
     "StoryBand",
     "Subscription",
+    "TrendEvent",
     "Watch",
+    "WatchFeedback",
 ]

@@ -32,3 +32,7 @@ class Alert(SQLModel, table=True):
     digest_id: int | None = Field(default=None, foreign_key="alerts.id", index=True, ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+    # Triage by an analyst: seen (acknowledged) and judged a false positive (also kept as WatchFeedback).
+    acknowledged_at: datetime | None = None
+    acknowledged_by: int | None = Field(default=None, foreign_key="api_keys.id", ondelete="SET NULL")
+    false_positive: bool = False

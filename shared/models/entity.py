@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.models.base import utcnow
@@ -24,13 +24,22 @@ class Entity(SQLModel, table=True):
 
 class Mention(SQLModel, table=True):
     __tablename__ = "mentions"
+    # Two covering indexes, so the dashboard's queries read no table rows: windowed counts over all
+    # entities (top, rising) range-scan the first; one entity's trend, articles and filters the second.
+    __table_args__ = (
+        Index("ix_mentions_time_entity", "published_at", "entity_id", "article_id"),
+        Index("ix_mentions_entity_time", "entity_id", "published_at", "article_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="articles.id", index=True, ondelete="CASCADE")
-    entity_id: int = Field(foreign_key="entities.id", index=True, ondelete="CASCADE")
+    entity_id: int = Field(
+        foreign_key="entities.id", ondelete="CASCADE"
+    )  # indexed by ix_mentions_entity_time
     text: str = Field(max_length=500)
     label: str = Field(max_length=20)
     start: int
     end: int
     linked: bool = False
-    published_at: datetime | None = Field(default=None, index=True)
+    # The article's time: published, else fetched (never later than fetched); see shared.search.index.
+    published_at: datetime | None = None  # indexed by ix_mentions_time_entity

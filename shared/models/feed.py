@@ -20,6 +20,7 @@ class Feed(SQLModel, table=True):
     url: str = Field(max_length=2000)
     title: str | None = Field(default=None, max_length=500)
     kind: str = Field(default="rss", max_length=20, description="rss (RSS/Atom/JSON Feed) or sitemap")
+    country: str | None = Field(default=None, max_length=2, description="ISO 3166-1 alpha-2, for coverage")
     enabled: bool = True
     extract_full_text: bool = False
     interval_seconds: int = 900

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class EntityOut(BaseModel):
@@ -16,6 +16,10 @@ class EntityOut(BaseModel):
 
 
 class TopEntityOut(EntityOut):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": 7, "kb_id": "Q15031", "name": "Xi Jinping", "label": "PERSON",
+                                         "linked": True, "mentions": 31, "articles": 12}]}
+    )  # fmt: skip
     mentions: int
     articles: int
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from shared.models import Article, Entity, Mention
+from shared.models import Entity, Mention
 from shared.nlp.types import ExtractedEntity
 from shared.schemas import MAX_INT
 
@@ -90,59 +90,29 @@ def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Ent
 
 
 def _when():  # type: ignore[no-untyped-def]
-    return func.coalesce(Mention.published_at, Article.fetched_at)
-
-
-def top_entities(
-    *,
-    session: Session,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    label: str | None = None,
-    linked: bool | None = None,
-    limit: int = 50,
-) -> list[tuple[Entity, int, int]]:
-    """Entities with the most articles mentioning them in the window: (entity, mentions, articles)."""
-    articles = func.count(func.distinct(Mention.article_id))
-    q = (
-        select(Entity, func.count(col(Mention.id)), articles)
-        .join(Mention, col(Mention.entity_id) == Entity.id)
-        .join(Article, col(Article.id) == Mention.article_id)
-        .group_by(col(Entity.id))
-        .order_by(articles.desc(), func.count(col(Mention.id)).desc(), col(Entity.id))
-        .limit(limit)
-    )
-    if since is not None:
-        q = q.where(_when() >= since)
-    if until is not None:
-        q = q.where(_when() < until)
-    if label is not None:
-        q = q.where(Entity.label == label)
-    if linked is True:
-        q = q.where(col(Entity.kb_id).is_not(None))
-    elif linked is False:
-        q = q.where(col(Entity.kb_id).is_(None))
-    return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
+    # the article's time, written with every mention (published, else fetched): no join to articles
+    return col(Mention.published_at)
 
 
 def get_entity(*, session: Session, ref: str) -> Entity | None:
-    """The entity by database id ("42") or knowledge-base id ("Q7747"); None when unknown."""
+    """The entity by database id ("42"), knowledge-base id ("Q7747") or name (any case); None when unknown."""
     if ref.isascii() and ref.isdigit():
         n = int(ref)
         return session.get(Entity, n) if 0 < n <= MAX_INT else None
-    return session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
+    found = session.exec(select(Entity).where(Entity.kb_id == ref).order_by(col(Entity.id))).first()
+    if found is not None:
+        return found
+    by_name = or_(func.lower(Entity.name) == ref.lower(), col(Entity.key) == ref.strip().casefold())
+    # a name shared by several entities: the one with a knowledge-base id, then the oldest
+    q = select(Entity).where(by_name).order_by(col(Entity.kb_id).is_(None), col(Entity.id))
+    return session.exec(q).first()
 
 
 def mention_times(
     *, session: Session, entity_id: int, since: datetime | None = None, until: datetime | None = None
 ) -> list[datetime]:
     """The time of every mention of an entity in the window (callers bucket them per hour or day)."""
-    q = (
-        select(_when())
-        .select_from(Mention)
-        .join(Article, col(Article.id) == Mention.article_id)
-        .where(Mention.entity_id == entity_id)
-    )
+    q = select(_when()).select_from(Mention).where(Mention.entity_id == entity_id)
     if since is not None:
         q = q.where(_when() >= since)
     if until is not None:
@@ -160,8 +130,7 @@ def cooccurring(
     limit: int = 20,
 ) -> list[tuple[Entity, int]]:
     """Entities most often in the same articles as this one: (entity, shared articles)."""
-    mine = select(Mention.article_id).join(Article, col(Article.id) == Mention.article_id)
-    mine = mine.where(Mention.entity_id == entity_id)
+    mine = select(Mention.article_id).where(Mention.entity_id == entity_id)
     if since is not None:
         mine = mine.where(_when() >= since)
     if until is not None:

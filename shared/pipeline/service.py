@@ -36,6 +36,7 @@ from shared.nlp import ArticleEntities, ArticleInput, EntityExtractor, cached_kn
 from shared.nlp import store as mentions
 from shared.rules import DocEntity, EntityResolver, MatchDocument
 from shared.rules.service import ENGINES, WatchFailure, describe, failing_watches, quarantine_watch
+from shared.search.index import article_time, index_articles
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
         mentions.replace_mentions(
             session=session,
             article_id=article.id,
-            published_at=article.published_at,
+            published_at=article_time(article.published_at, article.fetched_at),
             entities=result.entities,
         )
         refs = [
@@ -250,6 +251,7 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
         article.error = None
         session.add(article)
     session.flush()
+    index_articles(session=session, articles=batch)  # searchable from the same commit on
     return delivery_ids
 
 

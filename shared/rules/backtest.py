@@ -8,6 +8,7 @@ knowledge base as resolver when the caller passes one (entity and office operato
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -42,6 +43,16 @@ class BacktestMatch:
     score: float
     snippet: str
     terms: list[dict[str, Any]] = field(default_factory=list)
+    false_positive: bool = False  # an analyst marked this article a false positive of the watch
+
+
+@dataclass
+class FalsePositive:
+    """Feedback on the watch: does the rule under test still match an article judged a false positive?"""
+
+    article_id: int
+    note: str
+    matched: bool | None  # None: the article is outside the window
 
 
 @dataclass
@@ -57,6 +68,7 @@ class BacktestResult:
     matches: list[BacktestMatch]
     offset: int
     limit: int
+    false_positives: list[FalsePositive] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the API and CLI output)."""
@@ -70,6 +82,8 @@ class BacktestResult:
             "offset": self.offset,
             "limit": self.limit,
             "matches": [m.__dict__ for m in self.matches],
+            "false_positives": [f.__dict__ for f in self.false_positives],
+            "false_positives_matched": sum(1 for f in self.false_positives if f.matched),
         }
 
 
@@ -112,8 +126,14 @@ def backtest(
     offset: int = 0,
     resolver: EntityResolver | None = None,
     name: str = "backtest",
+    false_positives: Mapping[int, str] | None = None,
 ) -> BacktestResult:
-    """Match `query` against the stored articles of the window; raises RuleSyntaxError or a window error."""
+    """Match `query` against the stored articles of the window; raises RuleSyntaxError or a window error.
+
+    `false_positives` ({article id: note}, the watch's feedback) are reported with whether the rule still
+    matches each of them, so a rule can be tuned until it stops."""
+    feedback = dict(false_positives or {})
+    seen: dict[int, bool] = {}
     canon = canonical(query)
     lo, hi = window(since, until)
     limit = max(0, min(limit, MAX_LIMIT))
@@ -133,6 +153,8 @@ def backtest(
             scanned += 1
             doc = MatchDocument(title, text, language, when, ents.get(article_id, ()))
             found = engine.match(doc)
+            if article_id in feedback:
+                seen[article_id] = bool(found)
             if not found:
                 continue
             total += 1
@@ -147,6 +169,7 @@ def backtest(
                         score=m.score,
                         snippet=m.snippet,
                         terms=[t.__dict__ for t in m.terms],
+                        false_positive=article_id in feedback,
                     )
                 )
     return BacktestResult(
@@ -159,6 +182,7 @@ def backtest(
         matches=matches,
         offset=offset,
         limit=limit,
+        false_positives=[FalsePositive(a, note, seen.get(a)) for a, note in sorted(feedback.items())],
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.schemas import Count, omittable
+from shared.schemas import Count, Id, omittable
 
 MAX_QUERY = 20_000
 MAX_RATE = 100_000  # alerts an hour: beyond that, "no limit" says it better
@@ -71,6 +71,9 @@ class WindowIn(BaseModel):
 
 class DraftBacktestIn(WindowIn):
     query: str = Field(min_length=1, max_length=MAX_QUERY)
+    watch_id: Id | None = Field(
+        default=None, description="report this watch's false positives against the draft"
+    )
 
 
 class BacktestMatchOut(BaseModel):
@@ -80,6 +83,15 @@ class BacktestMatchOut(BaseModel):
     score: float
     snippet: str
     terms: list[dict[str, Any]]
+    false_positive: bool = Field(default=False, description="marked a false positive of the watch")
+
+
+class FalsePositiveOut(BaseModel):
+    """A false positive of the watch, and whether the rule under test still matches it."""
+
+    article_id: int
+    note: str
+    matched: bool | None = Field(description="null: the article is outside the window")
 
 
 class BacktestOut(BaseModel):
@@ -92,3 +104,5 @@ class BacktestOut(BaseModel):
     offset: int
     limit: int
     matches: list[BacktestMatchOut]
+    false_positives: list[FalsePositiveOut] = Field(default_factory=list)
+    false_positives_matched: Count = 0

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from shared.models import Article, Match, RulesetState, Watch
+from shared.models import Article, Match, RulesetState, Watch, WatchFeedback
 from shared.models.entity import Entity, Mention
+from shared.models.feedback import FALSE_POSITIVE
 from shared.models.watch import WATCH_ACTIVE, WATCH_QUARANTINED
 from shared.rules.types import DocEntity
 
@@ -114,6 +115,14 @@ def recent_texts(*, session: Session, limit: int = 500, chars: int = 2000) -> li
         .limit(limit)
     )
     return [f"{t} {x or ''}" for t, x in session.exec(q)]  # type: ignore[call-overload]
+
+
+def false_positives(*, session: Session, watch_id: int) -> dict[int, str]:
+    """The watch's false-positive feedback: {article id: note}."""
+    q = select(WatchFeedback.article_id, WatchFeedback.note).where(
+        WatchFeedback.watch_id == watch_id, WatchFeedback.verdict == FALSE_POSITIVE
+    )
+    return {a: n for a, n in session.exec(q)}
 
 
 def matches_of_article(

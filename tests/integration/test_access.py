@@ -42,7 +42,7 @@ class Case:
 # Routes outside /api/v1 take no API key, each for a reason.
 OPEN = {
     ("GET", "/"): "the dashboard page; it calls the API with the key the user types",
-    ("GET", "/assets/{name}"): "the dashboard's own script and stylesheet, loaded before a key is typed",
+    ("GET", "/static/{name}"): "the dashboard page's scripts, style sheet and icon (a fixed list of files)",
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/websub/{feed_id}/{token}"): "hubs carry no key: the unguessable per-feed token authenticates",
@@ -96,6 +96,19 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/alerts"): Case("read", listed="alert"),
     ("GET", "/api/v1/alerts/stream"): Case("read", streams=True),
     ("GET", "/api/v1/alerts/{alert_id}"): Case("read", owned="alert"),
+    ("GET", "/api/v1/alerts/by-story"): Case("read", listed="alert"),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Case("write", owned="alert", body={}),
+    ("POST", "/api/v1/alerts/{alert_id}/false-positive"): Case("write", owned="alert", body={"note": "n"}),
+    ("DELETE", "/api/v1/alerts/{alert_id}/false-positive"): Case("write", owned="alert"),
+    ("GET", "/api/v1/watches/{watch_id}/feedback"): Case("read", owned="watch"),
+    ("GET", "/api/v1/entities/rising"): Case("read"),
+    ("GET", "/api/v1/entities/{entity_id}/trend"): Case("read"),
+    ("GET", "/api/v1/stories"): Case("read"),
+    ("GET", "/api/v1/stories/rising"): Case("read"),
+    ("GET", "/api/v1/stories/{story_id}"): Case("read"),
+    ("GET", "/api/v1/feeds/health"): Case("read", listed="feed"),
+    ("GET", "/api/v1/feeds/coverage"): Case("read"),
+    ("GET", "/api/v1/pipeline"): Case("read"),
     ("GET", "/api/v1/deliveries"): Case("read", listed="delivery"),
     ("GET", "/api/v1/deliveries/{delivery_id}"): Case("read", owned="delivery"),
     ("POST", "/api/v1/deliveries/{delivery_id}/replay"): Case("write", owned="delivery"),
@@ -110,6 +123,7 @@ PATH_KINDS = {
     "account_id": "account",
     "article_id": "article",
     "entity_id": "entity",
+    "story_id": "story",
 }
 BELOW = {"write": "read", "admin": "write"}
 ONE = {
@@ -180,7 +194,7 @@ def world(api: TestClient) -> Iterator[World]:
     with session_scope() as s:  # a health event of alpha's feed, as a failing fetch records it
         store.add_event(session=s, feed_id=w.ids["feed"], type="feed.unhealthy", health="failing", reason="x")
     me = api.get("/api/v1/me", headers=alpha).json()
-    w.ids.update(key=me["key_id"], account=me["owner_id"], article=1, entity=1)
+    w.ids.update(key=me["key_id"], account=me["owner_id"], article=1, entity=1, story=1)
     yield w
 
 

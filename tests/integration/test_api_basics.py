@@ -124,6 +124,6 @@ def test_dashboard_page_is_served_without_a_key(api: TestClient) -> None:
     r = api.get("/", headers={"Authorization": ""})
     assert r.status_code == 200
     assert "text/html" in r.headers["content-type"]
-    assert "API key (Bearer)" in r.text
-    script = api.get("/assets/dashboard.js", headers={"Authorization": ""})
-    assert script.status_code == 200 and "/api/v1/alerts" in script.text
+    assert 'src="/static/app.js"' in r.text
+    script = api.get("/static/app.js", headers={"Authorization": ""})
+    assert script.status_code == 200 and "Bearer" in script.text

@@ -9,7 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import RisingParams
 from shared.errors import NotFound
+from shared.insights import entities as insights
+from shared.insights.rising import rising_args, rising_list
+from shared.insights.schemas import EntityTrend, RisingList, TrendBucket
 from shared.models import Entity
 from shared.models.base import shift, utcnow
 from shared.nlp import cached_knowledge_base
@@ -32,7 +36,9 @@ SinceQ = Annotated[
 ]
 UntilQ = Annotated[UtcDatetime | None, Query(description="window end (ISO 8601, exclusive); default: now")]
 HoursQ = Annotated[int, Query(ge=1, le=24 * 366, description="window length when `since` is not given")]
-EntityRef = Annotated[str, Path(min_length=1, max_length=100, description="database id or knowledge-base id")]
+EntityRef = Annotated[
+    str, Path(min_length=1, max_length=200, description="database id, knowledge-base id or name")
+]
 
 
 def _window(since: datetime | None, until: datetime | None, hours: int) -> tuple[datetime, datetime]:
@@ -63,10 +69,24 @@ def top_entities(
 ) -> dict[str, list[TopEntityOut]]:
     """The entities mentioned in the most articles in the window."""
     start, end = _window(since, until, hours)
-    rows = entity_store.top_entities(
+    rows = insights.top_entities(
         session=session, since=start, until=end, label=type, linked=linked, limit=limit
     )
     return {"items": [TopEntityOut(**_base(e), mentions=m, articles=a) for e, m, a in rows]}
+
+
+@router.get("/rising", response_model=RisingList)
+def rising_entities(
+    session: SessionDep,
+    settings: SettingsDep,
+    _key: CallerDep,
+    params: RisingParams,
+    type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="entity type")] = None,
+) -> RisingList:
+    """Entities whose articles in the last window exceed their own baseline: a Poisson test against the
+    previous windows with a minimum count (see the README, "Rising entities and stories")."""
+    args = rising_args(settings, params)
+    return rising_list(insights.rising_entities(session=session, label=type, **args), args)
 
 
 def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:
@@ -117,6 +137,30 @@ def entity_detail(
         bucket=bucket,
         mentions=len(times),
         counts=[CountOut(start=k, mentions=n) for k, n in sorted(keys.items())],
+    )
+
+
+@router.get("/{entity_id}/trend", response_model=EntityTrend)
+def entity_trend(
+    entity_id: EntityRef,
+    session: SessionDep,
+    _key: CallerDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24 * 7,
+    bucket: Annotated[Literal["hour", "day"], Query(description="bucket size")] = "day",
+) -> EntityTrend:
+    """Mentions and articles per hour or day over the window, every bucket present (zeros included)."""
+    entity = _entity_or_404(session, entity_id)
+    start, end = _window(since, until, hours)
+    assert entity.id is not None
+    rows = insights.trend(session=session, entity_ids=[entity.id], since=start, until=end, bucket=bucket)
+    return EntityTrend(
+        entity_ids=[entity.id],
+        bucket=bucket,
+        since=start,
+        until=end,
+        buckets=[TrendBucket(start=b.start, mentions=b.mentions, articles=b.articles) for b in rows],
     )
 
 

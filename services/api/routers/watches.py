@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, Response, status
 from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import IdPath
+from shared.insights import alerts as triage
+from shared.insights.schemas import FeedbackOut
 from shared.models import Watch
 from shared.nlp import cached_knowledge_base
 from shared.rules import service, store, validate
@@ -59,7 +61,9 @@ def _backtest(
     limit: int,
     offset: int,
     name: str,
+    watch_id: int | None = None,
 ) -> dict[str, Any]:
+    feedback = store.false_positives(session=session, watch_id=watch_id) if watch_id is not None else None
     result = backtest(
         session=session,
         query=query,
@@ -69,6 +73,7 @@ def _backtest(
         offset=offset,
         resolver=cached_knowledge_base(settings.effective_kb_path),
         name=name,
+        false_positives=feedback,
     )
     return result.to_dict()
 
@@ -78,12 +83,15 @@ def backtest_draft(
     body: DraftBacktestIn,
     session: SessionDep,
     settings: SettingsDep,
-    _: CallerDep,
+    caller: CallerDep,
     limit: LimitQ = 100,
     offset: OffsetQ = 0,
 ) -> dict[str, Any]:
-    """Run a draft query over stored articles: total, counts per day, matches (paginated)."""
-    return _backtest(session, settings, body.query, body, limit, offset, "draft")
+    """Run a draft query over stored articles: total, counts per day, matches (paginated); with `watch_id`,
+    also whether the draft still matches each false positive marked on that watch."""
+    if body.watch_id is not None:
+        service.get_watch(session=session, watch_id=body.watch_id, owner_id=caller.owner_filter)
+    return _backtest(session, settings, body.query, body, limit, offset, "draft", body.watch_id)
 
 
 @router.post("/{watch_id}/backtest", response_model=BacktestOut)
@@ -98,7 +106,13 @@ def backtest_watch(
 ) -> dict[str, Any]:
     """Run a stored watch over stored articles: total, counts per day, matches (paginated)."""
     watch = service.get_watch(session=session, watch_id=watch_id, owner_id=caller.owner_filter)
-    return _backtest(session, settings, watch.query, body or WindowIn(), limit, offset, watch.name)
+    return _backtest(session, settings, watch.query, body or WindowIn(), limit, offset, watch.name, watch.id)
+
+
+@router.get("/{watch_id}/feedback", response_model=list[FeedbackOut])
+def watch_feedback(watch_id: IdPath, session: SessionDep, caller: CallerDep) -> list[FeedbackOut]:
+    """The watch's false positives, as marked on its alerts (shown again in every backtest of it)."""
+    return triage.feedback_of(session=session, caller=caller, watch_id=watch_id)
 
 
 @router.get("", response_model=list[WatchOut])

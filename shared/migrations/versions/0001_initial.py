@@ -52,6 +52,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('kind', 'key', name='uq_seeded_item')
     )
+    op.create_table('trend_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('ref_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('window_start', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('window_seconds', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('baseline', sa.Float(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'ref_id', 'window_start', name='uq_trend_kind_ref_window')
+    )
+    with op.batch_alter_table('trend_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trend_events_window_start'), ['window_start'], unique=False)
+
     op.create_table('api_keys',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -75,6 +92,7 @@ def upgrade() -> None:
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('extract_full_text', sa.Boolean(), nullable=False),
     sa.Column('interval_seconds', sa.Integer(), nullable=False),
@@ -201,6 +219,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_feed_events_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feed_events_feed_id'), ['feed_id'], unique=False)
 
+    op.create_table('article_search',
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('config', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('dated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('feed_id', sa.Integer(), nullable=True),
+    sa.Column('story_id', sa.Integer(), nullable=True),
+    sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id')
+    )
+    with op.batch_alter_table('article_search', schema=None) as batch_op:
+        batch_op.create_index('ix_article_search_config', ['config'], unique=False)
+        batch_op.create_index(batch_op.f('ix_article_search_feed_id'), ['feed_id'], unique=False)
+        batch_op.create_index('ix_article_search_story', ['story_id', 'dated_at'], unique=False)
+        batch_op.create_index('ix_article_search_time', ['dated_at', 'article_id'], unique=False)
+
     op.create_table('article_sources',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
@@ -249,8 +284,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mentions_article_id'), ['article_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_mentions_entity_id'), ['entity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_mentions_published_at'), ['published_at'], unique=False)
+        batch_op.create_index('ix_mentions_entity_time', ['entity_id', 'published_at', 'article_id'], unique=False)
+        batch_op.create_index('ix_mentions_time_entity', ['published_at', 'entity_id', 'article_id'], unique=False)
 
     op.create_table('story_bands',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -279,6 +314,10 @@ def upgrade() -> None:
     sa.Column('digest_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('acknowledged_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.Column('false_positive', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['api_keys.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['digest_id'], ['alerts.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['match_id'], ['matches.id'], ondelete='SET NULL'),
@@ -325,6 +364,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_deliveries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_subscription_id'), ['subscription_id'], unique=False)
 
+    op.create_table('watch_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('watch_id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=True),
+    sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by'], ['api_keys.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['watch_id'], ['watches.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('watch_id', 'article_id', 'verdict', name='uq_feedback_watch_article')
+    )
+    with op.batch_alter_table('watch_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_watch_feedback_article_id'), ['article_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_watch_feedback_watch_id'), ['watch_id'], unique=False)
+
     op.create_table('delivery_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
@@ -350,6 +409,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_delivery_attempts_delivery_id'))
 
     op.drop_table('delivery_attempts')
+    with op.batch_alter_table('watch_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_watch_feedback_watch_id'))
+        batch_op.drop_index(batch_op.f('ix_watch_feedback_article_id'))
+
+    op.drop_table('watch_feedback')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliveries_subscription_id'))
         batch_op.drop_index(batch_op.f('ix_deliveries_status'))
@@ -372,8 +436,8 @@ def downgrade() -> None:
 
     op.drop_table('story_bands')
     with op.batch_alter_table('mentions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_mentions_published_at'))
-        batch_op.drop_index(batch_op.f('ix_mentions_entity_id'))
+        batch_op.drop_index('ix_mentions_time_entity')
+        batch_op.drop_index('ix_mentions_entity_time')
         batch_op.drop_index(batch_op.f('ix_mentions_article_id'))
 
     op.drop_table('mentions')
@@ -387,6 +451,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_sources_article_id'))
 
     op.drop_table('article_sources')
+    with op.batch_alter_table('article_search', schema=None) as batch_op:
+        batch_op.drop_index('ix_article_search_time')
+        batch_op.drop_index('ix_article_search_story')
+        batch_op.drop_index(batch_op.f('ix_article_search_feed_id'))
+        batch_op.drop_index('ix_article_search_config')
+
+    op.drop_table('article_search')
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feed_events_feed_id'))
         batch_op.drop_index(batch_op.f('ix_feed_events_created_at'))
@@ -420,6 +491,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_keys_account_id'))
 
     op.drop_table('api_keys')
+    with op.batch_alter_table('trend_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trend_events_window_start'))
+
+    op.drop_table('trend_events')
     op.drop_table('seeded_items')
     op.drop_table('ruleset_state')
     with op.batch_alter_table('entities', schema=None) as batch_op:

@@ -1,0 +1,295 @@
+"""Dashboard benchmark: the page's queries against PostgreSQL at 10,000 and 100,000 articles (~10 mentions
+each, from the real texts in ../shared/data), 20 concurrent clients over loopback HTTP.
+
+Each client loops: pick one of the page's queries, send it, wait a think time (exponential, mean
+`--think` seconds; 0 = back to back). Reported per query: p50/p95/p99 in ms against the goal p95 ≤ 50 ms,
+with `/healthz` through the same server and clients as the baseline of the same run (the HTTP and
+framework floor). `--explain` adds each query's PostgreSQL plan: the indexes it used and its time.
+
+    newswatch bench dashboard --json                      # 10k and 100k, 20 clients, think 1 s, 30 s each
+    newswatch bench dashboard --articles 100000 --think 0 --json   # saturation
+Databases are kept (newswatch_bench_dash_<n>) and reused by later runs; --regenerate rebuilds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import psycopg
+
+from bench._dashboard_data import DATA, REPO, generate
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+KEY = "nwk_bench_dashboard_key"
+GOAL_P95_MS = 50.0
+TERMS = [
+    "summit",
+    "market",
+    "government",
+    "election",
+    "bank",
+    "oil",
+    "police",
+    "football",
+    "tianjin",
+    "opec",
+    "yuan",
+    '"prime minister"',
+    '"central bank"',
+    "shares -oil",
+    "minist*",
+    "china OR russia",
+]
+
+
+def _db_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def prepare(articles: int, mentions_per_article: int, regenerate: bool) -> tuple[str, dict[str, int]]:
+    """A migrated database holding the data set (reused when it already does)."""
+    name = f"newswatch_bench_dash_{articles}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and not regenerate:
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as conn:
+                counts = conn.execute(
+                    "SELECT (SELECT count(*) FROM article_search), (SELECT count(*) FROM mentions)"
+                ).fetchone()
+            if counts and counts[0] == articles:
+                return _db_url(name), {"articles": counts[0], "mentions": counts[1], "reused": 1}
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    from shared.migrations import upgrade
+
+    url = _db_url(name)
+    upgrade(url)
+    started = time.perf_counter()
+    counts = generate(url=url, articles=articles, mentions_per_article=mentions_per_article)
+    counts["generate_s"] = round(time.perf_counter() - started)
+    return url, counts
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`uvicorn services.api.app:app` with W worker processes on a free loopback port."""
+
+    def __init__(self, url: str, workers: int) -> None:
+        self.port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
+        env.update(
+            {
+                "NEWSWATCH_DATABASE_URL": url,
+                "NEWSWATCH_ADMIN_API_KEY": KEY,
+                "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:6379/12",
+            }
+        )
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "services.api.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("the API did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def ensure_key(url: str) -> None:
+    """The bench's admin key in the bench database."""
+    from sqlmodel import Session
+
+    from shared.db import engine_for
+    from shared.security.accounts import ensure_admin_key
+
+    with Session(engine_for(url)) as session:
+        ensure_admin_key(session=session, configured=KEY)
+        session.commit()
+
+
+def queries(url: str) -> dict[str, list[str]]:
+    """The page's requests, with their parameters drawn from the data (several variants of each)."""
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        stories = [
+            r[0]
+            for r in conn.execute(
+                "SELECT story_id FROM article_search GROUP BY story_id "
+                "ORDER BY count(*) > 1 DESC, random() LIMIT 20"
+            )
+        ]
+        top = [
+            r[0]
+            for r in conn.execute(
+                "SELECT entity_id FROM mentions GROUP BY entity_id ORDER BY count(*) DESC LIMIT 30"
+            )
+        ]
+        last = conn.execute("SELECT max(dated_at) FROM article_search").fetchone()[0]
+    since = (last - timedelta(days=30)).isoformat()
+    return {
+        "search": [f"/api/v1/articles?q={quote(t)}&facets=true&limit=20" for t in TERMS],
+        "search_filtered": [
+            f"/api/v1/articles?q={quote(t)}&facets=true&language=en&since={quote(since)}" for t in TERMS[:8]
+        ],
+        "search_relevance": [f"/api/v1/articles?q={quote(t)}&sort=relevance&limit=20" for t in TERMS[3:11]],
+        "search_entity": [f"/api/v1/articles?entity={e}&facets=true&limit=10" for e in top[5:25]],
+        "top_entities": ["/api/v1/entities?hours=24&limit=15", "/api/v1/entities?hours=168&limit=50"],
+        "rising_entities": ["/api/v1/entities/rising"],
+        "rising_stories": ["/api/v1/stories/rising"],
+        "stories": ["/api/v1/stories?hours=24&order=articles&limit=10", "/api/v1/stories?hours=24&limit=50"],
+        "story_timeline": [f"/api/v1/stories/{s}" for s in stories],
+        "alerts_by_story": [
+            "/api/v1/alerts/by-story?limit=30",
+            "/api/v1/alerts/by-story?limit=30&min_score=1",
+        ],
+        "entity_trend": [f"/api/v1/entities/{e}/trend?hours=720" for e in top[:20]],
+        "baseline_healthz": ["/healthz"],
+    }
+
+
+def load(base: str, plan: dict[str, list[str]], clients: int, seconds: float, think: float) -> dict[str, Any]:
+    """Run the clients; latency percentiles per query kind."""
+    samples: dict[str, list[float]] = {k: [] for k in plan}
+    errors: dict[str, int] = dict.fromkeys(plan, 0)
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    kinds = list(plan)
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as c:
+            while time.monotonic() < stop:
+                kind = rng.choice(kinds)
+                path = rng.choice(plan[kind])
+                t0 = time.perf_counter()
+                try:
+                    ok = c.get(path).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    samples[kind].append(ms)
+                    errors[kind] += 0 if ok else 1
+                if think > 0:
+                    time.sleep(rng.expovariate(1 / think))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out: dict[str, Any] = {}
+    for kind, values in samples.items():
+        values.sort()
+        if not values:
+            continue
+
+        def pick(q: float, values: list[float] = values) -> float:
+            return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+        out[kind] = {
+            "n": len(values),
+            "p50_ms": pick(0.5),
+            "p95_ms": pick(0.95),
+            "p99_ms": pick(0.99),
+            "max_ms": round(values[-1], 1),
+            "mean_ms": round(statistics.fmean(values), 1),
+            "errors": errors[kind],
+        }
+        if kind != "baseline_healthz":
+            out[kind]["meets_goal"] = out[kind]["p95_ms"] <= GOAL_P95_MS
+    out["_requests_per_s"] = round(sum(len(v) for v in samples.values()) / seconds, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the results."""
+    ap = argparse.ArgumentParser(prog="newswatch bench dashboard", description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", default="10000,100000", help="scales (comma-separated)")
+    ap.add_argument("--mentions-per-article", type=int, default=10)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=30.0, help="measuring time per scale")
+    ap.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests (s)")
+    ap.add_argument("--workers", type=int, default=2, help="API worker processes")
+    ap.add_argument("--regenerate", action="store_true", help="rebuild the data sets")
+    ap.add_argument("--explain", action="store_true", help="add each query's plan (indexes used, time)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"{DATA} is absent", file=sys.stderr)
+        return 2
+    result: dict[str, Any] = {
+        "benchmark": "dashboard",
+        "goal_p95_ms": GOAL_P95_MS,
+        "clients": args.clients,
+        "think_s": args.think,
+        "seconds": args.seconds,
+        "api_workers": args.workers,
+        "at": datetime.now(UTC).isoformat(),
+        "scales": {},
+    }
+    for n in [int(x) for x in args.articles.split(",") if x]:
+        url, counts = prepare(n, args.mentions_per_article, args.regenerate)
+        ensure_key(url)
+        plan = queries(url)
+        entry: dict[str, Any] = {"data": counts}
+        with Server(url, args.workers) as server:
+            load(server.base, plan, min(4, args.clients), 3.0, 0.0)  # warm caches and pools
+            entry["latency"] = load(server.base, plan, args.clients, args.seconds, args.think)
+        if args.explain:
+            from bench._dashboard_plans import explain_all
+
+            entry["plans"] = explain_all(url, plan, KEY)
+        result["scales"][str(n)] = entry
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+"""/api/v1/stories: stories in a window, rising stories, one story's timeline of articles and alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from services.api.deps import CallerDep, SessionDep, SettingsDep
+from services.api.params import HoursQ, IdPath, RisingParams, SinceQ, UntilQ, window
+from shared.insights import stories
+from shared.insights.rising import rising_args, rising_list
+from shared.insights.schemas import RisingList, StoryList, StoryTimeline
+
+router = APIRouter(prefix="/api/v1/stories", tags=["stories"])
+
+OrderQ = Annotated[Literal["last_seen", "articles"], Query(description="newest activity first, or largest")]
+
+
+@router.get("", response_model=StoryList)
+def list_stories(
+    session: SessionDep,
+    _: CallerDep,
+    since: SinceQ = None,
+    until: UntilQ = None,
+    hours: HoursQ = 24,
+    order: OrderQ = "last_seen",
+    language: Annotated[
+        str | None, Query(max_length=10, description="only articles in this language")
+    ] = None,
+    min_articles: Annotated[int, Query(ge=1, le=10_000, description="hide smaller stories")] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> StoryList:
+    """Stories with articles in the window: first and last seen, articles, sources, languages, entities."""
+    start, end = window(since, until, hours)
+    items = stories.list_stories(
+        session=session,
+        since=start,
+        until=end,
+        order=order,
+        language=language,
+        min_articles=min_articles,
+        limit=limit,
+    )
+    return StoryList(items=items)
+
+
+@router.get("/rising", response_model=RisingList)
+def rising(session: SessionDep, settings: SettingsDep, _: CallerDep, params: RisingParams) -> RisingList:
+    """Stories whose articles in the last window exceed their own baseline (Poisson test, see the README)."""
+    args = rising_args(settings, params)
+    return rising_list(stories.rising_stories(session=session, **args), args)
+
+
+@router.get("/{story_id}", response_model=StoryTimeline)
+def story_timeline(story_id: IdPath, session: SessionDep, caller: CallerDep) -> StoryTimeline:
+    """One story: figures, articles in time order, and the alerts of the caller's watches on it."""
+    return stories.timeline(session=session, caller=caller, story_id=story_id)

@@ -1,0 +1,197 @@
+"""Entity reads for the dashboard: top in a window, zero-filled trend buckets, and rising entities.
+
+Every query reads mentions by their time (`mentions.published_at`: the article's time, see
+shared.search.index.article_time) through the index (published_at, entity_id, article_id), so a window
+is one index range and never touches the articles table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from shared.insights.stats import Surprise, surprise
+from shared.insights.windows import BUCKETS, bucket_starts, windows_ago
+from shared.models import ArticleSearch, Entity, Mention
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Counts of one trend bucket."""
+
+    start: datetime
+    mentions: int
+    articles: int
+
+
+@dataclass(frozen=True)
+class Rising:
+    """A rising entity or story with its test."""
+
+    kind: str
+    id: int
+    name: str
+    label: str | None
+    test: Surprise
+    window_start: datetime
+    window_seconds: int
+    sources: int
+    languages: list[str]
+
+
+def top_entities(
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
+    label: str | None = None,
+    linked: bool | None = None,
+    limit: int = 50,
+) -> list[tuple[Entity, int, int]]:
+    """Entities with the most articles mentioning them in the window: (entity, mentions, articles)."""
+    # per (entity, article) first, then per entity: two hash aggregations instead of a sorted DISTINCT
+    per_article = (
+        select(Mention.entity_id, Mention.article_id, func.count().label("m"))
+        .where(col(Mention.published_at) >= since, col(Mention.published_at) < until)
+        .group_by(col(Mention.entity_id), col(Mention.article_id))
+    )
+    if label is not None:
+        per_article = per_article.where(Mention.label == label)
+    if linked is not None:
+        per_article = per_article.where(Mention.linked == linked)
+    pa = per_article.subquery()
+    sub = (
+        select(pa.c.entity_id, func.sum(pa.c.m).label("m"), func.count().label("a"))
+        .group_by(pa.c.entity_id)
+        .subquery()
+    )
+    q = (
+        select(Entity, sub.c.m, sub.c.a)
+        .join(sub, sub.c.entity_id == Entity.id)
+        .order_by(sub.c.a.desc(), sub.c.m.desc(), col(Entity.id))
+        .limit(limit)
+    )
+    return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
+
+
+def trend(
+    *, session: Session, entity_ids: Sequence[int], since: datetime, until: datetime, bucket: str
+) -> list[Bucket]:
+    """Mentions and articles per aligned hour or day bucket of the window, zero-filled for charts."""
+    seconds = BUCKETS[bucket]
+    q = select(Mention.published_at, Mention.article_id).where(
+        col(Mention.entity_id).in_(list(entity_ids)),
+        col(Mention.published_at) >= since,
+        col(Mention.published_at) < until,
+    )
+    starts = bucket_starts(since, until, seconds)
+    mentions: dict[datetime, int] = defaultdict(int)
+    articles: dict[datetime, set[int]] = defaultdict(set)
+    first = starts[0] if starts else since
+    for when, article_id in session.exec(q):
+        if when is None:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=first.tzinfo)
+        k = first + timedelta(seconds=seconds * int((when - first).total_seconds() // seconds))
+        mentions[k] += 1
+        articles[k].add(article_id)
+    return [Bucket(s, mentions.get(s, 0), len(articles.get(s, ()))) for s in starts]
+
+
+def rising_entities(
+    *,
+    session: Session,
+    until: datetime,
+    window_seconds: int,
+    baseline_windows: int,
+    min_count: int,
+    max_p: float,
+    label: str | None = None,
+    limit: int = 20,
+) -> list[Rising]:
+    """Entities whose articles in [until - window, until) are significantly above their previous windows."""
+    since = until - timedelta(seconds=window_seconds * (baseline_windows + 1))
+    k = windows_ago(session, Mention.published_at, until, window_seconds).label("k")
+    pairs = (
+        select(Mention.entity_id, Mention.article_id, k)
+        .where(col(Mention.published_at) >= since, col(Mention.published_at) < until)
+        .distinct()
+    )
+    if label is not None:
+        pairs = pairs.where(Mention.label == label)
+    pa = pairs.subquery()
+    q = select(pa.c.entity_id, pa.c.k, func.count()).group_by(pa.c.entity_id, pa.c.k)
+    tests = _tests(session.exec(q), baseline_windows, min_count, max_p)
+    top = sorted(tests.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
+    if not top:
+        return []
+    ids = [i for i, _ in top]
+    names = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(ids)))}
+    start = until - timedelta(seconds=window_seconds)
+    spread = _spread_entities(session, ids, start, until)
+    out = []
+    for i, test in top:
+        e = names.get(i)
+        hosts, langs = spread.get(i, (0, []))
+        out.append(
+            Rising(
+                "entity",
+                i,
+                e.name if e else "",
+                e.label if e else None,
+                test,
+                start,
+                window_seconds,
+                hosts,
+                langs,
+            )
+        )
+    return out
+
+
+def _tests(rows: object, baseline_windows: int, min_count: int, max_p: float) -> dict[int, Surprise]:
+    counts: dict[int, list[int]] = defaultdict(lambda: [0] * (baseline_windows + 1))
+    for ref, k, n in rows:  # type: ignore[attr-defined]
+        if ref is not None and 0 <= int(k) <= baseline_windows:
+            counts[int(ref)][int(k)] = int(n)
+    out = {}
+    for ref, series in counts.items():
+        if series[0] < min_count:
+            continue
+        test = surprise(series[0], series[1:], min_count=min_count, max_p=max_p)
+        if test.rising:
+            out[ref] = test
+    return out
+
+
+def _spread_entities(
+    session: Session, ids: list[int], since: datetime, until: datetime
+) -> dict[int, tuple[int, list[str]]]:
+    """Per entity: distinct sources (hosts) and languages of its articles in the window."""
+    q = (
+        select(Mention.entity_id, ArticleSearch.host, ArticleSearch.language)
+        .join(ArticleSearch, col(ArticleSearch.article_id) == Mention.article_id)
+        .where(
+            col(Mention.entity_id).in_(ids),
+            col(Mention.published_at) >= since,
+            col(Mention.published_at) < until,
+        )
+        .distinct()
+    )
+    hosts: dict[int, set[str]] = defaultdict(set)
+    langs: dict[int, set[str]] = defaultdict(set)
+    for i, host, lang in session.exec(q):
+        hosts[i].add(host)
+        if lang:
+            langs[i].add(lang)
+    return {i: (len(hosts[i]), sorted(langs[i])) for i in ids}
+
+
+def window_tests(rows: object, baseline_windows: int, min_count: int, max_p: float) -> dict[int, Surprise]:
+    """The rising test of every (ref, windows ago, count) row series; only those rising."""
+    return _tests(rows, baseline_windows, min_count, max_p)

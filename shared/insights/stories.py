@@ -1,0 +1,215 @@
+"""Stories: articles grouped by story id (copies and near-copies share one), their spread, top entities,
+one story's timeline of articles and alerts, and stories rising above their own past.
+
+Read from `article_search` (one row per processed article with its time, story, source host and
+language) through the index (story_id, dated_at).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from shared.errors import NotFound
+from shared.insights.entities import Rising, window_tests
+from shared.insights.schemas import StoryEntity, StoryEvent, StoryOut, StoryTimeline, TimelineArticle
+from shared.insights.scope import watch_clause
+from shared.insights.windows import windows_ago
+from shared.links import safe_link
+from shared.models import Alert, Article, ArticleSearch, Entity, Mention, Watch
+from shared.security.access import Caller
+
+S = ArticleSearch
+TOP_ENTITIES = 5
+
+
+def story_key(story_id: int) -> str:
+    """The alerts' key of a story (see shared.alerts.service.story_key)."""
+    return f"s{story_id}"
+
+
+def list_stories(
+    *,
+    session: Session,
+    since: datetime,
+    until: datetime,
+    order: str = "last_seen",
+    language: str | None = None,
+    min_articles: int = 1,
+    limit: int = 50,
+) -> list[StoryOut]:
+    """Stories with articles in the window, most recent (or largest) first, with their whole-life figures."""
+    n = func.count()
+    active = (
+        select(S.story_id, func.max(S.dated_at).label("last"), n.label("n"))
+        .where(col(S.story_id).is_not(None), col(S.dated_at) >= since, col(S.dated_at) < until)
+        .group_by(col(S.story_id))
+        .having(n >= min_articles)
+    )
+    if language:
+        active = active.where(S.language == language)
+    ordering = (
+        (n.desc(), func.max(S.dated_at).desc()) if order == "articles" else (func.max(S.dated_at).desc(),)
+    )
+    ids = [int(r[0]) for r in session.exec(active.order_by(*ordering, col(S.story_id).desc()).limit(limit))]
+    return summaries(session=session, story_ids=ids)
+
+
+def summaries(*, session: Session, story_ids: Sequence[int]) -> list[StoryOut]:
+    """Whole-life figures of these stories, in the given order."""
+    if not story_ids:
+        return []
+    ids = list(story_ids)
+    agg = (
+        select(
+            S.story_id,
+            func.min(S.dated_at),
+            func.max(S.dated_at),
+            func.count(),
+            func.count(func.distinct(S.host)),
+            func.min(S.article_id),
+        )
+        .where(col(S.story_id).in_(ids))
+        .group_by(col(S.story_id))
+    )
+    figures = {int(r[0]): r for r in session.exec(agg)}
+    langs: dict[int, set[str]] = defaultdict(set)
+    for sid, lang in session.exec(select(S.story_id, S.language).where(col(S.story_id).in_(ids)).distinct()):
+        if lang:
+            langs[int(sid)].add(lang)  # type: ignore[arg-type]
+    firsts = {r[5] for r in figures.values()}
+    heads = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(firsts)))}
+    entities = _top_entities(session, ids)
+    alerts = dict(
+        session.exec(
+            select(Alert.story_key, func.count())
+            .where(col(Alert.story_key).in_([story_key(i) for i in ids]))
+            .group_by(col(Alert.story_key))
+        ).all()
+    )
+    out = []
+    for sid in ids:
+        r = figures.get(sid)
+        if r is None:
+            continue
+        head = heads.get(r[5])
+        out.append(
+            StoryOut(
+                id=sid,
+                title=head.title if head else "",
+                url=safe_link(head.url if head else None),
+                first_seen=r[1],
+                last_seen=r[2],
+                articles=int(r[3]),
+                sources=int(r[4]),
+                languages=sorted(langs.get(sid, ())),
+                top_entities=entities.get(sid, []),
+                alerts=int(alerts.get(story_key(sid), 0)),
+            )
+        )
+    return out
+
+
+def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[StoryEntity]]:
+    n = func.count(func.distinct(Mention.article_id))
+    q = (
+        select(S.story_id, Entity.id, Entity.name, Entity.label, Entity.kb_id, n)
+        .join(Mention, col(Mention.article_id) == S.article_id)
+        .join(Entity, col(Entity.id) == Mention.entity_id)
+        .where(col(S.story_id).in_(story_ids))
+        .group_by(col(S.story_id), col(Entity.id), col(Entity.name), col(Entity.label), col(Entity.kb_id))
+        .order_by(col(S.story_id), n.desc(), col(Entity.id))
+    )
+    out: dict[int, list[StoryEntity]] = defaultdict(list)
+    for sid, eid, name, label, kb_id, count in session.exec(q):
+        bucket = out[int(sid)]  # type: ignore[arg-type]
+        if len(bucket) < TOP_ENTITIES:
+            bucket.append(StoryEntity(id=eid, name=name, label=label, kb_id=kb_id, articles=int(count)))
+    return out
+
+
+def timeline(*, session: Session, caller: Caller, story_id: int, limit: int = 500) -> StoryTimeline:
+    """One story: its figures, its articles in time order, and the alerts of the caller's watches on it."""
+    found = summaries(session=session, story_ids=[story_id])
+    if not found:
+        raise NotFound("no such story")
+    rows = session.exec(
+        select(S.article_id, S.dated_at, S.host, S.language, Article.title, Article.url)
+        .join(Article, col(Article.id) == S.article_id)
+        .where(S.story_id == story_id)
+        .order_by(col(S.dated_at), col(S.article_id))
+        .limit(limit)
+    ).all()
+    articles = [
+        TimelineArticle(id=i, dated_at=t, host=h, language=lg, title=title, url=safe_link(url))
+        for i, t, h, lg, title, url in rows
+    ]
+    alerts = session.exec(
+        select(Alert, Watch.name)
+        .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
+        .where(Alert.story_key == story_key(story_id))
+        .order_by(col(Alert.created_at))
+    ).all()
+    events = [StoryEvent(at=a.dated_at, kind="article", article_id=a.id, title=a.title) for a in articles]
+    for alert, watch_name in alerts:
+        events.append(
+            StoryEvent(
+                at=alert.created_at, kind="alert", alert_id=alert.id, watch=watch_name, score=alert.score
+            )
+        )
+    events.sort(key=lambda e: (e.at, e.kind))
+    return StoryTimeline(story=found[0], articles=articles, events=events)
+
+
+def rising_stories(
+    *,
+    session: Session,
+    until: datetime,
+    window_seconds: int,
+    baseline_windows: int,
+    min_count: int,
+    max_p: float,
+    limit: int = 20,
+) -> list[Rising]:
+    """Stories whose articles in [until - window, until) are significantly above their previous windows."""
+    since = until - timedelta(seconds=window_seconds * (baseline_windows + 1))
+    k = windows_ago(session, S.dated_at, until, window_seconds).label("k")
+    q = (
+        select(S.story_id, k, func.count())
+        .where(col(S.story_id).is_not(None), col(S.dated_at) >= since, col(S.dated_at) < until)
+        .group_by(col(S.story_id), k)
+    )
+    tests = window_tests(session.exec(q), baseline_windows, min_count, max_p)
+    top = sorted(tests.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
+    start = until - timedelta(seconds=window_seconds)
+    figures = {s.id: s for s in summaries(session=session, story_ids=[i for i, _ in top])}
+    spread: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
+    q2 = select(S.story_id, S.host, S.language).where(
+        col(S.story_id).in_([i for i, _ in top]), col(S.dated_at) >= start, col(S.dated_at) < until
+    )
+    for sid, host, lang in session.exec(q2):
+        spread[int(sid)][0].add(host)  # type: ignore[arg-type]
+        if lang:
+            spread[int(sid)][1].add(lang)  # type: ignore[arg-type]
+    out = []
+    for sid, test in top:
+        f = figures.get(sid)
+        hosts, langs = spread[sid]
+        out.append(
+            Rising(
+                "story",
+                sid,
+                f.title if f else "",
+                None,
+                test,
+                start,
+                window_seconds,
+                len(hosts),
+                sorted(langs),
+            )
+        )
+    return out

@@ -1,0 +1,178 @@
+"""SQL of article search: the text condition per backend, filters, keyset pages and facets.
+
+PostgreSQL: a document matches when the query, read in the document's own configuration, matches its
+tsvector: `(config = 'english' AND document @@ to_tsquery('english', q)) OR (config = 'russian' AND ...)`,
+one branch per configuration present, each served by the GIN index (a BitmapOr). So "summits" finds
+English "summit" and a stop word never empties a query for the languages that keep it.
+SQLite: the same branches inside one FTS5 expression, `(cfg : "english" AND (...)) OR ...`, with the
+query words stemmed here as the documents were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, REGCONFIG
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from shared.db import is_sqlite
+from shared.models import ArticleSearch, ArticleSource, Match, Mention
+from shared.search.syntax import Node, to_fts5, to_tsquery_text
+from shared.search.text import CONFIGS
+
+S = ArticleSearch.__table__  # type: ignore[attr-defined]
+FTS = table("article_fts", column("rowid"))
+
+_PRESENT_CONFIGS = text(
+    """
+    WITH RECURSIVE c(v) AS (
+        SELECT min(config) FROM article_search
+        UNION ALL
+        SELECT (SELECT min(config) FROM article_search WHERE config > c.v) FROM c WHERE c.v IS NOT NULL
+    )
+    SELECT v FROM c WHERE v IS NOT NULL
+    """
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What narrows a search (the query tree included); ids are resolved and visible to the caller."""
+
+    node: Node | None = None
+    watch_id: int | None = None
+    entity_ids: tuple[int, ...] | None = None
+    feed_id: int | None = None
+    languages: tuple[str, ...] = ()
+    story_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def configs_to_search(*, session: Session, languages: Sequence[str], configs_of: Any) -> list[str]:
+    """The configurations with documents (a loose index scan), or those of the requested languages."""
+    if languages:
+        return sorted({configs_of(lang) for lang in languages})
+    return [c for (c,) in session.execute(_PRESENT_CONFIGS) if c in CONFIGS]
+
+
+def _text_condition(session: Session, node: Node, configs: Sequence[str]) -> tuple[Any, dict[str, Any]]:
+    """The match condition and its bound values for this backend."""
+    if is_sqlite(session):
+        expr = " OR ".join(f'(cfg : "{c}" AND ({to_fts5(node, c)}))' for c in configs)
+        return text("article_fts MATCH :fts"), {"fts": expr}
+    branches = [
+        text(f"(article_search.config = '{c}' AND article_search.document @@ to_tsquery('{c}', :tsq))")
+        for c in configs
+    ]
+    return or_(*branches), {"tsq": to_tsquery_text(node)}
+
+
+def base_query(
+    session: Session, f: Filters, configs: Sequence[str], *cols: Any
+) -> tuple[Select[Any], dict[str, Any]]:
+    """SELECT cols FROM article_search (joined to the FTS table on SQLite when there is a query) + filters."""
+    q = select(*cols).select_from(S)
+    params: dict[str, Any] = {}
+    conds: list[Any] = []
+    if f.node is not None:
+        if not configs:
+            conds.append(literal(False))
+        else:
+            cond, params = _text_condition(session, f.node, configs)
+            if is_sqlite(session):
+                q = q.select_from(S.join(FTS, FTS.c.rowid == S.c.article_id))
+            conds.append(cond)
+    if f.watch_id is not None:
+        conds.append(S.c.article_id.in_(select(Match.article_id).where(Match.watch_id == f.watch_id)))
+    if f.entity_ids is not None:
+        ids = list(f.entity_ids)
+        conds.append(S.c.article_id.in_(select(Mention.article_id).where(Mention.entity_id.in_(ids))))  # type: ignore[attr-defined]
+    if f.feed_id is not None:
+        by_feed = select(ArticleSource.article_id).where(ArticleSource.feed_id == f.feed_id)
+        conds.append(or_(S.c.feed_id == f.feed_id, S.c.article_id.in_(by_feed)))
+    if f.languages:
+        conds.append(
+            or_(*(or_(S.c.language == lang, S.c.language.like(f"{lang}-%")) for lang in f.languages))
+        )
+    if f.story_id is not None:
+        conds.append(S.c.story_id == f.story_id)
+    if f.since is not None:
+        conds.append(S.c.dated_at >= f.since)
+    if f.until is not None:
+        conds.append(S.c.dated_at < f.until)
+    if conds:
+        q = q.where(and_(*conds))
+    return q, params
+
+
+def page_by_time(
+    *, session: Session, f: Filters, configs: Sequence[str], after: tuple[datetime, int] | None, limit: int
+) -> list[tuple[int, datetime, float | None]]:
+    """(article id, time, None) newest first, after a (time, id) cursor."""
+    q, params = base_query(session, f, configs, S.c.article_id, S.c.dated_at)
+    if after is not None:
+        key = tuple_(literal(after[0], DateTime()), literal(after[1], Integer()))
+        q = q.where(tuple_(S.c.dated_at, S.c.article_id) < key)
+    q = q.order_by(S.c.dated_at.desc(), S.c.article_id.desc()).limit(limit)
+    return [(int(i), t, None) for i, t in session.execute(q, params)]
+
+
+def _rank(session: Session) -> Any:
+    """Relevance, higher is better: ts_rank_cd (title words weigh more: weight A) or -bm25 on SQLite."""
+    if is_sqlite(session):
+        return -func.bm25(literal_column("article_fts"))
+    # the query read in each row's own configuration, as in the match condition
+    query = func.to_tsquery(cast(S.c.config, REGCONFIG), bindparam("tsq", type_=String()))
+    # float8: a float4 reads back rounded ("1.8"), and the cursor would not compare equal to itself
+    return cast(func.ts_rank_cd(literal_column("article_search.document"), query), DOUBLE_PRECISION)
+
+
+def page_by_rank(
+    *, session: Session, f: Filters, configs: Sequence[str], after: tuple[float, int] | None, limit: int
+) -> list[tuple[int, datetime, float | None]]:
+    """(article id, time, rank) most relevant first, after a (rank, id) cursor."""
+    rank = _rank(session)
+    inner, params = base_query(session, f, configs, S.c.article_id, S.c.dated_at, rank.label("rank"))
+    sub = inner.subquery()
+    q = select(sub.c.article_id, sub.c.dated_at, sub.c.rank)
+    if after is not None:
+        key = tuple_(literal(after[0], Float()), literal(after[1], Integer()))
+        q = q.where(tuple_(sub.c.rank, sub.c.article_id) < key)
+    q = q.order_by(sub.c.rank.desc(), sub.c.article_id.desc()).limit(limit)
+    return [(int(i), t, float(r)) for i, t, r in session.execute(q, params)]
+
+
+def facets(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(UTC day, language, count) of every matching article: both facets from one pass over the matches."""
+    if is_sqlite(session):
+        day: Any = func.date(S.c.dated_at)
+    else:
+        day = cast(func.timezone("UTC", S.c.dated_at), Date)
+    lang = func.coalesce(S.c.language, "und")
+    q, params = base_query(session, f, configs, day.label("day"), lang.label("lang"), func.count().label("n"))
+    q = q.group_by(text("day"), text("lang"))
+    return [(str(d), str(lg), int(n)) for d, lg, n in session.execute(q, params)]
