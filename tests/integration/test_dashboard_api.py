@@ -21,7 +21,7 @@ ARTICLES = [
     {**SUMMIT, "url": "https://www.other-paper.ru/a2"},  # a copy: same story, another source
     {"title": "SCO Group sues IBM over Linux", "text": "The SCO Group filed a lawsuit about Linux code.",
      "url": "https://tech.example.com/a3"},
-    {"title": "Weather", "text": "Rain in the north.", "url": "javascript:alert(document.domain)"},
+    {"title": "Weather", "text": "Rain in the north.", "url": "https://weather.example/1"},
 ]  # fmt: skip
 
 
@@ -29,6 +29,7 @@ ARTICLES = [
 def world(api: TestClient) -> dict[str, Any]:
     from shared.config import get_settings
     from shared.db import session_scope
+    from shared.models import Article
     from shared.pipeline import service
 
     sco = api.post("/api/v1/watches", json={"name": "SCO", "query": 'SCO OR "Shanghai Cooperation"'}).json()
@@ -36,8 +37,12 @@ def world(api: TestClient) -> dict[str, Any]:
     pushed = api.post("/api/v1/articles", json={"articles": ARTICLES})
     assert pushed.status_code == 202, pushed.text
     ids = pushed.json()["ids"]
-    with session_scope() as session:
-        service.process_batch(session=session, article_ids=ids, settings=get_settings())
+    with session_scope() as session:  # a link stored before ingestion refused non-http ones (422 now)
+        weather = session.get(Article, ids[3])
+        assert weather is not None
+        weather.url = weather.canonical_url = "javascript:alert(document.domain)"
+        session.add(weather)
+    service.process_batch(sessions=session_scope, article_ids=ids, settings=get_settings())
     return {"sco": sco["id"], "summit": summit["id"], "ids": ids}
 
 
