@@ -14,6 +14,7 @@ Databases are kept (newswatch_bench_dash_<n>) and reused by later runs; --regene
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -59,18 +60,26 @@ def _db_url(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
+def schema_stamp() -> str:
+    """A hash of the migrations: a kept data set is reused only with the schema it was built with."""
+    versions = sorted((REPO / "shared" / "migrations" / "versions").glob("*.py"))
+    return hashlib.sha256(b"".join(p.read_bytes() for p in versions)).hexdigest()[:16]
+
+
 def prepare(articles: int, mentions_per_article: int, regenerate: bool) -> tuple[str, dict[str, int]]:
-    """A migrated database holding the data set (reused when it already does)."""
+    """A migrated database holding the data set (reused when it already does, with the same schema)."""
     name = f"newswatch_bench_dash_{articles}"
+    stamp = schema_stamp()
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists and not regenerate:
             with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as conn:
-                counts = conn.execute(
-                    "SELECT (SELECT count(*) FROM article_search), (SELECT count(*) FROM mentions)"
+                kept = conn.execute(
+                    "SELECT (SELECT count(*) FROM article_search), (SELECT count(*) FROM mentions), "
+                    "obj_description('article_search'::regclass)"
                 ).fetchone()
-            if counts and counts[0] == articles:
-                return _db_url(name), {"articles": counts[0], "mentions": counts[1], "reused": 1}
+            if kept and kept[0] == articles and kept[2] == stamp:
+                return _db_url(name), {"articles": kept[0], "mentions": kept[1], "reused": 1}
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     from shared.migrations import upgrade
@@ -80,6 +89,10 @@ def prepare(articles: int, mentions_per_article: int, regenerate: bool) -> tuple
     started = time.perf_counter()
     counts = generate(url=url, articles=articles, mentions_per_article=mentions_per_article)
     counts["generate_s"] = round(time.perf_counter() - started)
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}", autocommit=True) as conn:
+        conn.execute(
+            f"COMMENT ON TABLE article_search IS '{stamp}'"
+        )  # the schema this data set was built with
     return url, counts
 
 

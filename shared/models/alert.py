@@ -18,7 +18,9 @@ class Alert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     watch_id: int = Field(foreign_key="watches.id", index=True, ondelete="CASCADE")
     article_id: int = Field(foreign_key="articles.id", index=True, ondelete="CASCADE")
-    story_key: str = Field(max_length=64, description="s<story id>, or a<article id> without a story")
+    story_key: str = Field(
+        max_length=64, index=True, description="s<story id>, or a<article id> without a story"
+    )
     match_id: int | None = Field(default=None, foreign_key="matches.id", ondelete="SET NULL")
     score: float = 0.0
     terms: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column(nullable=False))

@@ -72,6 +72,9 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 b.navigate(base + "/")
                 b.wait_for("!document.getElementById('login').hidden")
                 b.screenshot(shots / "01-login.png")
+                # signed out, only the sign-in form shows: no navigation, no view
+                assert b.evaluate("getComputedStyle(document.getElementById('nav')).display") == "none"
+                assert b.evaluate("[...document.querySelectorAll('.view')].every(v => !v.offsetParent)")
                 b.type_into("#key", KEY)
                 b.click("#login-form button[type=submit]")
                 b.wait_for("document.querySelectorAll('#live-list li.story').length > 0", timeout=30)

@@ -85,17 +85,21 @@ class Browser:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        port = self._devtools_port()
-        targets = self._json(f"http://127.0.0.1:{port}/json/list")
-        page = next(t for t in targets if t.get("type") == "page")
-        self.ws = self._stack.enter_context(
-            connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=self.timeout)
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.call(f"{domain}.enable")
-        self.resize(*self.size)
+        try:
+            port = self._devtools_port()
+            targets = self._json(f"http://127.0.0.1:{port}/json/list")
+            page = next(t for t in targets if t.get("type") == "page")
+            self.ws = self._stack.enter_context(
+                connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=self.timeout)
+            )
+            self._reader = threading.Thread(target=self._read, daemon=True)
+            self._reader.start()
+            for domain in ("Page", "Runtime", "Log", "Network"):
+                self.call(f"{domain}.enable")
+            self.resize(*self.size)
+        except BaseException:
+            self.__exit__()  # a browser that failed to attach never outlives the test
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -28,7 +28,8 @@ export async function showStory(storyId) {
   const t = await api(`/api/v1/stories/${encodeURIComponent(storyId)}`);
   const s = t.story;
   $("story-title").textContent = s.title || `Story ${s.id}`;
-  $("story-meta").textContent = `${s.articles} articles · ${s.sources} sources · ${s.languages.join(", ") || "und"} · ` +
+  const n = (k, word) => `${k} ${word}${k === 1 ? "" : "s"}`;
+  $("story-meta").textContent = `${n(s.articles, "article")} · ${n(s.sources, "source")} · ${s.languages.join(", ") || "und"} · ` +
     `${new Date(s.first_seen).toLocaleString()} – ${new Date(s.last_seen).toLocaleString()}`;
   const byId = new Map(t.articles.map((a) => [a.id, a]));
   clear($("story-events"), ...t.events.map((e) => {

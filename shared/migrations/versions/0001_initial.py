@@ -329,6 +329,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_alerts_article_id'), ['article_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_digest_id'), ['digest_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alerts_story_key'), ['story_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_watch_id'), ['watch_id'], unique=False)
 
@@ -425,6 +426,7 @@ def downgrade() -> None:
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_alerts_watch_id'))
         batch_op.drop_index(batch_op.f('ix_alerts_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_alerts_story_key'))
         batch_op.drop_index(batch_op.f('ix_alerts_digest_id'))
         batch_op.drop_index(batch_op.f('ix_alerts_created_at'))
         batch_op.drop_index(batch_op.f('ix_alerts_article_id'))
