@@ -65,8 +65,9 @@ def test_no_server_error_and_every_answer_documented(
                 str(MAX_SECONDS),
                 "--seed",
                 os.environ.get("NWTEST_FUZZ_SEED", "20261126"),
-                # one worker: schemathesis's threads build hypothesis strategies concurrently, and CPython 3.11's
-                # ast module is not thread-safe there ("SystemError: AST constructor recursion depth mismatch")
+                # one worker: schemathesis's threads build hypothesis strategies concurrently, and
+                # CPython 3.11's ast module is not thread-safe there
+                # ("SystemError: AST constructor recursion depth mismatch")
                 "--workers",
                 "1",
                 "--exclude-path-regex",
