@@ -23,7 +23,9 @@ def _t(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def test_stage_times_are_ordered_with_milliseconds(api: TestClient, server: LocalServer, worker: Proc) -> None:
+def test_stage_times_are_ordered_with_milliseconds(
+    api: TestClient, server: LocalServer, worker: Proc
+) -> None:
     receiver = Receiver()
     server.routes["/hook"] = receiver
     watch = api.post("/api/v1/watches", json={"name": "SCO", "query": "SCO"})
