@@ -7,7 +7,7 @@ import sys
 
 import uvicorn
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared.config import fresh_settings
 from shared.db import session_scope
 from shared.migrations import upgrade
@@ -43,8 +43,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Migrate, create the admin key if needed, load seeds/ and queue the sample articles."""
     ids = bootstrap(with_feeds=not args.no_feeds, seed=True)
     if ids and not args.no_enqueue:
-        for batch in chunks(ids, fresh_settings().pipeline_batch_size):
-            send("pipeline.process_batch", [batch])
+        enqueue_processing(ids, settings=fresh_settings())
     return 0
 
 
