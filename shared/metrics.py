@@ -66,6 +66,7 @@ def _identifier() -> str:
 @dataclass
 class _Metrics:
     registry: CollectorRegistry
+    value_class: Any
     articles: Counter
     matches: Counter
     alerts: Counter
@@ -75,11 +76,13 @@ class _Metrics:
 
 @cache
 def _build(folder: str | None) -> _Metrics:
-    # the value class is picked when a metric is made: files shared by the whole host, or this process's
-    values.ValueClass = values.MultiProcessValue(_identifier) if folder else values.MutexValue
+    # the value class is read whenever a labelled child is made: files shared by the whole host, or memory
+    value_class = values.MultiProcessValue(_identifier) if folder else values.MutexValue
+    values.ValueClass = value_class
     reg = CollectorRegistry(auto_describe=True)
     return _Metrics(
         registry=reg,
+        value_class=value_class,
         articles=Counter(
             "newswatch_articles",
             "Articles by outcome: fetched (stored new), processed, failed (gave up after every attempt)",
@@ -105,7 +108,9 @@ def _build(folder: str | None) -> _Metrics:
 
 
 def _m() -> _Metrics:
-    return _build(os.environ.get(MULTIPROC_ENV) or None)
+    m = _build(os.environ.get(MULTIPROC_ENV) or None)
+    values.ValueClass = m.value_class  # the folder may have changed since another build (tests)
+    return m
 
 
 def inc(name: str, amount: float = 1, **labels: str) -> None:
