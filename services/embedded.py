@@ -29,6 +29,7 @@ import uvicorn
 
 from services.commands.bootstrap import bootstrap
 from services.queue import chunks, send
+from shared import metrics
 from shared.config import fresh_settings
 
 log = logging.getLogger("newswatch.supervisor")
@@ -162,6 +163,7 @@ def embedded_children() -> list[Child]:
 def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     """Start everything and block until interrupted."""
     os.environ["NEWSWATCH_MODE"] = "embedded"  # the command line set it before importing this module too
+    metrics.prepare(fresh_settings().effective_metrics_dir)  # the API and both workers count into one folder
     new_ids = bootstrap(with_feeds=with_feeds, seed=seed)
     settings = fresh_settings()
     supervisor = Supervisor(embedded_children())

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     entity_extractor: str = "default"  # a registered extractor (plugins may register others)
     plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # modules every process imports
 
+    # Prometheus: the multiprocess folder every process of this host writes (default: metrics/ in the data
+    # dir); GET /metrics needs a read key unless metrics_public; a worker serves the folder on metrics_port
+    metrics_dir: Path | None = None
+    metrics_public: bool = False
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: the worker serves no metrics of its own
+
     worker_heartbeat_seconds: float = Field(default=2.0, gt=0)  # embedded workers' heartbeat period
     worker_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)  # older: /readyz says 503
 
@@ -140,6 +146,11 @@ class Settings(BaseSettings):
         if self.broker_url:
             return self.broker_url
         return "filesystem://" if self.mode == "embedded" else self.redis_url
+
+    @property
+    def effective_metrics_dir(self) -> Path:
+        """Where every process of this host writes its Prometheus values."""
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def effective_kb_path(self) -> Path:

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from services.queue import chunks, send
+from shared import metrics
 from shared.config import fresh_settings
 from shared.db import session_scope
 from shared.migrations import upgrade
@@ -50,6 +51,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_api(args: argparse.Namespace) -> int:
     """The HTTP API (distributed mode)."""
+    metrics.prepare(fresh_settings().effective_metrics_dir)
     bootstrap(with_feeds=False, seed=False)
     uvicorn.run("services.api.app:app", host=args.host, port=args.port, log_level="info")
     return 0

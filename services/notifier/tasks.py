@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from services.queue import chunks, send
+from shared import metrics
 from shared.alerts import outbox, service
 from shared.config import get_settings
 from shared.db import session_scope
@@ -24,6 +25,8 @@ def deliver(self, delivery_id: int | list[int]) -> str:  # type: ignore[no-untyp
     minute is re-enqueued with a countdown, later ones wait in the database for the sweep."""
     ids = delivery_id if isinstance(delivery_id, list) else [delivery_id]
     outcomes = outbox.deliver_many(delivery_ids=ids, settings=get_settings(), session_factory=session_scope)
+    for outcome in outcomes.values():
+        metrics.inc("deliveries", outcome=outcome.status)
     for outcome in outcomes.values():
         for follow_up in outcome.follow_up:  # endpoint.disabled events to the owner's other subscriptions
             send("notifier.deliver", [follow_up])

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from shared import metrics
 from shared.alerts import live, payload, store
 from shared.alerts.facts import alert_facts, article_ref
 from shared.config import Settings, get_settings
@@ -131,6 +132,7 @@ def record_match(
     match_row = store.insert_match(session=session, match=match)
     if match_row is None:
         return []  # this watch matched this article before: nothing new to say
+    metrics.count(session, "matches", kind="watch")
     key = story_key(article)
     existing = store.alert_for(session=session, watch_id=watch.id or 0, story_key=key, lock=True)
     if existing is None:
@@ -151,6 +153,7 @@ def record_match(
     else:
         alert, created = existing, False
     if created:
+        metrics.count(session, "alerts", kind="throttled" if alert.throttled else "alert")
         if alert.throttled:
             return []  # kept, and summarised later in the watch's digest
         facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
@@ -241,6 +244,7 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
         )
         session.add(digest)
         session.flush()
+        metrics.count(session, "alerts", kind="digest")
         for a in alerts:
             a.digest_id = digest.id
             session.add(a)
