@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from services.commands.bootstrap import bootstrap
+from services.commands.bootstrap import bootstrap, uvicorn_logging
 from services.queue import chunks, send
 from shared import metrics
 from shared.config import fresh_settings
@@ -176,7 +176,7 @@ def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        uvicorn.run("services.api.app:app", host=host, port=port, log_level="info")
+        uvicorn.run("services.api.app:app", host=host, port=port, **uvicorn_logging(settings))
     except KeyboardInterrupt:
         pass
     finally:

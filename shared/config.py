@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     # Prometheus: the multiprocess folder every process of this host writes (default: metrics/ in the data
     # dir); GET /metrics needs a read key unless metrics_public; a worker serves the folder on metrics_port
+    log_format: Literal["text", "json"] = "text"  # json: one object per line with the ids (shared/logs.py)
     metrics_dir: Path | None = None
     metrics_public: bool = False
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: the worker serves no metrics of its own

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from services.queue import chunks, send
-from shared import metrics
+from shared import logs, metrics
 from shared.alerts import outbox, service
 from shared.config import get_settings
 from shared.db import session_scope
@@ -24,9 +24,15 @@ def deliver(self, delivery_id: int | list[int]) -> str:  # type: ignore[no-untyp
     """Send one delivery, or a batch (one claim and one record transaction), if due; a retry due within a
     minute is re-enqueued with a countdown, later ones wait in the database for the sweep."""
     ids = delivery_id if isinstance(delivery_id, list) else [delivery_id]
-    outcomes = outbox.deliver_many(delivery_ids=ids, settings=get_settings(), session_factory=session_scope)
-    for outcome in outcomes.values():
+    with logs.context(delivery_ids=ids):
+        outcomes = outbox.deliver_many(
+            delivery_ids=ids, settings=get_settings(), session_factory=session_scope
+        )
+    for did, outcome in outcomes.items():
         metrics.inc("deliveries", outcome=outcome.status)
+        if outcome.status in ("failed", "disabled", "retry"):
+            err = outcome.result.error or outcome.result.status_code if outcome.result else None
+            log.info("delivery %s: %s (%s)", did, outcome.status, err, extra={"delivery_id": did})
     for outcome in outcomes.values():
         for follow_up in outcome.follow_up:  # endpoint.disabled events to the owner's other subscriptions
             send("notifier.deliver", [follow_up])

@@ -6,6 +6,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from services.queue import chunks, send
+from shared import logs
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.pipeline import service
@@ -28,7 +29,10 @@ def process_batch(article_ids: list[int]) -> int:
     that pass reach the retry here.
     """
     settings = get_settings()
-    delivery_ids = service.process_batch(sessions=session_scope, article_ids=article_ids, settings=settings)
+    with logs.context(article_ids=article_ids):
+        delivery_ids = service.process_batch(
+            sessions=session_scope, article_ids=article_ids, settings=settings
+        )
     # one notifier task per batch: the notifier sends a batch in parallel, each under its endpoint's limits
     for batch in chunks(delivery_ids, DELIVERY_BATCH):
         send("notifier.deliver", [batch])

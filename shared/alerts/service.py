@@ -9,6 +9,7 @@ alert (`digest_throttled`, run by the sweep).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -25,6 +26,8 @@ from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
 from shared.rules import MatchResult
+
+log = logging.getLogger(__name__)
 
 
 def story_key(article: Article) -> str:
@@ -154,6 +157,13 @@ def record_match(
         alert, created = existing, False
     if created:
         metrics.count(session, "alerts", kind="throttled" if alert.throttled else "alert")
+        log.info(
+            "alert %s: watch %s matched article %s",
+            alert.id,
+            watch.id,
+            article.id,
+            extra={"alert_id": alert.id, "watch_id": watch.id, "article_id": article.id},
+        )
         if alert.throttled:
             return []  # kept, and summarised later in the watch's digest
         facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)

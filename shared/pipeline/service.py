@@ -160,6 +160,7 @@ def _attempt_failed(sessions: Sessions, article_id: int, exc: BaseException, set
         article.attempts,
         settings.pipeline_max_attempts,
         article.error,
+        extra={"article_id": article_id},
     )
 
 
