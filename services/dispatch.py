@@ -5,7 +5,8 @@ Callers say what should happen (`enqueue_processing(article_ids)`), not which ta
 argument shape. Routing stays with the Celery app (queue = task-name prefix, services/queue.py).
 
 A broker error is never raised to the caller and never silent: it is logged with the ids it concerned and
-counted per task (`enqueue_failures()`, shown in /readyz). The database is the source of truth: the sweeps
+counted per task (this process's in `enqueue_failures()`, shown in /readyz; every process's in the
+`newswatch_enqueue_failures` counter of /metrics). The database is the source of truth: the sweeps
 (pipeline.sweep, notifier.sweep, fetcher.schedule) find the rows again, so nothing is lost.
 """
 
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
 from services.queue import app
+from shared import metrics
 from shared.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ def _send(task: str, arg: int | list[int], *, countdown: float | None = None) ->
     except Exception as exc:  # any broker or transport error: the database still holds the work
         with _lock:
             _failures[task] += 1
+        metrics.inc("enqueue_failures", task=task)  # every process's count, summed at /metrics
         log.error("could not enqueue %s for ids %s: %r (the sweep will pick them up)", task, arg, exc)
         return False
     return True

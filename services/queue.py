@@ -15,6 +15,7 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 from services.scheduler import beat_schedule
+from shared import logs
 from shared.config import Settings, get_settings
 from shared.heartbeats import Heartbeat
 from shared.plugins import load_plugins
@@ -108,6 +109,26 @@ def create_celery(settings: Settings) -> Celery:
 
 app = create_celery(get_settings())
 _heartbeat: Heartbeat | None = None
+
+
+def _json_logging(loglevel: Any = None, **_: Any) -> None:
+    """NEWSWATCH_LOG_FORMAT=json: Celery leaves logging to us (connected only then), one object per line."""
+    logs.configure("json", level=loglevel or logging.INFO)
+
+
+if get_settings().log_format == "json":
+    signals.setup_logging.connect(_json_logging, weak=False)
+
+
+@signals.task_prerun.connect
+def _task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """Every record a task logs names the task (its ids are added by the task itself)."""
+    logs.begin(task=getattr(task, "name", None), task_id=task_id)
+
+
+@signals.task_postrun.connect
+def _task_context_end(**_: Any) -> None:
+    logs.end()
 
 
 @signals.worker_ready.connect

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from services.dispatch import enqueue_deliveries, enqueue_delivery_retry
+from shared import logs, metrics
 from shared.alerts import outbox, service
 from shared.config import get_settings
 from shared.db import session_scope
@@ -22,7 +23,15 @@ def deliver(delivery_id: int | list[int]) -> str:
     """Send one delivery, or a batch (one claim and one record transaction), if due; a retry due within a
     minute is re-enqueued with a countdown, later ones wait in the database for the sweep."""
     ids = delivery_id if isinstance(delivery_id, list) else [delivery_id]
-    outcomes = outbox.deliver_many(delivery_ids=ids, settings=get_settings(), session_factory=session_scope)
+    with logs.context(delivery_ids=ids):
+        outcomes = outbox.deliver_many(
+            delivery_ids=ids, settings=get_settings(), session_factory=session_scope
+        )
+    for did, outcome in outcomes.items():
+        metrics.inc("deliveries", outcome=outcome.status)
+        if outcome.status in ("failed", "disabled", "retry"):
+            err = outcome.result.error or outcome.result.status_code if outcome.result else None
+            log.info("delivery %s: %s (%s)", did, outcome.status, err, extra={"delivery_id": did})
     for outcome in outcomes.values():
         # endpoint.disabled events to the owner's other subscriptions
         enqueue_deliveries(outcome.follow_up, batch_size=1)

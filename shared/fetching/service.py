@@ -38,7 +38,7 @@ from shared.ingestion.schemas import is_link
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.account import SYSTEM_ACCOUNT_ID
-from shared.models.base import to_utc, utcnow
+from shared.models.base import storable, to_utc, utcnow
 from shared.outbound.http import FetchLimits, HttpClient, HTTPStatusError, default_user_agent
 from shared.outbound.policy import BadSchemeError, FetchError
 
@@ -240,6 +240,7 @@ def _with_pages(
 
 def _record_failure(*, session_factory: SessionFactory, feed_id: int, message: str, retry_after: float | None,
                     status: int | None, settings: Settings, now: datetime) -> FetchOutcome:  # fmt: skip
+    message = storable(message)  # an error quoting the document may hold what no database stores
     with session_factory() as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
@@ -338,7 +339,7 @@ def fetch_feed(
         _apply(feed, state, now)
         feed.last_status = result.status
         if parsed is not None:
-            feed.title = feed.title or parsed.title
+            feed.title = feed.title or (storable(parsed.title) if parsed.title else None)
             feed.etag = result.etag
             feed.last_modified = result.last_modified
         subscribe = False

@@ -51,6 +51,7 @@ OPEN = {
 }
 
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/metrics"): Case("read"),  # a read key unless NEWSWATCH_METRICS_PUBLIC (test_metrics.py)
     ("GET", "/api/v1/me"): Case("read"),
     ("GET", "/api/v1/accounts"): Case("admin"),
     ("POST", "/api/v1/accounts"): Case("admin", body={"name": "someone"}),

@@ -14,6 +14,7 @@ import services.pipeline.tasks  # noqa: F401
 from services import dispatch
 from services.api.routers import health
 from services.queue import app
+from shared import metrics
 from shared.config import fresh_settings
 
 
@@ -93,6 +94,8 @@ def test_a_broker_error_is_logged_with_the_ids_and_counted(
         "notifier.deliver": 1,
         "fetcher.fetch": 2,
     }
+    counted = metrics.counter_values(metrics.exposition().decode())
+    assert counted['newswatch_enqueue_failures_total{task="fetcher.fetch"}'] >= 2
     text = caplog.text
     assert "pipeline.process_batch" in text and "[11, 12]" in text and "broker down" in text
     assert "[21]" in text and "fetcher.fetch for ids 31" in text and "fetcher.fetch for ids 32" in text
