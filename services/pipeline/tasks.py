@@ -10,6 +10,7 @@ from shared import logs
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.pipeline import service
+from shared.search.backfill import index_missing
 
 DELIVERY_BATCH = 50
 
@@ -40,8 +41,11 @@ def process_batch(article_ids: list[int]) -> int:
 
 @shared_task(name="pipeline.sweep")
 def sweep() -> int:
-    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker)."""
+    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker); index a bounded batch of
+    processed articles that have no search row (stored before the search index existed)."""
     settings = get_settings()
+    if settings.search_backfill_per_sweep:
+        index_missing(sessions=session_scope, max_articles=settings.search_backfill_per_sweep)
     with session_scope() as session:
         ids = service.stuck_article_ids(
             session=session, older_than_seconds=settings.pipeline_stuck_after_seconds
