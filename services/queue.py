@@ -87,6 +87,14 @@ def create_celery(settings: Settings) -> Celery:
         result_backend=None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # every task: SoftTimeLimitExceeded at the soft limit, its pool process killed at the hard one (a task
+        # stopped so is acknowledged, not redelivered in a loop: the sweeps find its articles and deliveries)
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
+        # SIGTERM: stop taking tasks and let running ones finish for this long (soft shutdown), then hand
+        # the unfinished ones back to the broker (acks_late) for another worker
+        worker_soft_shutdown_timeout=settings.worker_shutdown_grace_seconds,
+        worker_enable_soft_shutdown_on_idle=True,
         worker_prefetch_multiplier=1,
         task_default_queue="pipeline",
         task_routes={f"{q}.*": {"queue": q} for q in QUEUES},
@@ -133,12 +141,14 @@ def _task_context_end(**_: Any) -> None:
 
 @signals.worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
-    """Embedded mode: the worker's heartbeat file, which /readyz reads (hostname `<name>@host`)."""
+    """The worker's heartbeat file: embedded /readyz reads it (named by the hostname's prefix, `<name>@host`);
+    in distributed mode `newswatch healthcheck` does (named by the whole node name, one per container)."""
     global _heartbeat
     settings = get_settings()
-    if settings.mode != "embedded" or _heartbeat is not None:
+    if _heartbeat is not None:
         return
-    name = str(getattr(sender, "hostname", "worker")).split("@", 1)[0]
+    node = str(getattr(sender, "hostname", "worker"))
+    name = node.split("@", 1)[0] if settings.mode == "embedded" else node
     _heartbeat = Heartbeat(settings.data_dir, name, every=settings.worker_heartbeat_seconds).start()
 
 
