@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--loglevel", default="info")
     b.set_defaults(func=Handler("services.commands.workers:cmd_beat"))
 
+    h = sub.add_parser("healthcheck", help="exit 0 when this host's workers beat lately (container checks)")
+    h.add_argument("--host", help="the host part of the workers' node names (default: this hostname)")
+    h.set_defaults(func=Handler("services.commands.health:cmd_healthcheck"))
+
     m = sub.add_parser("migrate", help="bring the database schema to the latest revision")
     m.set_defaults(func=Handler("services.commands.admin:cmd_migrate"))
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.outbound.policy import AddressPolicy, parse_networks
@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: the worker serves no metrics of its own
 
+    task_soft_time_limit_seconds: float = Field(default=300.0, gt=0)  # every Celery task (prefork pools)
+    task_time_limit_seconds: float = Field(default=360.0, gt=0)  # hard: the pool process is killed
+    worker_shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0
+    )  # SIGTERM: running tasks finish this long
+
     worker_heartbeat_seconds: float = Field(default=2.0, gt=0)  # embedded workers' heartbeat period
     worker_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)  # older: /readyz says 503
 
@@ -115,6 +121,12 @@ class Settings(BaseSettings):
         value = _split(value)
         parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
         return value
+
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        if self.task_time_limit_seconds <= self.task_soft_time_limit_seconds:
+            raise ValueError("task_time_limit_seconds must be above task_soft_time_limit_seconds")
+        return self
 
     @field_validator("plugins", mode="before")
     @classmethod
