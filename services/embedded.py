@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import uvicorn
 
 from services.commands.bootstrap import bootstrap, uvicorn_logging
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared import metrics
 from shared.config import fresh_settings
 
@@ -168,8 +168,7 @@ def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     settings = fresh_settings()
     supervisor = Supervisor(embedded_children())
     supervisor.start()
-    for batch in chunks(new_ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(new_ids, settings=settings)
     print(
         f"Newswatch (embedded) at http://{host}:{port}  (data in {settings.data_dir.resolve()})",
         file=sys.stderr,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterable
 from time import monotonic
 from typing import Any
 
@@ -157,25 +156,6 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
 def _stop_heartbeat(**_: Any) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()
-
-
-def send(name: str, args: Iterable[object]) -> bool:
-    """Enqueue a task by name after the caller committed; a broker failure is logged, not raised.
-
-    The database is the source of truth: what is not enqueued now is found by the periodic sweeps.
-    """
-    try:
-        app.send_task(name, args=list(args))
-    except Exception as exc:  # the broker may be down; the sweep re-finds the work
-        log.warning("could not enqueue %s: %s (the sweep will pick it up)", name, exc)
-        return False
-    return True
-
-
-def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    """Split ids into batches."""
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 def queue_depths(settings: Settings) -> dict[str, int | None]:

@@ -71,6 +71,7 @@ class _Metrics:
     matches: Counter
     alerts: Counter
     deliveries: Counter
+    enqueue_failures: Counter
     stage: Histogram
 
 
@@ -95,6 +96,12 @@ def _build(folder: str | None) -> _Metrics:
             "newswatch_deliveries",
             "Delivery attempts by outcome (sent, retry, failed, disabled, throttled, skipped)",
             ["outcome"],
+            registry=reg,
+        ),
+        enqueue_failures=Counter(
+            "newswatch_enqueue_failures",
+            "Task messages the broker refused, by task (logged with their ids; the sweeps recover the work)",
+            ["task"],
             registry=reg,
         ),
         stage=Histogram(

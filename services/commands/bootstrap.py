@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared import logs, metrics
 from shared.config import Settings, fresh_settings
 from shared.db import session_scope
@@ -45,8 +45,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Migrate, create the admin key if needed, load seeds/ and queue the sample articles."""
     ids = bootstrap(with_feeds=not args.no_feeds, seed=True)
     if ids and not args.no_enqueue:
-        for batch in chunks(ids, fresh_settings().pipeline_batch_size):
-            send("pipeline.process_batch", [batch])
+        enqueue_processing(ids, settings=fresh_settings())
     return 0
 
 

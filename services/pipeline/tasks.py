@@ -5,14 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_deliveries, enqueue_processing
 from shared import logs
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.pipeline import service
 from shared.search.backfill import index_missing
-
-DELIVERY_BATCH = 50
 
 
 @shared_task(
@@ -33,9 +31,7 @@ def process_batch(article_ids: list[int]) -> int:
         delivery_ids = service.process_batch(
             sessions=session_scope, article_ids=article_ids, settings=settings
         )
-    # one notifier task per batch: the notifier sends a batch in parallel, each under its endpoint's limits
-    for batch in chunks(delivery_ids, DELIVERY_BATCH):
-        send("notifier.deliver", [batch])
+    enqueue_deliveries(delivery_ids)
     return len(delivery_ids)
 
 
@@ -50,6 +46,5 @@ def sweep() -> int:
         ids = service.stuck_article_ids(
             session=session, older_than_seconds=settings.pipeline_stuck_after_seconds
         )
-    for batch in chunks(ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(ids, settings=settings)
     return len(ids)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from shared import metrics
 from shared.alerts import live, payload, store
 from shared.alerts.facts import alert_facts, article_ref
-from shared.config import Settings, get_settings
+from shared.config import Settings
 from shared.fetching.events import FeedUnhealthy
 from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
@@ -116,11 +116,12 @@ def record_match(
     watch: Watch,
     result: MatchResult,
     entities: Sequence[payload.EntityRef] = (),
+    settings: Settings,
     feed_url: str | None = None,
-    settings: Settings | None = None,
 ) -> list[int]:
-    """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids."""
-    settings = settings or get_settings()
+    """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids.
+
+    `settings` (the watch throttle) are the caller's: the pipeline's, never this process's globals."""
     terms = [
         {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
         for t in result.terms

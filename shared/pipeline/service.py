@@ -248,6 +248,7 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
                 result=match,
                 entities=_dedupe(refs),
                 feed_url=feed_urls.get(article.feed_id),
+                settings=settings,
             )
         article.status = STATUS_PROCESSED
         article.processed_at = now
