@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml setup.py shared/rules/_core.pyx requirements/model.txt 
 	$(PY) -m pip install -e '.[dev]'
 	touch $(STAMP)
 
+# make run HOST=0.0.0.0 PORT=8080 ARGS="--no-feeds --data-dir /tmp/nw"
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+
 run: install
-	$(VENV)/bin/newswatch run
+	$(VENV)/bin/newswatch run --host $(HOST) --port $(PORT) $(ARGS)
 
 services:
 	./scripts/ensure-services.sh

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from services.cli import positive
 from services.dispatch import enqueue_processing
 from shared.config import get_settings
 from shared.db import session_scope
@@ -153,11 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `newswatch import`."""
     parser = argparse.ArgumentParser(prog="newswatch import", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="JSON Lines archive (.jsonl or .jsonl.gz)")
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=positive, default=200, help="articles per transaction")
     parser.add_argument("--no-process", action="store_true", help="store only; do not enqueue the pipeline")
     parser.add_argument("--restart", action="store_true", help="ignore the checkpoint of an earlier run")
-    parser.add_argument("--limit", type=int, default=None, help="stop after this many lines (resume later)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--limit", type=positive, default=None, help="stop after this many lines (resume later)"
+    )
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="default: on a terminal"
+    )
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"newswatch import: no such file {args.file}", file=sys.stderr)

@@ -5,6 +5,7 @@ Bad values fail fast at start-up with pydantic's message naming the variable.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,16 @@ from shared.outbound.policy import AddressPolicy, parse_networks
 from shared.outbound.schemes import DEFAULT_CHANNEL_SCHEMES, check_enabled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/newswatch, else ~/.local/share/newswatch: one place wherever a command runs.
+
+    (Relative to the working directory, `newswatch backtest` outside the checkout found no database.)
+    """
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "newswatch"
 
 
 def _split(value: object) -> object:
@@ -30,7 +41,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
 
     mode: Literal["distributed", "embedded"] = "distributed"
-    data_dir: Path = Path(".newswatch")
+    data_dir: Path = Field(default_factory=default_data_dir)  # NEWSWATCH_DATA_DIR overrides
     database_url: str = ""  # empty: SQLite under data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""  # empty: redis_url (distributed) or the filesystem transport (embedded)
