@@ -53,7 +53,7 @@ from typing import Any
 
 import httpx
 
-from bench._serve import free_port
+from bench._serve import create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
@@ -204,11 +204,7 @@ class System:
 
     # database and one-shot roles
     def create(self) -> None:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{self.db}"')
+        create_database(self.db, migrate=False)
         self._run_once(["seed", "--no-feeds"])  # the compose `migrate` role (no internet: no feeds)
         self._clear_redis()
 
@@ -301,10 +297,7 @@ class System:
         self.api.close()
 
     def drop(self) -> None:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        drop_database(self.db)
         self._clear_redis()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 

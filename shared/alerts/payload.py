@@ -100,20 +100,30 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def iso_ms(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds always written (the latency figures' stage times), or None."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _parse(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _ms(a: datetime | None, b: datetime | None) -> int | None:
+def _ms(a: datetime | None, b: datetime | None) -> float | None:
+    """Milliseconds from a to b, to the microsecond (fractions kept: stages are often under a millisecond)."""
     if a is None or b is None:
         return None
     if a.tzinfo is None:
         a = a.replace(tzinfo=UTC)
     if b.tzinfo is None:
         b = b.replace(tzinfo=UTC)
-    return round((b - a).total_seconds() * 1000)
+    return round((b - a).total_seconds() * 1000, 3)
 
 
 def article_data(a: ArticleRef) -> dict[str, Any]:
@@ -149,9 +159,9 @@ def alert_data(facts: AlertFacts) -> dict[str, Any]:
         "story_id": facts.story_id,
         "sources": [article_data(s) for s in (facts.sources or (a,))],
         "latency": {
-            "published": iso(a.published),
-            "fetched": iso(a.fetched),
-            "matched": iso(facts.matched_at),
+            "published": iso_ms(a.published),
+            "fetched": iso_ms(a.fetched),
+            "matched": iso_ms(facts.matched_at),
             "sent": None,
             "published_to_fetched_ms": _ms(a.published, a.fetched),
             "fetched_to_matched_ms": _ms(a.fetched, facts.matched_at),
@@ -245,7 +255,7 @@ def render(event_type: str, data: Mapping[str, Any], *, sent_at: datetime | None
     latency = out.get("latency")
     if isinstance(latency, Mapping):
         lat = dict(latency)
-        lat["sent"] = iso(sent_at)
+        lat["sent"] = iso_ms(sent_at)
         lat["matched_to_sent_ms"] = _ms(_parse(lat.get("matched")), sent_at)
         out["latency"] = lat
     return encode(envelope(event_type, out, timestamp=sent_at))

@@ -177,15 +177,30 @@ def rising_stories(
 ) -> list[Rising]:
     """Stories whose articles in [until - window, until) are significantly above their previous windows."""
     since = until - timedelta(seconds=window_seconds * (baseline_windows + 1))
+    start = until - timedelta(seconds=window_seconds)
+    # only stories with at least min_count articles in the last window can rise: their baselines alone
+    # are read (ix_article_search_story), not every story's counts over all N + 1 windows
+    n = func.count()
+    candidates = [
+        int(r)
+        for r in session.exec(
+            select(S.story_id)
+            .where(col(S.story_id).is_not(None), col(S.dated_at) >= start, col(S.dated_at) < until)
+            .group_by(col(S.story_id))
+            .having(n >= max(1, min_count))
+        )
+        if r is not None
+    ]
+    if not candidates:
+        return []
     k = windows_ago(session, S.dated_at, until, window_seconds).label("k")
     q = (
         select(S.story_id, k, func.count())
-        .where(col(S.story_id).is_not(None), col(S.dated_at) >= since, col(S.dated_at) < until)
+        .where(col(S.story_id).in_(candidates), col(S.dated_at) >= since, col(S.dated_at) < until)
         .group_by(col(S.story_id), k)
     )
     tests = window_tests(session.exec(q), baseline_windows, min_count, max_p)
     top = sorted(tests.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
-    start = until - timedelta(seconds=window_seconds)
     figures = {s.id: s for s in summaries(session=session, story_ids=[i for i, _ in top])}
     spread: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     q2 = select(S.story_id, S.host, S.language).where(

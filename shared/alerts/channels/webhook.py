@@ -75,8 +75,10 @@ class WebhookChannel:
 
     def send(self, message: Message) -> AttemptResult:
         """Sign and POST one attempt; read at most 4 KB of the answer."""
-        ts = int(message.timestamp or time.time())
-        msg = message if message.timestamp else _with_ts(message, ts)
+        # the header carries whole seconds (Standard Webhooks); the body's `sent` keeps the exact time
+        now = message.timestamp or time.time()
+        ts = int(now)
+        msg = message if message.timestamp else _with_ts(message, now)
         body = msg.body().encode()
         started = time.monotonic()
         try:
@@ -115,12 +117,12 @@ class WebhookChannel:
         self._client.close()
 
 
-def _with_ts(message: Message, ts: int) -> Message:
+def _with_ts(message: Message, ts: float) -> Message:
     return Message(
         target=message.target,
         msg_id=message.msg_id,
         event_type=message.event_type,
         data=message.data,
         secrets=message.secrets,
-        timestamp=float(ts),
+        timestamp=ts,
     )
