@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     pipeline_batch_size: int = Field(default=16, ge=1, le=1000)
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
+    dashboard_cache_seconds: float = Field(default=10.0, ge=0)  # top/rising/stories answers; 0: off
     search_backfill_per_sweep: int = Field(default=2000, ge=0)  # unindexed articles indexed per sweep run
     pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
     entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text

@@ -41,6 +41,7 @@ def list_stories(
     language: str | None = None,
     min_articles: int = 1,
     limit: int = 50,
+    caller: Caller | None = None,
 ) -> list[StoryOut]:
     """Stories with articles in the window, most recent (or largest) first, with their whole-life figures."""
     n = func.count()
@@ -56,11 +57,12 @@ def list_stories(
         (n.desc(), func.max(S.dated_at).desc()) if order == "articles" else (func.max(S.dated_at).desc(),)
     )
     ids = [int(r[0]) for r in session.exec(active.order_by(*ordering, col(S.story_id).desc()).limit(limit))]
-    return summaries(session=session, story_ids=ids)
+    return summaries(session=session, story_ids=ids, caller=caller)
 
 
-def summaries(*, session: Session, story_ids: Sequence[int]) -> list[StoryOut]:
-    """Whole-life figures of these stories, in the given order."""
+def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | None = None) -> list[StoryOut]:
+    """Whole-life figures of these stories, in the given order; `alerts` counts those of the caller's
+    watches (every watch's without a caller)."""
     if not story_ids:
         return []
     ids = list(story_ids)
@@ -84,13 +86,12 @@ def summaries(*, session: Session, story_ids: Sequence[int]) -> list[StoryOut]:
     firsts = {r[5] for r in figures.values()}
     heads = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(firsts)))}
     entities = _top_entities(session, ids)
-    alerts = dict(
-        session.exec(
-            select(Alert.story_key, func.count())
-            .where(col(Alert.story_key).in_([story_key(i) for i in ids]))
-            .group_by(col(Alert.story_key))
-        ).all()
+    counted = select(Alert.story_key, func.count()).where(
+        col(Alert.story_key).in_([story_key(i) for i in ids])
     )
+    if caller is not None:
+        counted = counted.join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
+    alerts = dict(session.exec(counted.group_by(col(Alert.story_key))).all())
     out = []
     for sid in ids:
         r = figures.get(sid)
@@ -134,7 +135,7 @@ def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[Stor
 
 def timeline(*, session: Session, caller: Caller, story_id: int, limit: int = 500) -> StoryTimeline:
     """One story: its figures, its articles in time order, and the alerts of the caller's watches on it."""
-    found = summaries(session=session, story_ids=[story_id])
+    found = summaries(session=session, story_ids=[story_id], caller=caller)
     if not found:
         raise NotFound("no such story")
     rows = session.exec(
