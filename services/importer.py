@@ -150,8 +150,8 @@ def run_import(
     return {**{k: state[k] for k in ("lines", "new", "existing", "errors")}, "resumed_at": resumed_at}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `newswatch import`."""
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `newswatch import`."""
     parser = argparse.ArgumentParser(prog="newswatch import", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="JSON Lines archive (.jsonl or .jsonl.gz)")
     parser.add_argument("--batch-size", type=positive, default=200, help="articles per transaction")
@@ -163,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="default: on a terminal"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `newswatch import`."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"newswatch import: no such file {args.file}", file=sys.stderr)
