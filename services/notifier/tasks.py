@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from services.queue import chunks, send
 from shared.alerts import outbox, service
@@ -19,7 +20,7 @@ BATCH = 50  # deliveries per task when the sweep enqueues a backlog
 
 
 @shared_task(name="notifier.deliver", bind=True)
-def deliver(self, delivery_id: int | list[int]) -> str:  # type: ignore[no-untyped-def]
+def deliver(self: Task[Any, Any], delivery_id: int | list[int]) -> str:
     """Send one delivery, or a batch (one claim and one record transaction), if due; a retry due within a
     minute is re-enqueued with a countdown, later ones wait in the database for the sweep."""
     ids = delivery_id if isinstance(delivery_id, list) else [delivery_id]
@@ -30,7 +31,7 @@ def deliver(self, delivery_id: int | list[int]) -> str:  # type: ignore[no-untyp
     for did, outcome in outcomes.items():
         if outcome.retry_in is not None and outcome.retry_in <= MAX_COUNTDOWN:
             try:
-                self.apply_async(args=[did], countdown=outcome.retry_in)
+                self.apply_async(args=(did,), countdown=outcome.retry_in)
             except Exception as exc:  # the broker is down: the sweep finds the row when it is due
                 log.warning("could not re-enqueue delivery %s: %s", did, exc)
     statuses = [o.status for o in outcomes.values()]
