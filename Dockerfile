@@ -18,7 +18,7 @@ RUN apt-get update \
     && pip install . \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 newswatch \
-    && mkdir -p /data && chown newswatch /data
+    && mkdir -p /data /metrics && chown newswatch /data /metrics
 
 USER newswatch
 ENV NEWSWATCH_DATA_DIR=/data NEWSWATCH_SEEDS_DIR=/app/seeds

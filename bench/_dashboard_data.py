@@ -143,6 +143,7 @@ def generate(*, url: str, articles: int, mentions_per_article: int, seed: int = 
                 story,
                 "import",
                 feed_id,
+                0,
             )
         )
         found = _CAPS.findall(f"{title}. {body}")
@@ -208,6 +209,7 @@ def generate(*, url: str, articles: int, mentions_per_article: int, seed: int = 
                 "story_id",
                 "source",
                 "feed_id",
+                "attempts",
             ],
             arts,
         )
@@ -268,9 +270,10 @@ def _watches_and_alerts(conn: psycopg.Connection, arts: list[tuple[Any, ...]], n
             "created_at",
             "updated_at",
             "owner_id",
+            "status",
         ],
         [
-            (i + 1, f"watch {w}", f"title:{w}", f"title:{w}", True, 1, now, now, SYSTEM_ACCOUNT_ID)
+            (i + 1, f"watch {w}", f"title:{w}", f"title:{w}", True, 1, now, now, SYSTEM_ACCOUNT_ID, "active")
             for i, w in enumerate(WATCH_WORDS)
         ],
     )

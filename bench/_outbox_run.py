@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import _serve
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -33,14 +35,10 @@ def prepare_env(db_name: str, redis_url: str) -> None:
 
 def create_database(db_name: str) -> str:
     """Create and migrate a fresh database; returns its URL."""
-    import psycopg
-
     from shared.config import get_settings
     from shared.migrations import upgrade
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
+    _serve.create_database(db_name, migrate=False)
     get_settings.cache_clear()
     url = get_settings().effective_database_url
     upgrade(url)
@@ -49,13 +47,10 @@ def create_database(db_name: str) -> str:
 
 def drop_database(db_name: str) -> None:
     """Drop the bench database."""
-    import psycopg
-
     from shared.db import engine_for
 
     engine_for(os.environ["NEWSWATCH_DATABASE_URL"]).dispose()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    _serve.drop_database(db_name)
 
 
 class Worker:
@@ -108,7 +103,7 @@ _LAST_COMMIT = 0.0
 
 def emit(n: int, start: int, batch: int = 1) -> list[int]:
     """n events in one transaction, then messages of `batch` ids after commit; returns the delivery ids."""
-    from services.queue import chunks, send
+    from services.dispatch import enqueue_deliveries
     from shared.alerts import service
     from shared.db import session_scope
 
@@ -124,12 +119,7 @@ def emit(n: int, start: int, batch: int = 1) -> list[int]:
             )
     global _LAST_COMMIT
     _LAST_COMMIT = time.time()
-    if batch == 1:
-        for d in ids:
-            send("notifier.deliver", [d])
-    else:
-        for chunk in chunks(ids, batch):
-            send("notifier.deliver", [chunk])
+    enqueue_deliveries(ids, batch_size=batch)
     return ids
 
 

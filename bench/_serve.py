@@ -1,9 +1,15 @@
-"""What the server-starting benchmarks (streams, sqlite_push) share: a free loopback port and a clean stop."""
+"""What the benchmarks share: a free loopback port, a clean stop, and a throw-away PostgreSQL database.
+
+Every benchmark that starts a server or needs its own database uses these (streams, sqlite_push, fetch,
+delivery, dashboard, pipeline); psycopg is imported only by the functions that need a server.
+"""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def free_port() -> int:
@@ -21,3 +27,31 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def database_url(name: str) -> str:
+    """The SQLAlchemy URL of a bench database on the local PostgreSQL."""
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def create_database(name: str, *, migrate: bool = True) -> str:
+    """A fresh database `name` (dropped first if it exists), migrated to head unless told not; its URL."""
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(name)
+    if migrate:
+        from shared.migrations import upgrade
+
+        upgrade(url)
+    return url
+
+
+def drop_database(name: str) -> None:
+    """Drop a bench database (connections still open are ended)."""
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

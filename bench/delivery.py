@@ -19,7 +19,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
-import socket
 import statistics
 import sys
 import time
@@ -29,15 +28,10 @@ from typing import Any
 
 import httpx
 
+from bench._serve import free_port
 from shared.alerts.channels import Message, WebhookChannel
 from shared.alerts.signing import generate_secret
 from shared.outbound.policy import AddressPolicy, parse_networks
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _receiver_main(port: int) -> None:
@@ -78,7 +72,7 @@ class Receiver:
     """The receiver process and its stats endpoint."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.proc = mp.get_context("spawn").Process(target=_receiver_main, args=(self.port,), daemon=True)
 

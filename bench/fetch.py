@@ -27,7 +27,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import socket
 import sys
 import threading
 import time
@@ -36,6 +35,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from bench._serve import create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = (REPO / ".." / "shared" / "data").resolve()
@@ -55,12 +56,6 @@ def load_texts(limit: int) -> list[tuple[str, str]]:
                     if len(out) >= limit:
                         return out
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _render_feed(i: int, items: int, texts: list[tuple[str, str]], port: int, summary_only: bool) -> bytes:
@@ -178,26 +173,6 @@ def _fetch_worker(
     out.put({"new": new, "errors": errors, "max_rss_mb": usage.ru_maxrss / 1024, "cpu_s": cpu})
 
 
-def _fresh_database(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    from shared.migrations import upgrade
-
-    upgrade(url)
-    return url
-
-
-def _drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def _split(seq: list[Any], n: int) -> list[list[Any]]:
     return [seq[k::n] for k in range(n)]
 
@@ -221,7 +196,7 @@ def run_scenario(
 ) -> dict[str, Any]:
     """Serve the feeds, measure the bare-GET baseline and the full fetch path; returns the numbers."""
     ctx = mp.get_context("spawn")
-    port = _free_port()
+    port = free_port()
     ready = ctx.Event()
     server = ctx.Process(
         target=_server_main, args=(port, feeds, items, feeds * items, extract, ready), daemon=True
@@ -235,7 +210,7 @@ def run_scenario(
         base_s, base_bytes = _run_processes(
             _baseline_worker, [(chunk, threads) for chunk in _split(urls, workers)]
         )
-        db_url = _fresh_database(db_name)
+        db_url = create_database(db_name)
         os.environ["NEWSWATCH_DATABASE_URL"] = db_url
         from sqlmodel import Session
 
@@ -286,7 +261,7 @@ def run_scenario(
         from shared.db import engine_for
 
         engine_for.cache_clear()
-        _drop_database(db_name)
+        drop_database(db_name)
 
 
 def cluster_corpora(corpora: list[str]) -> dict[str, Any]:

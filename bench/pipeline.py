@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench._serve import create_database, database_url, drop_database
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
 
@@ -48,10 +50,8 @@ def bare_spacy(texts: list[tuple[str, str]], model: str) -> float:
 
 
 def run(n: int, workers: int) -> dict[str, object]:
-    import psycopg
-
     db = f"newswatch_bench_{os.getpid()}"
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    url = database_url(db)
     os.environ.update(
         {
             "NEWSWATCH_DATABASE_URL": url,
@@ -61,12 +61,10 @@ def run(n: int, workers: int) -> dict[str, object]:
             "NEWSWATCH_PIPELINE_STUCK_AFTER_SECONDS": "3600",
         }
     )
-    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{db}"')
+    create_database(db, migrate=False)
     texts = load_texts(n)
     try:
-        from services.queue import chunks, send
+        from services.dispatch import enqueue_processing
         from shared.config import fresh_settings
         from shared.db import session_scope
         from shared.ingestion.schemas import ArticleIn
@@ -110,9 +108,8 @@ def run(n: int, workers: int) -> dict[str, object]:
             stdout=subprocess.DEVNULL,  # the JSON on stdout is ours alone
         )
         # warm up: the seed articles load the model in every worker process before the clock starts
-        for batch in chunks(seed_ids, 1):
-            for _ in range(workers):
-                send("pipeline.process_batch", [batch])
+        for _ in range(workers):
+            enqueue_processing(seed_ids, batch_size=1)
         time.sleep(1)
         from sqlalchemy import text as sql
 
@@ -129,8 +126,7 @@ def run(n: int, workers: int) -> dict[str, object]:
             time.sleep(0.2)
         time.sleep(3)  # let each worker process finish loading its model
         started = time.perf_counter()
-        for batch in chunks(ids, settings.pipeline_batch_size):
-            send("pipeline.process_batch", [batch])
+        enqueue_processing(ids, settings=settings)
         target = len(ids) + len(seed_ids)
         while processed() < target and time.monotonic() < deadline + 600:
             time.sleep(0.05)
@@ -143,8 +139,7 @@ def run(n: int, workers: int) -> dict[str, object]:
             mentions = int(conn.execute(sql("SELECT count(*) FROM mentions")).scalar() or 0)
         get_engine().dispose()
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        admin.close()
+        drop_database(db)
     baseline = bare_spacy(texts, settings.spacy_model)
     pipeline_rate = done / elapsed if elapsed else 0.0
     return {

@@ -1,4 +1,6 @@
-"""The `newswatch` command: run, api, worker, beat, migrate, seed, analyze, keys, bench, kb, import, backtest.
+"""The `newswatch` command: run, api, worker, beat, migrate, reindex, seed, analyze, keys, bench, kb, ...
+
+Delegated: import, backtest, bench, kb.
 
 This module parses and dispatches only; each command lives in its own module (services/commands/,
 services/embedded.py, ...), imported once the command line has set the environment (e.g. --data-dir),
@@ -68,8 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--loglevel", default="info")
     b.set_defaults(func=Handler("services.commands.workers:cmd_beat"))
 
+    h = sub.add_parser("healthcheck", help="exit 0 when this host's workers beat lately (container checks)")
+    h.add_argument("--host", help="the host part of the workers' node names (default: this hostname)")
+    h.set_defaults(func=Handler("services.commands.health:cmd_healthcheck"))
+
     m = sub.add_parser("migrate", help="bring the database schema to the latest revision")
     m.set_defaults(func=Handler("services.commands.admin:cmd_migrate"))
+
+    x = sub.add_parser("reindex", help="index processed articles that have no search row (bounded batches)")
+    x.add_argument("--all", action="store_true", help="rewrite every article's search row")
+    x.add_argument("--batch", type=int, default=200, help="articles per transaction")
+    x.set_defaults(func=Handler("services.commands.admin:cmd_reindex"))
 
     s = sub.add_parser("seed", help="migrate, create the admin key if needed, load seeds/")
     s.add_argument("--no-feeds", action="store_true")

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from services.commands.bootstrap import bootstrap
-from services.queue import chunks, send
+from services.commands.bootstrap import bootstrap, uvicorn_logging
+from services.dispatch import enqueue_processing
+from shared import metrics
 from shared.config import fresh_settings
 
 log = logging.getLogger("newswatch.supervisor")
@@ -162,19 +163,19 @@ def embedded_children() -> list[Child]:
 def run_embedded(*, host: str, port: int, seed: bool, with_feeds: bool) -> int:
     """Start everything and block until interrupted."""
     os.environ["NEWSWATCH_MODE"] = "embedded"  # the command line set it before importing this module too
+    metrics.prepare(fresh_settings().effective_metrics_dir)  # the API and both workers count into one folder
     new_ids = bootstrap(with_feeds=with_feeds, seed=seed)
     settings = fresh_settings()
     supervisor = Supervisor(embedded_children())
     supervisor.start()
-    for batch in chunks(new_ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(new_ids, settings=settings)
     print(
         f"Newswatch (embedded) at http://{host}:{port}  (data in {settings.data_dir.resolve()})",
         file=sys.stderr,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        uvicorn.run("services.api.app:app", host=host, port=port, log_level="info")
+        uvicorn.run("services.api.app:app", host=host, port=port, **uvicorn_logging(settings))
     except KeyboardInterrupt:
         pass
     finally:

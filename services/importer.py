@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.ingestion.schemas import ArticleIn
@@ -110,8 +110,7 @@ def run_import(
             state["new"] += len(result.new_ids)
             state["existing"] += len(result.ids) - len(result.new_ids)
             if process and result.new_ids:
-                for ids in chunks(result.new_ids, settings.pipeline_batch_size):
-                    send("pipeline.process_batch", [ids])
+                enqueue_processing(result.new_ids, settings=settings)
             batch.clear()
             # The checkpoint moves only after the commit: a crash repeats at most one batch, harmlessly.
             state["offset"] = reader.tell()

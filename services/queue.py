@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterable
 from time import monotonic
 from typing import Any
 
@@ -16,6 +15,7 @@ from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
 from services.scheduler import beat_schedule
+from shared import logs
 from shared.config import Settings, get_settings
 from shared.heartbeats import Heartbeat
 from shared.plugins import load_plugins
@@ -88,6 +88,14 @@ def create_celery(settings: Settings) -> Celery:
         result_backend=None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # every task: SoftTimeLimitExceeded at the soft limit, its pool process killed at the hard one (a task
+        # stopped so is acknowledged, not redelivered in a loop: the sweeps find its articles and deliveries)
+        task_soft_time_limit=settings.task_soft_time_limit_seconds,
+        task_time_limit=settings.task_time_limit_seconds,
+        # SIGTERM: stop taking tasks and let running ones finish for this long (soft shutdown), then hand
+        # the unfinished ones back to the broker (acks_late) for another worker
+        worker_soft_shutdown_timeout=settings.worker_shutdown_grace_seconds,
+        worker_enable_soft_shutdown_on_idle=True,
         worker_prefetch_multiplier=1,
         task_default_queue="pipeline",
         task_routes={f"{q}.*": {"queue": q} for q in QUEUES},
@@ -112,14 +120,36 @@ app = create_celery(get_settings())
 _heartbeat: Heartbeat | None = None
 
 
+def _json_logging(loglevel: Any = None, **_: Any) -> None:
+    """NEWSWATCH_LOG_FORMAT=json: Celery leaves logging to us (connected only then), one object per line."""
+    logs.configure("json", level=loglevel or logging.INFO)
+
+
+if get_settings().log_format == "json":
+    signals.setup_logging.connect(_json_logging, weak=False)
+
+
+@signals.task_prerun.connect
+def _task_context(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """Every record a task logs names the task (its ids are added by the task itself)."""
+    logs.begin(task=getattr(task, "name", None), task_id=task_id)
+
+
+@signals.task_postrun.connect
+def _task_context_end(**_: Any) -> None:
+    logs.end()
+
+
 @signals.worker_ready.connect
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
-    """Embedded mode: the worker's heartbeat file, which /readyz reads (hostname `<name>@host`)."""
+    """The worker's heartbeat file: embedded /readyz reads it (named by the hostname's prefix, `<name>@host`);
+    in distributed mode `newswatch healthcheck` does (named by the whole node name, one per container)."""
     global _heartbeat
     settings = get_settings()
-    if settings.mode != "embedded" or _heartbeat is not None:
+    if _heartbeat is not None:
         return
-    name = str(getattr(sender, "hostname", "worker")).split("@", 1)[0]
+    node = str(getattr(sender, "hostname", "worker"))
+    name = node.split("@", 1)[0] if settings.mode == "embedded" else node
     _heartbeat = Heartbeat(settings.data_dir, name, every=settings.worker_heartbeat_seconds).start()
 
 
@@ -127,25 +157,6 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
 def _stop_heartbeat(**_: Any) -> None:
     if _heartbeat is not None:
         _heartbeat.stop()
-
-
-def send(name: str, args: Iterable[object]) -> bool:
-    """Enqueue a task by name after the caller committed; a broker failure is logged, not raised.
-
-    The database is the source of truth: what is not enqueued now is found by the periodic sweeps.
-    """
-    try:
-        app.send_task(name, args=list(args))
-    except Exception as exc:  # the broker may be down; the sweep re-finds the work
-        log.warning("could not enqueue %s: %s (the sweep will pick it up)", name, exc)
-        return False
-    return True
-
-
-def chunks(ids: list[int], size: int) -> Iterable[list[int]]:
-    """Split ids into batches."""
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 def queue_depths(settings: Settings) -> dict[str, int | None]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.outbound.policy import AddressPolicy, parse_networks
@@ -66,10 +66,25 @@ class Settings(BaseSettings):
     pipeline_batch_size: int = Field(default=16, ge=1, le=1000)
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
+    dashboard_cache_seconds: float = Field(default=10.0, ge=0)  # top/rising/stories answers; 0: off
+    search_backfill_per_sweep: int = Field(default=2000, ge=0)  # unindexed articles indexed per sweep run
     pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
     entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text
     entity_extractor: str = "default"  # a registered extractor (plugins may register others)
     plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # modules every process imports
+
+    # Prometheus: the multiprocess folder every process of this host writes (default: metrics/ in the data
+    # dir); GET /metrics needs a read key unless metrics_public; a worker serves the folder on metrics_port
+    log_format: Literal["text", "json"] = "text"  # json: one object per line with the ids (shared/logs.py)
+    metrics_dir: Path | None = None
+    metrics_public: bool = False
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: the worker serves no metrics of its own
+
+    task_soft_time_limit_seconds: float = Field(default=300.0, gt=0)  # every Celery task (prefork pools)
+    task_time_limit_seconds: float = Field(default=360.0, gt=0)  # hard: the pool process is killed
+    worker_shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0
+    )  # SIGTERM: running tasks finish this long
 
     worker_heartbeat_seconds: float = Field(default=2.0, gt=0)  # embedded workers' heartbeat period
     worker_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)  # older: /readyz says 503
@@ -107,6 +122,12 @@ class Settings(BaseSettings):
         parse_networks(value)  # type: ignore[arg-type]  # any input: a bad CIDR raises ValueError (a 422)
         return value
 
+    @model_validator(mode="after")
+    def _limits(self) -> Settings:
+        if self.task_time_limit_seconds <= self.task_soft_time_limit_seconds:
+            raise ValueError("task_time_limit_seconds must be above task_soft_time_limit_seconds")
+        return self
+
     @field_validator("plugins", mode="before")
     @classmethod
     def _plugins(cls, value: object) -> object:
@@ -139,6 +160,11 @@ class Settings(BaseSettings):
         if self.broker_url:
             return self.broker_url
         return "filesystem://" if self.mode == "embedded" else self.redis_url
+
+    @property
+    def effective_metrics_dir(self) -> Path:
+        """Where every process of this host writes its Prometheus values."""
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def effective_kb_path(self) -> Path:

@@ -39,6 +39,7 @@ os.environ.update(
         "NEWSWATCH_REDIS_URL": f"redis://127.0.0.1:6379/{_REDIS_DB}",
         "NEWSWATCH_REDIS_KEY_PREFIX": f"nwtest{os.getpid()}:",
         "NEWSWATCH_ADMIN_API_KEY": "nwk_test_admin_key",
+        "NEWSWATCH_DASHBOARD_CACHE_SECONDS": "0",  # tests write then read at once; tests of the cache set it
         "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8",
         "NEWSWATCH_FETCH_SCHEDULE_SECONDS": "1",
         "NEWSWATCH_PIPELINE_SWEEP_SECONDS": "2",

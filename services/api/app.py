@@ -19,6 +19,7 @@ from services.api.routers import (
     health,
     insights,
     keys,
+    metrics,
     stories,
     subscriptions,
     watches,
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
     )
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(dashboard.router)
     app.include_router(articles.router)
     app.include_router(insights.router)  # before feeds: /feeds/health is not a feed id

@@ -61,5 +61,16 @@ def require_admin(caller: Annotated[Caller, Depends(require_key)]) -> Caller:
     return caller
 
 
+def require_metrics_access(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """/metrics: a read-scoped key (401/403 otherwise), unless NEWSWATCH_METRICS_PUBLIC opens it."""
+    if not settings.metrics_public:
+        require_key(request, session, creds)
+
+
 CallerDep = Annotated[Caller, Depends(require_key)]
 AdminDep = Annotated[Caller, Depends(require_admin)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import uvicorn
 
-from services.queue import chunks, send
-from shared.config import fresh_settings
+from services.dispatch import enqueue_processing
+from shared import logs, metrics
+from shared.config import Settings, fresh_settings
 from shared.db import session_scope
 from shared.migrations import upgrade
 from shared.security.accounts import ensure_admin_key
@@ -43,13 +45,22 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Migrate, create the admin key if needed, load seeds/ and queue the sample articles."""
     ids = bootstrap(with_feeds=not args.no_feeds, seed=True)
     if ids and not args.no_enqueue:
-        for batch in chunks(ids, fresh_settings().pipeline_batch_size):
-            send("pipeline.process_batch", [batch])
+        enqueue_processing(ids, settings=fresh_settings())
     return 0
 
 
 def cmd_api(args: argparse.Namespace) -> int:
     """The HTTP API (distributed mode)."""
+    settings = fresh_settings()
+    metrics.prepare(settings.effective_metrics_dir)
     bootstrap(with_feeds=False, seed=False)
-    uvicorn.run("services.api.app:app", host=args.host, port=args.port, log_level="info")
+    uvicorn.run("services.api.app:app", host=args.host, port=args.port, **uvicorn_logging(settings))
     return 0
+
+
+def uvicorn_logging(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own text logs, or (NEWSWATCH_LOG_FORMAT=json) its records through our JSON handler."""
+    if settings.log_format != "json":
+        return {"log_level": "info"}
+    logs.configure("json")
+    return {"log_config": None, "log_level": "info"}

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 
 from services.queue import app
+from shared import metrics
 from shared.config import fresh_settings
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """A Celery worker (optionally with the scheduler inside)."""
+    """A Celery worker (optionally with the scheduler inside); its pool processes count into the host's
+    metrics folder, which the worker serves itself when NEWSWATCH_METRICS_PORT is set."""
+    settings = fresh_settings()
+    metrics.prepare(settings.effective_metrics_dir)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
     argv = ["worker", "--loglevel", args.loglevel, "-Q", args.queues, "--pool", args.pool]
     if args.concurrency:
         argv += ["--concurrency", str(args.concurrency)]
@@ -25,6 +31,7 @@ def cmd_beat(args: argparse.Namespace) -> int:
     """The scheduler on its own."""
     settings = fresh_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    metrics.prepare(settings.effective_metrics_dir)
     app.start(
         ["beat", "--loglevel", args.loglevel, "--schedule", str(settings.data_dir / "celerybeat-schedule")]
     )

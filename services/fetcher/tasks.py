@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_deliveries, enqueue_fetch, enqueue_processing, enqueue_websub_subscribe
 from shared.alerts.service import feed_unhealthy
 from shared.config import get_settings
 from shared.db import session_scope
@@ -28,10 +28,8 @@ def schedule() -> int:
             limit=500,
         )
         renewals = store.due_websub_renewals(session=session, now=now)
-    for feed_id in ids:
-        send("fetcher.fetch", [feed_id])
-    for feed_id in renewals:
-        send("fetcher.websub_subscribe", [feed_id])
+    enqueue_fetch(ids)
+    enqueue_websub_subscribe(renewals)
     return len(ids)
 
 
@@ -45,12 +43,10 @@ def fetch(feed_id: int) -> int:
         session_factory=session_scope,
         limiter=service.host_limiter(settings),
     )
-    for batch in chunks(outcome.new_article_ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
-    for delivery_id in outcome.delivery_ids:
-        send("notifier.deliver", [delivery_id])
+    enqueue_processing(outcome.new_article_ids, settings=settings)
+    enqueue_deliveries(outcome.delivery_ids, batch_size=1)
     if outcome.websub_subscribe:
-        send("fetcher.websub_subscribe", [feed_id])
+        enqueue_websub_subscribe([feed_id])
     return len(outcome.new_article_ids)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.queue import chunks, send
+from services.dispatch import enqueue_deliveries, enqueue_processing
+from shared import logs
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.pipeline import service
-
-DELIVERY_BATCH = 50
+from shared.search.backfill import index_missing
 
 
 @shared_task(
@@ -27,21 +27,24 @@ def process_batch(article_ids: list[int]) -> int:
     that pass reach the retry here.
     """
     settings = get_settings()
-    delivery_ids = service.process_batch(sessions=session_scope, article_ids=article_ids, settings=settings)
-    # one notifier task per batch: the notifier sends a batch in parallel, each under its endpoint's limits
-    for batch in chunks(delivery_ids, DELIVERY_BATCH):
-        send("notifier.deliver", [batch])
+    with logs.context(article_ids=article_ids):
+        delivery_ids = service.process_batch(
+            sessions=session_scope, article_ids=article_ids, settings=settings
+        )
+    enqueue_deliveries(delivery_ids)
     return len(delivery_ids)
 
 
 @shared_task(name="pipeline.sweep")
 def sweep() -> int:
-    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker)."""
+    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker); index a bounded batch of
+    processed articles that have no search row (stored before the search index existed)."""
     settings = get_settings()
+    if settings.search_backfill_per_sweep:
+        index_missing(sessions=session_scope, max_articles=settings.search_backfill_per_sweep)
     with session_scope() as session:
         ids = service.stuck_article_ids(
             session=session, older_than_seconds=settings.pipeline_stuck_after_seconds
         )
-    for batch in chunks(ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(ids, settings=settings)
     return len(ids)

@@ -11,10 +11,11 @@ minute (the task layer decides), so Redis's visibility timeout never re-delivers
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from shared import metrics
 from shared.alerts import limits as limits_mod
 from shared.alerts import outbox_store as ostore
 from shared.alerts import subscriptions as subs
@@ -261,6 +263,8 @@ def _record_batch(
             out[c.delivery_id] = SendOutcome("skipped", result=d.result)
             continue
         out[c.delivery_id] = d.outcome
+        if d.result.ok:
+            _observe_sent(session, c.data, now)
         state = failing.get(c.sub.id, c.sub.failing_since)
         if d.result.ok and state is not None:
             ostore.mark_healthy(session=session, subscription_id=c.sub.id, now=now)
@@ -280,6 +284,16 @@ def _record_batch(
             first = next(d for d in decided if d.claim.sub.id == sub_id and d.claim.delivery_id in applied)
             out[first.claim.delivery_id] = SendOutcome("disabled", result=first.result, follow_up=follow)
     return out
+
+
+def _observe_sent(session: Session, data: Mapping[str, Any], sent: datetime) -> None:
+    """matched → sent latency of a delivered alert (its data carries when it was matched)."""
+    latency = data.get("latency")
+    matched = latency.get("matched") if isinstance(latency, Mapping) else None
+    if isinstance(matched, str):
+        with contextlib.suppress(ValueError):
+            at = datetime.fromisoformat(matched.replace("Z", "+00:00"))
+            metrics.observe_on_commit(session, "matched_to_sent", [(sent - at).total_seconds()])
 
 
 # Sends of one batch run side by side; each still takes its endpoint's permit, so limits hold.

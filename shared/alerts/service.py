@@ -9,6 +9,7 @@ alert (`digest_throttled`, run by the sweep).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -16,14 +17,17 @@ from typing import Any
 
 from sqlmodel import Session
 
+from shared import metrics
 from shared.alerts import live, payload, store
 from shared.alerts.facts import alert_facts, article_ref
-from shared.config import Settings, get_settings
+from shared.config import Settings
 from shared.fetching.events import FeedUnhealthy
 from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
 from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
 from shared.rules import MatchResult
+
+log = logging.getLogger(__name__)
 
 
 def story_key(article: Article) -> str:
@@ -112,11 +116,12 @@ def record_match(
     watch: Watch,
     result: MatchResult,
     entities: Sequence[payload.EntityRef] = (),
+    settings: Settings,
     feed_url: str | None = None,
-    settings: Settings | None = None,
 ) -> list[int]:
-    """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids."""
-    settings = settings or get_settings()
+    """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids.
+
+    `settings` (the watch throttle) are the caller's: the pipeline's, never this process's globals."""
     terms = [
         {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
         for t in result.terms
@@ -131,6 +136,7 @@ def record_match(
     match_row = store.insert_match(session=session, match=match)
     if match_row is None:
         return []  # this watch matched this article before: nothing new to say
+    metrics.count(session, "matches", kind="watch")
     key = story_key(article)
     existing = store.alert_for(session=session, watch_id=watch.id or 0, story_key=key, lock=True)
     if existing is None:
@@ -151,6 +157,14 @@ def record_match(
     else:
         alert, created = existing, False
     if created:
+        metrics.count(session, "alerts", kind="throttled" if alert.throttled else "alert")
+        log.info(
+            "alert %s: watch %s matched article %s",
+            alert.id,
+            watch.id,
+            article.id,
+            extra={"alert_id": alert.id, "watch_id": watch.id, "article_id": article.id},
+        )
         if alert.throttled:
             return []  # kept, and summarised later in the watch's digest
         facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
@@ -241,6 +255,7 @@ def digest_throttled(*, session: Session, settings: Settings, window: float | No
         )
         session.add(digest)
         session.flush()
+        metrics.count(session, "alerts", kind="digest")
         for a in alerts:
             a.digest_id = digest.id
             session.add(a)

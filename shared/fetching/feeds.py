@@ -15,6 +15,7 @@ Exceptions:
 from __future__ import annotations
 
 import html
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Literal
@@ -31,6 +32,7 @@ from shared.fetching.feedreader.text import html_to_text
 __all__ = ["FeedEntry", "FeedParseError", "ParsedFeed", "decode_document", "html_to_text", "parse_feed"]
 
 Reader = Literal["auto", "fast", "fallback"]
+log = logging.getLogger(__name__)
 
 _ALT_LINK = re.compile(r"<link\b[^>]*>", re.I)
 _ATTR = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
@@ -78,9 +80,18 @@ def parse_feed(
         alts = _alternates(stripped, url)
         hint = f"; the page advertises {', '.join(alts)}" if alts else ""
         raise FeedParseError(f"HTML page, not a feed{hint}", alternates=alts)
-    raw = parse_fast(body.text, url=url) if reader != "fallback" else None
-    if raw is None:
-        if reader == "fast":
-            raise FeedParseError("the fast path declines: not well-formed XML, or not an RSS/Atom root")
-        raw = parse_fallback(body.text, url=url)
-    return finish(raw, now=now)
+    try:
+        raw = parse_fast(body.text, url=url) if reader != "fallback" else None
+        if raw is None:
+            if reader == "fast":
+                raise FeedParseError("the fast path declines: not well-formed XML, or not an RSS/Atom root")
+            raw = parse_fallback(body.text, url=url)
+        return finish(raw, now=now)
+    except (ValueError, ArithmeticError, LookupError, RecursionError) as exc:
+        # A parser failing on hostile input (feedparser's loose parser has raised UnicodeEncodeError,
+        # OverflowError and ValueError on character references) is a document we cannot read, recorded
+        # on the feed like any other, never a crashed fetch.
+        if isinstance(exc, FeedParseError):
+            raise
+        log.warning("feed %s: the parsers failed on the document", url, exc_info=True)
+        raise FeedParseError(f"the document could not be read ({type(exc).__name__})") from exc

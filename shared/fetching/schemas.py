@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from shared.fetching.sources import DEFAULT_KIND, describe_kinds, kind_names
 from shared.schemas import omittable
 
-FeedKind = Literal["rss", "sitemap"]
+
+def _registered_kind(value: str) -> str:
+    if value not in kind_names():
+        raise ValueError(f"unknown kind {value!r}; one of: {', '.join(kind_names())}")
+    return value
+
+
+def _kind_schema(schema: dict[str, Any]) -> None:
+    # read when the OpenAPI document is built, so kinds registered at start-up (plugins) are listed
+    schema["enum"] = kind_names()
+    schema["description"] = f"the source kind ({describe_kinds()})"
+
+
+# a registered source kind (shared/fetching/sources/): checked against the table, not a fixed Literal
+FeedKind = Annotated[str, AfterValidator(_registered_kind), Field(json_schema_extra=_kind_schema)]
 Health = Literal["ok", "degraded", "failing", "stale"]
 
 
 class FeedIn(BaseModel):
     url: str = Field(max_length=2000)
     title: str | None = Field(default=None, max_length=500)
-    kind: FeedKind = "rss"
+    kind: FeedKind = DEFAULT_KIND
     extract_full_text: bool = False
     enabled: bool = True
 

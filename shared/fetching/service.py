@@ -22,7 +22,7 @@ from shared.config import Settings
 from shared.errors import Conflict, NotFound
 from shared.fetching import events, store
 from shared.fetching.events import FeedUnhealthy
-from shared.fetching.feeds import FeedEntry, FeedParseError, ParsedFeed, parse_feed
+from shared.fetching.feeds import FeedEntry, FeedParseError
 from shared.fetching.pages import extract_page, needs_extraction
 from shared.fetching.politeness import HostLimiter, MemoryHostLimiter, RedisHostLimiter
 from shared.fetching.polling import (
@@ -34,19 +34,18 @@ from shared.fetching.polling import (
     after_success,
     is_unhealthy_transition,
 )
-from shared.fetching.sitemaps import parse_sitemap, sitemap_as_feed
+from shared.fetching.sources import UnknownSourceKind, source_kind
 from shared.ingestion.schemas import is_link
 from shared.ingestion.service import entry_to_article, store_entries
 from shared.models import Feed
 from shared.models.account import SYSTEM_ACCOUNT_ID
-from shared.models.base import to_utc, utcnow
-from shared.outbound.http import FetchLimits, FetchResult, HttpClient, HTTPStatusError, default_user_agent
+from shared.models.base import storable, to_utc, utcnow
+from shared.outbound.http import FetchLimits, HttpClient, HTTPStatusError, default_user_agent
 from shared.outbound.policy import BadSchemeError, FetchError
 
 log = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 MAX_PAGES_PER_FETCH = 100
-MAX_CHILD_SITEMAPS = 5
 
 
 class FeedExistsError(Conflict):
@@ -200,20 +199,6 @@ def _health_change(session: Session, feed: Feed, old: FeedHealth, reason: str, n
     return []
 
 
-def _parse(result: FetchResult, *, kind: str, client: HttpClient) -> ParsedFeed:
-    if kind != "sitemap":
-        return parse_feed(result.content, url=result.url, content_type=result.content_type)
-    sitemap = parse_sitemap(result.content)
-    if sitemap.kind == "index":
-        # Child sitemaps are usually listed oldest first; the newest few carry the news.
-        entries: list[FeedEntry] = []
-        for child_url in sitemap.sitemaps[-MAX_CHILD_SITEMAPS:]:
-            child = client.get(child_url)
-            entries.extend(sitemap_as_feed(parse_sitemap(child.content)).entries)
-        return ParsedFeed(title=None, entries=entries, kind="sitemap")
-    return sitemap_as_feed(sitemap)
-
-
 def _with_pages(
     entries: list[FeedEntry], *, client: HttpClient, limiter: HostLimiter | None, always: bool
 ) -> list[tuple[FeedEntry, str | None, str | None]]:
@@ -256,6 +241,7 @@ def _with_pages(
 
 def _record_failure(*, session_factory: SessionFactory, feed_id: int, message: str, retry_after: float | None,
                     status: int | None, settings: Settings, now: datetime) -> FetchOutcome:  # fmt: skip
+    message = storable(message)  # an error quoting the document may hold what no database stores
     with session_factory() as session:
         feed = session.get(Feed, feed_id)
         if feed is None:
@@ -301,8 +287,9 @@ def fetch_feed(
         return FetchOutcome(feed_id, deferred=True)
     try:
         try:
+            source = source_kind(kind)  # the kind's parser (shared/fetching/sources/)
             result = client.get(url, etag=etag, last_modified=last_modified)
-            parsed = None if result.not_modified else _parse(result, kind=kind, client=client)
+            parsed = None if result.not_modified else source.parse(result, client=client)
         finally:
             if limiter is not None and token is not None:
                 limiter.release(host, token)
@@ -310,14 +297,14 @@ def fetch_feed(
             entries = parsed.entries if parsed is not None else []
             known = store.known_guids(session=session, feed_id=feed_id, guids=[e.guid for e in entries])
         fresh = [e for e in entries if e.guid not in known]
-        if kind == "sitemap":
-            fresh = fresh[:MAX_PAGES_PER_FETCH]  # the rest stay unknown and come with the next polls
+        if source.max_new_per_fetch is not None:
+            fresh = fresh[: source.max_new_per_fetch]  # the rest stay unknown and come with the next polls
         prepared = (
-            _with_pages(fresh, client=client, limiter=limiter, always=kind == "sitemap")
-            if extract or kind == "sitemap"
+            _with_pages(fresh, client=client, limiter=limiter, always=source.always_extract)
+            if extract or source.always_extract
             else [(e, None, None) for e in fresh]
         )
-    except (FetchError, FeedParseError) as exc:
+    except (FetchError, FeedParseError, UnknownSourceKind) as exc:
         status = exc.status if isinstance(exc, HTTPStatusError) else None
         retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
         return _record_failure(
@@ -353,7 +340,7 @@ def fetch_feed(
         _apply(feed, state, now)
         feed.last_status = result.status
         if parsed is not None:
-            feed.title = feed.title or parsed.title
+            feed.title = feed.title or (storable(parsed.title) if parsed.title else None)
             feed.etag = result.etag
             feed.last_modified = result.last_modified
         subscribe = False

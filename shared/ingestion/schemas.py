@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from shared.models.base import to_utc
+from shared.models.base import storable, to_utc
 
 LINK_SCHEMES = ("http", "https")
 
@@ -50,6 +50,13 @@ class ArticleIn(BaseModel):
     author: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, max_length=10)
     guid: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("title", "text", "author", "guid", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        # NUL and lone surrogates cannot be stored (PostgreSQL refuses NUL, neither database takes a lone
+        # surrogate); a feed's `&#0;` or a page's stray byte must not lose the rest of the article.
+        return storable(value) if isinstance(value, str) else value
 
     @field_validator("url")
     @classmethod

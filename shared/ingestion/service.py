@@ -13,13 +13,14 @@ from typing import Any, Protocol
 
 from sqlmodel import Session
 
+from shared import metrics
 from shared.ingestion import store
 from shared.ingestion.canonical import canonical_url
 from shared.ingestion.dedup import content_fingerprint
 from shared.ingestion.schemas import ArticleIn, is_link
 from shared.ingestion.stories import NewArticle, assign_stories_batch, assign_story, decide_stories_batch
 from shared.models import Article
-from shared.models.base import utcnow
+from shared.models.base import to_utc, utcnow
 
 __all__ = [
     "Entry",
@@ -148,6 +149,10 @@ def store_entries(
     for _item, canon, _fp in prepared:
         result.ids.append(ids_by_url[canon])
     result.new_ids = [inserted[c] for c in fresh if c in inserted]
+    metrics.count(session, "articles", len(result.new_ids), outcome="fetched", source=source)
+    published = [to_utc(item.published) for c, (item, _fp) in fresh.items() if c in inserted]
+    delays = [(now - p).total_seconds() for p in published if p is not None]
+    metrics.observe_on_commit(session, "published_to_fetched", delays)
     if feed_id is not None:
         sources: dict[int, dict[str, Any]] = {}
         for item, canon, _fp in prepared:

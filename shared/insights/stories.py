@@ -42,6 +42,7 @@ def list_stories(
     language: str | None = None,
     min_articles: int = 1,
     limit: int = 50,
+    caller: Caller | None = None,
 ) -> list[StoryOut]:
     """Stories with articles in the window, most recent (or largest) first, with their whole-life figures."""
     n = func.count()
@@ -58,11 +59,12 @@ def list_stories(
     )
     rows = session.exec(active.order_by(*ordering, col(S.story_id).desc()).limit(limit))
     ids = [int(sid) for sid, _last, _n in rows if sid is not None]  # never None: the WHERE excludes it
-    return summaries(session=session, story_ids=ids)
+    return summaries(session=session, story_ids=ids, caller=caller)
 
 
-def summaries(*, session: Session, story_ids: Sequence[int]) -> list[StoryOut]:
-    """Whole-life figures of these stories, in the given order."""
+def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | None = None) -> list[StoryOut]:
+    """Whole-life figures of these stories, in the given order; `alerts` counts those of the caller's
+    watches (every watch's without a caller)."""
     if not story_ids:
         return []
     ids = list(story_ids)
@@ -86,13 +88,12 @@ def summaries(*, session: Session, story_ids: Sequence[int]) -> list[StoryOut]:
     firsts = {r[5] for r in figures.values()}
     heads = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(firsts)))}
     entities = _top_entities(session, ids)
-    alerts = dict(
-        session.exec(
-            select(Alert.story_key, func.count())
-            .where(col(Alert.story_key).in_([story_key(i) for i in ids]))
-            .group_by(col(Alert.story_key))
-        ).all()
+    counted = select(Alert.story_key, func.count()).where(
+        col(Alert.story_key).in_([story_key(i) for i in ids])
     )
+    if caller is not None:
+        counted = counted.join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
+    alerts = dict(session.exec(counted.group_by(col(Alert.story_key))).all())
     out = []
     for sid in ids:
         r = figures.get(sid)
@@ -136,7 +137,7 @@ def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[Stor
 
 def timeline(*, session: Session, caller: Caller, story_id: int, limit: int = 500) -> StoryTimeline:
     """One story: its figures, its articles in time order, and the alerts of the caller's watches on it."""
-    found = summaries(session=session, story_ids=[story_id])
+    found = summaries(session=session, story_ids=[story_id], caller=caller)
     if not found:
         raise NotFound("no such story")
     rows = session.exec(
@@ -179,15 +180,30 @@ def rising_stories(
 ) -> list[Rising]:
     """Stories whose articles in [until - window, until) are significantly above their previous windows."""
     since = until - timedelta(seconds=window_seconds * (baseline_windows + 1))
+    start = until - timedelta(seconds=window_seconds)
+    # only stories with at least min_count articles in the last window can rise: their baselines alone
+    # are read (ix_article_search_story), not every story's counts over all N + 1 windows
+    n = func.count()
+    candidates = [
+        int(r)
+        for r in session.exec(
+            select(S.story_id)
+            .where(col(S.story_id).is_not(None), col(S.dated_at) >= start, col(S.dated_at) < until)
+            .group_by(col(S.story_id))
+            .having(n >= max(1, min_count))
+        )
+        if r is not None
+    ]
+    if not candidates:
+        return []
     k = windows_ago(session, S.dated_at, until, window_seconds).label("k")
     q = (
         select(S.story_id, k, func.count())
-        .where(col(S.story_id).is_not(None), col(S.dated_at) >= since, col(S.dated_at) < until)
+        .where(col(S.story_id).in_(candidates), col(S.dated_at) >= since, col(S.dated_at) < until)
         .group_by(col(S.story_id), k)
     )
     tests = window_tests(session.exec(q), baseline_windows, min_count, max_p)
     top = sorted(tests.items(), key=lambda kv: (-kv[1].score, kv[0]))[:limit]
-    start = until - timedelta(seconds=window_seconds)
     figures = {s.id: s for s in summaries(session=session, story_ids=[i for i, _ in top])}
     spread: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     q2 = select(S.story_id, S.host, S.language).where(

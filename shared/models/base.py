@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, Table, Text
 from sqlmodel import SQLModel
+
+# What neither database stores as text: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates (not UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` as both databases can store it: NUL dropped, a lone surrogate replaced by U+FFFD.
+
+    Text from outside (feeds, pages, pushes, error messages quoting them) goes through this before it is
+    stored; a document holding such characters is otherwise read whole.
+    """
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 def utcnow() -> datetime:

@@ -19,7 +19,9 @@ class Feed(SQLModel, table=True):
     owner_id: int = Field(default=SYSTEM_ACCOUNT_ID, foreign_key="accounts.id", index=True)
     url: str = Field(max_length=2000)
     title: str | None = Field(default=None, max_length=500)
-    kind: str = Field(default="rss", max_length=20, description="rss (RSS/Atom/JSON Feed) or sitemap")
+    kind: str = Field(
+        default="rss", max_length=20, description="a source kind: a name in shared/fetching/sources/'s table"
+    )
     country: str | None = Field(default=None, max_length=2, description="ISO 3166-1 alpha-2, for coverage")
     enabled: bool = True
     extract_full_text: bool = False

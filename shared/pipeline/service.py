@@ -25,13 +25,14 @@ from typing import Protocol
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
+from shared import metrics
 from shared.alerts import service as alerts
 from shared.alerts.payload import EntityRef
 from shared.config import Settings
 from shared.db import is_sqlite
 from shared.models import Article, Feed, Watch
 from shared.models.article import STATUS_FAILED, STATUS_FETCHED, STATUS_PROCESSED
-from shared.models.base import utcnow
+from shared.models.base import to_utc, utcnow
 from shared.nlp import ArticleEntities, ArticleInput, EntityExtractor, cached_knowledge_base
 from shared.nlp import store as mentions
 from shared.rules import DocEntity, EntityResolver, MatchDocument
@@ -151,6 +152,7 @@ def _attempt_failed(sessions: Sessions, article_id: int, exc: BaseException, set
         if article.attempts >= settings.pipeline_max_attempts:
             article.status = STATUS_FAILED
             article.processed_at = utcnow()
+            metrics.count(session, "articles", outcome="failed", source=article.source)
         session.add(article)
     log.warning(
         "article %s failed (attempt %d of %d): %s",
@@ -158,6 +160,7 @@ def _attempt_failed(sessions: Sessions, article_id: int, exc: BaseException, set
         article.attempts,
         settings.pipeline_max_attempts,
         article.error,
+        extra={"article_id": article_id},
     )
 
 
@@ -245,6 +248,7 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
                 result=match,
                 entities=_dedupe(refs),
                 feed_url=feed_urls.get(article.feed_id),
+                settings=settings,
             )
         article.status = STATUS_PROCESSED
         article.processed_at = now
@@ -252,6 +256,14 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
         session.add(article)
     session.flush()
     index_articles(session=session, articles=batch)  # searchable from the same commit on
+    for source in {a.source for a in batch}:
+        metrics.count(
+            session, "articles", sum(a.source == source for a in batch), outcome="processed", source=source
+        )
+    fetched = [to_utc(a.fetched_at) for a in batch]
+    metrics.observe_on_commit(
+        session, "fetched_to_processed", [(now - f).total_seconds() for f in fetched if f is not None]
+    )
     return delivery_ids
 
 

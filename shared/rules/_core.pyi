@@ -3,18 +3,22 @@
 # not visible from Python and are not listed).
 from collections.abc import Callable
 
+from shared.folding import Folded
 from shared.rules.program import Program
-from shared.rules.types import MatchDocument, TermHit
+from shared.rules.types import MatchDocument
 
 OPS: dict[str, int]
 MAX_COUNTED: int
 MAX_NODE_DEPTH: int
+SNIPPET_BEFORE: int
+SNIPPET_WIDTH: int
 
 def check_groups(rg: list[int], gk: list[int], nkeys: int) -> bool: ...
 def check_nodes(
     op: list[int], na: list[int], nb: list[int], kids: list[int], root: list[int], max_depth: int
 ) -> bool: ...
 def is_cjk_char(ch: str) -> bool: ...
+def highlight_spans(text: str, spans: list[tuple[int, int]], before: int = ..., width: int = ...) -> str: ...
 
 class Table:
     @property
@@ -63,8 +67,31 @@ class Core:
     ) -> list[MatchResult]: ...
     def candidate_rules(self, s: Scratch, title: str, ntitle: str, text: str, ntext: str) -> list[int]: ...
     def rule_hits(
-        self, s: Scratch, title: str, ntitle: str, text: str, ntext: str, rules: list[int]
+        self,
+        s: Scratch,
+        title: str,
+        ntitle: str,
+        text: str,
+        ntext: str,
+        rules: list[int],
+        lang: bytes | None = None,
+        doc: MatchDocument | None = None,
     ) -> list[tuple[list[tuple[int, int, int, int]], float]]: ...
+    def details(
+        self,
+        s: Scratch,
+        title: str,
+        ntitle: str,
+        text: str,
+        ntext: str,
+        lang: bytes,
+        doc: MatchDocument,
+        original_title: str,
+        original_text: str,
+        title_map: Folded | None,
+        text_map: Folded | None,
+        rules: bytes,
+    ) -> dict[int, tuple[list[TermHit], str, float]]: ...
 
 class Scratch:
     @property
@@ -72,6 +99,22 @@ class Scratch:
     @property
     def nbytes(self) -> int: ...
     def __init__(self, core: Core) -> None: ...
+
+class TermHit:
+    """One occurrence of a rule term; start/end are character offsets into that field's string."""
+
+    @property
+    def term(self) -> str: ...
+    @property
+    def field(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    def __init__(self, term: str, field: str, start: int, end: int, text: str) -> None: ...
+    def as_dict(self) -> dict[str, str | int]: ...
 
 class MatchResult:
     def __init__(

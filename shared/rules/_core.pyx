@@ -29,7 +29,7 @@ Per article:
 
 cimport cython
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memcpy, memset
 
 
@@ -38,6 +38,10 @@ cdef extern from "Python.h":
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     uint32_t PyUnicode_READ(int kind, const void* data, Py_ssize_t index) nogil
+    object PyUnicode_Substring(object o, Py_ssize_t start, Py_ssize_t end)
+    object PyUnicode_FromKindAndData(int kind, const void* buffer, Py_ssize_t size)
+    bint Py_UNICODE_ISSPACE(uint32_t ch) nogil
+    int PyUnicode_4BYTE_KIND
 
 
 cdef enum:
@@ -206,6 +210,19 @@ def check_nodes(list op, list na, list nb, list kids, list root, Py_ssize_t max_
 def is_cjk_char(str ch):
     """True for a character the tokenizer treats as a CJK token of its own (for tests)."""
     return is_cjk(ord(ch))
+
+
+cdef struct PosRec:  # a rule's positive: its term, the field it is restricted to (-1: both), its key
+    int32_t term
+    int32_t field
+    int32_t key
+
+
+cdef struct Hit4:  # a rule's evidence: field, start, end (character offsets), positive index
+    int32_t f
+    int32_t s
+    int32_t e
+    int32_t k
 
 
 # -- growable int32 vectors ---------------------------------------------------------------------------
@@ -407,6 +424,11 @@ cdef class Table:
         return self.find(h, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word), len(word))
 
 
+cdef class TermHit
+cdef str FIELD_TITLE = "title"
+cdef str FIELD_TEXT = "text"
+
+
 # -- the compiled program -----------------------------------------------------------------------------
 @cython.final
 cdef class Core:
@@ -449,12 +471,11 @@ cdef class Core:
     cdef int32_t* always
     cdef int32_t nalways
     cdef int32_t* pos_off  # positives: (term, field) per rule (CSR), for the default score
-    cdef int32_t* pos_term
-    cdef int32_t* pos_field
-    cdef int32_t* pos_key
+    cdef PosRec* pos  # each rule's positives side by side (their details read them together)
     cdef int32_t* sc_off  # weighted nodes per rule (CSR), for SCORE rules' score
     cdef int32_t* sc_node
     cdef list entities
+    cdef list pos_text  # each positive's display text (the term as the rule writes it), CSR as pos_term
     cdef readonly Py_ssize_t nbytes  # memory held in C (the program; a Scratch has its own)
 
     def __cinit__(self, program):
@@ -494,6 +515,11 @@ cdef class Core:
             raise ValueError(f"inconsistent program: nodes (a cycle, or nested over {MAX_NODE_DEPTH} deep)")
         self.nlangs = len(program.langs)
         self.entities = list(program.entities)
+        # One object per distinct display: the ones an article's details read stay in cache.
+        displays = {}
+        self.pos_text = [displays.setdefault(text, text) for rule in program.positives for _t, _f, text in rule]
+        if len(self.pos_text) != len(program.pos_term):
+            raise ValueError("inconsistent program: positives")
         self.nentities = len(self.entities)
         self.t_off = to_c(program.t_off, <int32_t>0)
         self.t_anchor = to_c(program.t_anchor, <int32_t>0)
@@ -538,9 +564,13 @@ cdef class Core:
             raise ValueError("inconsistent program: checked groups")
         self.nalways = len(program.always)
         self.pos_off = to_c(program.pos_off, <int32_t>0)
-        self.pos_term = to_c(program.pos_term, <int32_t>0)
-        self.pos_field = to_c(program.pos_field, <int32_t>0)
-        self.pos_key = to_c(program.pos_key, <int32_t>0)
+        self.pos = <PosRec*>malloc((len(program.pos_term) + 1) * sizeof(PosRec))
+        if self.pos == NULL:
+            raise MemoryError()
+        for i in range(len(program.pos_term)):
+            self.pos[i].term = program.pos_term[i]
+            self.pos[i].field = program.pos_field[i]
+            self.pos[i].key = program.pos_key[i]
         self.sc_off = to_c(program.sc_off, <int32_t>0)
         self.sc_node = to_c(program.sc_node, <int32_t>0)
         if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
@@ -586,9 +616,7 @@ cdef class Core:
         free(self.kr)
         free(self.always)
         free(self.pos_off)
-        free(self.pos_term)
-        free(self.pos_field)
-        free(self.pos_key)
+        free(self.pos)
         free(self.sc_off)
         free(self.sc_node)
 
@@ -1009,10 +1037,10 @@ cdef class Core:
                 total += part
             return total
         for k in range(self.pos_off[r], self.pos_off[r + 1]):
-            key = self.pos_key[k]
+            key = self.pos[k].key
             if not (s.kbits[key >> 6] >> (key & 63)) & 1:
                 continue
-            if self.term_in(s, self.pos_term[k], self.pos_field[k]) == 1:
+            if self.term_in(s, self.pos[k].term, self.pos[k].field) == 1:
                 n += 1
         return n if n else 1.0
 
@@ -1156,7 +1184,8 @@ cdef class Core:
         s.sort_rules()
         return [s.cand.d[i] for i in range(s.cand.n)]
 
-    def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules):
+    def rule_hits(self, Scratch s, str title, str ntitle, str text, str ntext, list rules, bytes lang=None,
+                  object doc=None):
         """For each rule: (its evidence as (positive index, field, start, end) character offsets, its score).
 
         Positives are the rule's terms outside NOT (program.positives[rule], in order); a term
@@ -1167,17 +1196,17 @@ cdef class Core:
         cdef int32_t r, k, t, fld, key, n, i, off, f, first, last
         if s.core is not self:
             raise ValueError("scratch of another core")
-        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs, None)
+        self.begin(s, title, ntitle, text, ntext, b"\x00" * self.nlangs if lang is None else lang, doc)
         for r in rules:
             if r < 0 or r >= self.nrules:
                 raise IndexError("no such rule")
             got = []
             for k in range(self.pos_off[r], self.pos_off[r + 1]):
-                key = self.pos_key[k]
+                key = self.pos[k].key
                 if not (s.kbits[key >> 6] >> (key & 63)) & 1:
                     continue
-                t = self.pos_term[k]
-                fld = self.pos_field[k]
+                t = self.pos[k].term
+                fld = self.pos[k].field
                 n = self.hits(s, t)
                 off = s.thoff[t]
                 for i in range(n):
@@ -1188,7 +1217,271 @@ cdef class Core:
                     last = s.hits.d[off + 3 * i + 2]
                     got.append((k - self.pos_off[r], f, s.tok_start[first], s.tok_end[last]))
             out.append((got, self.score(s, r)))
+        s.doc = None
         return out
+
+    cdef int grow_det(self, Scratch s, Py_ssize_t need) except -1:
+        cdef Py_ssize_t cap = s.detcap * 2 if s.detcap else 256
+        cdef Hit4* d
+        while cap < need:
+            cap *= 2
+        d = <Hit4*>realloc(s.det, cap * sizeof(Hit4))
+        if d == NULL:
+            raise MemoryError()
+        s.det = d
+        s.detcap = cap
+        return 0
+
+    def details(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
+                str original_title, str original_text, object title_map, object text_map, bytes rules):
+        """{rule: (term hits, snippet, score)} of the article's matched `rules` (int32 bytes), in one pass.
+
+        The hits of each positive term (program.positives, outside NOT; a term restricted to a field only
+        in that field) become `TermHit`s in text order, one per span (the first positive naming it gives
+        its display); offsets are mapped back through `title_map`/`text_map` (folding.Folded) when the
+        matcher read a folded text of another length. The snippet is the window of the field holding
+        hits (the text if any) around its first hit, every hit marked (`snippet_of`). The score is the
+        sum of the matched weights of a SCORE rule, else the number of positives present (at least 1).
+        """
+        cdef dict out = {}
+        cdef list terms
+        cdef Py_ssize_t nr = len(rules) // sizeof(int32_t), ri, nh, i, u
+        cdef const int32_t* rp = <const int32_t*><const char*>rules
+        cdef int32_t r, k, t, fld, key, n, j, off, f, first, last, a, b, kbase
+        cdef Hit4* h
+        cdef int32_t* spans
+        cdef TermHit hit
+        cdef str orig
+        cdef object fmap
+        cdef tuple originals = (original_title, original_text)
+        cdef tuple maps = (title_map, text_map)
+        cdef bint mapped = title_map is not None or text_map is not None
+        if s.core is not self:
+            raise ValueError("scratch of another core")
+        if PyUnicode_GET_LENGTH(original_title) != PyUnicode_GET_LENGTH(title) and title_map is None or (
+            PyUnicode_GET_LENGTH(original_text) != PyUnicode_GET_LENGTH(text) and text_map is None
+        ):
+            raise ValueError("an original field of another length needs its offsets map")
+        self.begin(s, title, ntitle, text, ntext, lang, doc)
+        try:
+            for ri in range(nr):
+                r = rp[ri]
+                if r < 0 or r >= self.nrules:
+                    raise IndexError("no such rule")
+                nh = 0
+                kbase = self.pos_off[r]
+                for k in range(kbase, self.pos_off[r + 1]):
+                    key = self.pos[k].key
+                    if not (s.kbits[key >> 6] >> (key & 63)) & 1:
+                        continue
+                    t = self.pos[k].term
+                    fld = self.pos[k].field
+                    n = self.hits(s, t)
+                    if nh + n > s.detcap:
+                        self.grow_det(s, nh + n)
+                    off = s.thoff[t]
+                    for j in range(n):
+                        f = s.hits.d[off + 3 * j]
+                        if fld >= 0 and f != fld:
+                            continue
+                        first = s.hits.d[off + 3 * j + 1]
+                        last = s.hits.d[off + 3 * j + 2]
+                        h = &s.det[nh]
+                        h.f, h.s, h.e, h.k = f, s.tok_start[first], s.tok_end[last], k
+                        if mapped and maps[f] is not None:
+                            a, b = maps[f].span(h.s, h.e)  # the matcher read a folded text of another length
+                            h.s, h.e = a, b
+                        nh += 1
+                sort_hit4(s.det, nh)
+                terms = []
+                u = 0  # unique spans, compacted to the front of s.det
+                for i in range(nh):
+                    h = &s.det[i]
+                    if u and s.det[u - 1].f == h.f and s.det[u - 1].s == h.s and s.det[u - 1].e == h.e:
+                        continue  # the same span named by a later positive
+                    s.det[u] = h[0]
+                    u += 1
+                    orig = <str>originals[h.f]
+                    hit = TermHit.__new__(TermHit)
+                    hit.term = <str>self.pos_text[h.k]
+                    hit.field = FIELD_TEXT if h.f else FIELD_TITLE
+                    hit.start = h.s
+                    hit.end = h.e
+                    hit.text = PyUnicode_Substring(orig, h.s, h.e)
+                    terms.append(hit)
+                # The snippet's field: the text if it holds a hit, else the title; its spans in order.
+                f = s.det[u - 1].f if u else 0
+                i = 0
+                while i < u and s.det[i].f != f:
+                    i += 1
+                spans = <int32_t*>&s.det[i]  # (s, e) pairs written over the records they come from
+                for j in range(u - i):
+                    a, b = s.det[i + j].s, s.det[i + j].e
+                    spans[2 * j], spans[2 * j + 1] = a, b
+                out[r] = (terms, snippet_of(<str>originals[f], spans, u - i, SNIPPET_BEFORE, SNIPPET_WIDTH),
+                          self.score(s, r))
+        finally:
+            s.doc = None
+        return out
+
+
+cdef int cmp_hit4(const void* a, const void* b) noexcept nogil:
+    cdef const Hit4* x = <const Hit4*>a
+    cdef const Hit4* y = <const Hit4*>b
+    if x.f != y.f:
+        return -1 if x.f < y.f else 1
+    if x.s != y.s:
+        return -1 if x.s < y.s else 1
+    if x.e != y.e:
+        return -1 if x.e < y.e else 1
+    return -1 if x.k < y.k else (1 if x.k > y.k else 0)
+
+
+cdef void sort_hit4(Hit4* a, Py_ssize_t n) noexcept nogil:
+    """By (field, start, end, positive): insertion sort when few (a term's hits come in order)."""
+    cdef Py_ssize_t i, j
+    cdef Hit4 x
+    if n > 24:
+        qsort(a, n, sizeof(Hit4), cmp_hit4)
+        return
+    for i in range(1, n):
+        x = a[i]
+        j = i - 1
+        while j >= 0 and cmp_hit4(&a[j], &x) > 0:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+SNIPPET_BEFORE = 80  # characters of context before the first hit (shared/rules/snippet.py: highlight)
+SNIPPET_WIDTH = 240
+cdef uint32_t ELLIPSIS = 0x2026
+cdef uint32_t MARK = 42  # "*", twice on each side of a hit
+
+
+cdef inline void put(uint32_t* buf, Py_ssize_t* n, bint* gap, uint32_t ch) noexcept nogil:
+    """Append ch, whitespace runs as one space, none at the ends (as " ".join(s.split()))."""
+    if Py_UNICODE_ISSPACE(ch):
+        gap[0] = True
+        return
+    if gap[0] and n[0] > 0:
+        buf[n[0]] = 32
+        n[0] += 1
+    gap[0] = False
+    buf[n[0]] = ch
+    n[0] += 1
+
+
+cdef void put_run(const code_unit* chars, Py_ssize_t a, Py_ssize_t b, uint32_t* buf, Py_ssize_t* n,
+                  bint* gap) noexcept nogil:
+    """put() of the characters a .. b (compiled once per string width)."""
+    cdef Py_ssize_t k, o = n[0]
+    cdef uint32_t c
+    cdef bint g = gap[0]
+    for k in range(a, b):
+        c = chars[k]
+        if (c <= 32 or c >= 127) and Py_UNICODE_ISSPACE(c):
+            g = True
+            continue
+        if g and o > 0:
+            buf[o] = 32
+            o += 1
+        g = False
+        buf[o] = c
+        o += 1
+    n[0] = o
+    gap[0] = g
+
+
+cdef inline void put_chars(int kind, const void* data, Py_ssize_t a, Py_ssize_t b, uint32_t* buf,
+                           Py_ssize_t* n, bint* gap) noexcept nogil:
+    if kind == 1:
+        put_run(<const uint8_t*>data, a, b, buf, n, gap)
+    elif kind == 2:
+        put_run(<const uint16_t*>data, a, b, buf, n, gap)
+    else:
+        put_run(<const uint32_t*>data, a, b, buf, n, gap)
+
+
+cdef str snippet_of(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, Py_ssize_t width):
+    """shared/rules/snippet.py `highlight` in C, same output: a window of `text` around the first span,
+    every span in it marked **like this**. `spans`: n (start, end) pairs sorted, merged here in place."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text), m = 0, i, k, start, end, first, first_end, lo
+    cdef Py_ssize_t pos, a, b, out = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef uint32_t* buf
+    cdef bint gap = False
+    if length == 0:
+        return ""
+    for i in range(n):
+        a, b = spans[2 * i], spans[2 * i + 1]
+        if m and a <= spans[2 * m - 1]:
+            if b > spans[2 * m - 1]:
+                spans[2 * m - 1] = <int32_t>b
+        else:
+            spans[2 * m], spans[2 * m + 1] = <int32_t>a, <int32_t>b
+            m += 1
+    first = spans[0] if m else 0
+    first_end = spans[1] if m else 0
+    start = first - before if first > before else 0
+    if start > 0:
+        for k in range(start, first):  # start at a word boundary rather than mid-word
+            if PyUnicode_READ(kind, data, k) == 32:
+                start = k + 1
+                break
+    end = start + width if start + width > first_end else first_end
+    if end > length:
+        end = length
+    if end < length:
+        lo = first_end if m else start
+        k = end - 1
+        while k >= lo and PyUnicode_READ(kind, data, k) != 32:
+            k -= 1
+        if k >= lo and k > start:
+            end = k
+    buf = <uint32_t*>malloc((end - start + 4 * m + 4) * sizeof(uint32_t))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        if start > 0:
+            put(buf, &out, &gap, ELLIPSIS)
+        pos = start
+        for i in range(m):
+            a, b = spans[2 * i], spans[2 * i + 1]
+            if b <= start or a >= end:
+                continue
+            if a < start:
+                a = start
+            if b > end:
+                b = end
+            put_chars(kind, data, pos, a, buf, &out, &gap)
+            put(buf, &out, &gap, MARK)
+            put(buf, &out, &gap, MARK)
+            put_chars(kind, data, a, b, buf, &out, &gap)
+            put(buf, &out, &gap, MARK)
+            put(buf, &out, &gap, MARK)
+            pos = b
+        put_chars(kind, data, pos, end, buf, &out, &gap)
+        if end < length:
+            put(buf, &out, &gap, ELLIPSIS)
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out)
+    finally:
+        free(buf)
+
+
+def highlight_spans(str text, list spans, Py_ssize_t before=SNIPPET_BEFORE, Py_ssize_t width=SNIPPET_WIDTH):
+    """The C snippet of `text` with (start, end) `spans` marked (tests compare it with snippet.highlight)."""
+    cdef Py_ssize_t n = len(spans), i
+    cdef int32_t* buf = <int32_t*>malloc((2 * n + 2) * sizeof(int32_t))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        for i, (a, b) in enumerate(sorted(spans)):
+            buf[2 * i], buf[2 * i + 1] = a, b
+        return snippet_of(text, buf, n, before, width)
+    finally:
+        free(buf)
 
 
 cdef void sort_i32(int32_t* a, Py_ssize_t n) noexcept nogil:
@@ -1239,6 +1532,8 @@ cdef class Scratch:
     cdef uint64_t* kbits  # keys present in the article (a bitmap: the key checks stay in L1)
     cdef Py_ssize_t kwords
     cdef IVec sp
+    cdef Hit4* det  # one rule's evidence while its details are built (Core.details)
+    cdef Py_ssize_t detcap
     cdef uint32_t* estamp
     cdef uint8_t* eval
     # the article
@@ -1303,6 +1598,7 @@ cdef class Scratch:
         free(self.cand.d)
         free(self.post.d)
         free(self.sp.d)
+        free(self.det)
         free(self.estamp)
         free(self.eval)
 
@@ -1405,6 +1701,49 @@ cdef class Scratch:
         # `_lang` keeps the flags alive while `lang` points into them.
         self._lang = lang
         self.lang = lang
+
+
+@cython.final
+@cython.freelist(256)
+cdef class TermHit:
+    """One occurrence of a rule term; start/end are character offsets into that field's string."""
+
+    cdef readonly str term
+    cdef readonly str field
+    cdef readonly Py_ssize_t start
+    cdef readonly Py_ssize_t end
+    cdef readonly str text
+
+    def __init__(self, str term, str field, Py_ssize_t start, Py_ssize_t end, str text):
+        self.term = term
+        self.field = field
+        self.start = start
+        self.end = end
+        self.text = text
+
+    def _key(self):
+        return (self.term, self.field, self.start, self.end, self.text)
+
+    def __eq__(self, other):
+        if not isinstance(other, TermHit):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return (
+            f"TermHit(term={self.term!r}, field={self.field!r}, start={self.start!r}, end={self.end!r}, "
+            f"text={self.text!r})"
+        )
+
+    def __reduce__(self):
+        return (TermHit, self._key())
+
+    def as_dict(self):
+        """The hit as a plain dict (how a match stores its terms)."""
+        return {"term": self.term, "field": self.field, "start": self.start, "end": self.end, "text": self.text}
 
 
 @cython.freelist(64)

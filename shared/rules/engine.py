@@ -19,7 +19,6 @@ from shared.rules._core import Core, Scratch
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.program import Builder, Program
-from shared.rules.snippet import highlight
 from shared.rules.stats import Frequencies
 from shared.rules.text import prepare
 from shared.rules.types import EntityResolver, MatchDocument, MatchResult, TermHit, WatchSpec
@@ -40,38 +39,28 @@ def lang_ok(language: str | None, code: str) -> bool:
 Prepared = tuple[tuple[str, str, str, str], tuple[str, str], tuple[Folded | None, Folded | None]]
 
 
+Details = tuple[list[TermHit], str, float]
+
+
 class _Article:
     """One matched article: what its results need to build their term hits and snippets lazily."""
 
-    __slots__ = ("_hits", "engine", "fields", "maps", "originals", "rules")
+    __slots__ = ("_details", "doc", "engine", "lang", "prepared", "rules")
 
-    def __init__(self, engine: Engine, prepared: Prepared) -> None:
+    def __init__(self, engine: Engine, prepared: Prepared, lang: bytes, doc: MatchDocument) -> None:
         self.engine = engine
-        self.fields, self.originals, self.maps = prepared
+        self.prepared = prepared
+        self.lang = lang
+        self.doc = doc
         self.rules = b""  # the matched rule indices, int32 bytes (set by the matcher)
-        self._hits: dict[int, tuple[list[tuple[int, int, int, int]], float]] | None = None
+        self._details: dict[int, Details] | None = None
 
-    def details(self, rule: int) -> tuple[list[TermHit], str, float]:
+    def details(self, rule: int) -> Details:
         """The rule's term hits, snippet and score."""
-        if self._hits is None:
-            # One pass for every matched rule of the article: most alerts read all of them.
-            self._hits = self.engine._rule_hits(self.fields, memoryview(self.rules).cast("i").tolist())
-        texts = self.originals
-        positives = self.engine.program.positives[rule]
-        found: dict[tuple[int, int, int], str] = {}
-        hits, score = self._hits[rule]
-        for k, f, s, e in hits:
-            fmap = self.maps[f]
-            if fmap is not None:
-                s, e = fmap.span(s, e)  # the matcher read a folded text of another length
-            found.setdefault((f, s, e), positives[k][2])
-        ordered = sorted(found.items())
-        terms = [
-            TermHit(term=display, field=FIELDS[f], start=s, end=e, text=texts[f][s:e])
-            for (f, s, e), display in ordered
-        ]
-        f = 1 if any(h[0] == 1 for h, _d in ordered) else 0
-        return terms, highlight(texts[f], [(s, e) for (ff, s, e), _d in ordered if ff == f]), score
+        if self._details is None:
+            # One pass in C for every matched rule of the article: the pipeline reads all of them.
+            self._details = self.engine._details(self)
+        return self._details[rule]
 
 
 class Engine:
@@ -133,21 +122,30 @@ class Engine:
         """Every watch that matches the document, in rule order."""
         prepared = self._prepare(doc)
         lang = self._lang(doc)
+        article = _Article(self, prepared, lang, doc)
         with self._lock:
-            return self._core.match(
-                self._scratch, *prepared[0], lang, doc, _Article(self, prepared), self._ids, self._names
-            )
+            return self._core.match(self._scratch, *prepared[0], lang, doc, article, self._ids, self._names)
 
     def candidates(self, doc: MatchDocument) -> list[int]:
         """Indices of the rules the presearch passes for the document (a superset of the matches)."""
         with self._lock:
             return self._core.candidate_rules(self._scratch, *self._prepare(doc)[0])
 
-    def _rule_hits(
-        self, fields: tuple[str, str, str, str], rules: list[int]
-    ) -> dict[int, tuple[list[tuple[int, int, int, int]], float]]:
+    def _details(self, article: _Article) -> dict[int, Details]:
+        fields, originals, maps = article.prepared
         with self._detail_lock:
-            got = self._core.rule_hits(self._detail_scratch, *fields, rules)
+            return self._core.details(
+                self._detail_scratch, *fields, article.lang, article.doc, *originals, *maps, article.rules
+            )
+
+    def _rule_hits(
+        self, fields: tuple[str, str, str, str], rules: list[int], doc: MatchDocument | None = None
+    ) -> dict[int, tuple[list[tuple[int, int, int, int]], float]]:
+        """Each rule's evidence as (positive, field, start, end) offsets and its score (the reference of
+        `_details`: tests build the old Python details from it)."""
+        lang = self._lang(doc) if doc is not None else None
+        with self._detail_lock:
+            got = self._core.rule_hits(self._detail_scratch, *fields, rules, lang, doc)
         return dict(zip(rules, got, strict=True))
 
 

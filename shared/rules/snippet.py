@@ -1,6 +1,12 @@
-"""Highlighted snippets: a window of the field around the first hit, every hit marked **like this**."""
+"""Highlighted snippets: a window of the field around the first hit, every hit marked **like this**.
+
+`highlight` is the reference; the matcher builds its snippets in C with the same output (_core.pyx
+`snippet_of`, here as `highlight_c` for tests).
+"""
 
 from __future__ import annotations
+
+from shared.rules._core import highlight_spans as highlight_c
 
 MARK_OPEN = "**"
 MARK_CLOSE = "**"
@@ -39,3 +45,6 @@ def highlight(text: str, spans: list[tuple[int, int]], *, before: int = 80, widt
     if end < len(text):
         out.append("…")
     return " ".join("".join(out).split())
+
+
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "highlight", "highlight_c"]

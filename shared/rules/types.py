@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-# Built in C: the matcher creates one per match (re-exported here with the other types).
+# Built in C: the matcher creates one per match and one per term hit (re-exported with the other types).
 from shared.rules._core import MatchResult as MatchResult
+from shared.rules._core import TermHit as TermHit
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,6 @@ class MatchDocument:
     language: str | None = None
     published: datetime | None = None
     entities: Sequence[DocEntity] = ()
-
-
-@dataclass
-class TermHit:
-    """One occurrence of a rule term; start/end are character offsets into that field's string."""
-
-    term: str
-    field: str
-    start: int
-    end: int
-    text: str
 
 
 @runtime_checkable

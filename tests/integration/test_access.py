@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from services.api.app import create_app
 from services.api.errors import api_routes
 from shared.alerts import service
+from shared.config import get_settings
 from shared.db import session_scope
 from shared.fetching import store
 from shared.models import Article, Delivery, Watch
@@ -50,6 +51,7 @@ OPEN = {
 }
 
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/metrics"): Case("read"),  # a read key unless NEWSWATCH_METRICS_PUBLIC (test_metrics.py)
     ("GET", "/api/v1/me"): Case("read"),
     ("GET", "/api/v1/accounts"): Case("admin"),
     ("POST", "/api/v1/accounts"): Case("admin", body={"name": "someone"}),
@@ -160,7 +162,9 @@ def _match(watch_id: int, n: int) -> list[int]:
         watch = s.get(Watch, watch_id)
         assert watch is not None
         hit = MatchResult(watch_id, watch.name, 1.0, [TermHit("SCO", "title", 0, 3, "SCO")], "SCO story")
-        return service.record_match(session=s, article=article, watch=watch, result=hit)
+        return service.record_match(
+            session=s, article=article, watch=watch, result=hit, settings=get_settings()
+        )
 
 
 def _alert_for(watch_id: int, n: int = 0) -> tuple[int, int]:

@@ -238,9 +238,49 @@ def test_another_account_sees_the_shared_corpus_but_none_of_the_watch_side(
     story = next(s for s in api.get("/api/v1/stories", params={"hours": 48}).json()["items"] if s["alerts"])
     timeline = api.get(f"/api/v1/stories/{story['id']}", headers=other).json()
     assert [e["kind"] for e in timeline["events"]] == ["article"] * story["articles"]  # no alert of theirs
+    assert timeline["story"]["alerts"] == 0  # nor a count of them
+    theirs = api.get("/api/v1/stories", params={"hours": 48}, headers=other).json()["items"]
+    assert next(s for s in theirs if s["id"] == story["id"])["alerts"] == 0
     alert_id = api.get("/api/v1/alerts").json()["items"][0]["id"]
     assert api.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=other).status_code == 404
     assert api.post(f"/api/v1/alerts/{alert_id}/false-positive", headers=other).status_code == 404
     assert api.get(f"/api/v1/watches/{world['sco']}/feedback", headers=other).status_code == 404
     draft = {"query": "SCO", "watch_id": world["sco"]}
     assert api.post("/api/v1/watches/backtest", json=draft, headers=other).status_code == 404
+
+
+def test_aggregate_answers_are_cached_for_a_few_seconds_per_owner(
+    api: TestClient, world: dict[str, Any]
+) -> None:
+    """Top entities, rising and story lists come from a short cache (NEWSWATCH_DASHBOARD_CACHE_SECONDS), kept
+    apart per account: a new article shows after the TTL, and another account never reads the admin's."""
+    from shared.config import get_settings
+    from shared.insights.cache import ANSWERS
+
+    cached = get_settings().model_copy(update={"dashboard_cache_seconds": 600})
+    api.app.dependency_overrides[get_settings] = lambda: cached  # type: ignore[attr-defined]
+    ANSWERS.clear()
+    try:
+        before = api.get("/api/v1/stories", params={"hours": 48}).json()["items"]
+        more = {
+            "title": "Astana summit closes",
+            "text": "Xi Jinping left Astana.",
+            "url": "https://c.example/x",
+        }
+        pushed = api.post("/api/v1/articles", json=more)
+        assert pushed.status_code == 202
+        from shared.db import session_scope
+        from shared.pipeline import service
+
+        new_ids = pushed.json()["ids"]
+        service.process_batch(sessions=session_scope, article_ids=new_ids, settings=get_settings())
+        assert api.get("/api/v1/stories", params={"hours": 48}).json()["items"] == before  # within the TTL
+        made = api.post("/api/v1/keys", json={"name": "other", "scopes": ["read"]}).json()
+        other = {"Authorization": f"Bearer {made['key']}"}
+        theirs = api.get("/api/v1/stories", params={"hours": 48}, headers=other).json()["items"]
+        assert len(theirs) == len(before) + 1 and all(s["alerts"] == 0 for s in theirs)  # their own entry
+        ANSWERS.clear()
+        assert len(api.get("/api/v1/stories", params={"hours": 48}).json()["items"]) == len(before) + 1
+    finally:
+        api.app.dependency_overrides.pop(get_settings, None)  # type: ignore[attr-defined]
+        ANSWERS.clear()

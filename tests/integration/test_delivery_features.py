@@ -50,7 +50,9 @@ def _match(watch_id: int, article_id: int) -> list[int]:
         watch, article = s.get(Watch, watch_id), s.get(Article, article_id)
         assert watch and article
         result = MatchResult(watch_id, watch.name, 1.5, [TermHit("SCO", "title", 0, 3, "SCO")], "SCO story")
-        return service.record_match(session=s, article=article, watch=watch, result=result)
+        return service.record_match(
+            session=s, article=article, watch=watch, result=result, settings=get_settings()
+        )
 
 
 def _deliver_all(ids: list[int]) -> list[outbox.SendOutcome]:

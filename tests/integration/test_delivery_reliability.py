@@ -18,7 +18,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from services.queue import send
+from services.dispatch import enqueue_deliveries
 from shared.alerts import service
 from shared.db import session_scope
 from tests.support import processes
@@ -41,8 +41,7 @@ def _events(n: int, *, prefix: str = "e", enqueue: bool = True) -> list[int]:
                 data={"alert_id": i, "latency": {"matched": None}},
             )
     if enqueue:
-        for i in ids:
-            send("notifier.deliver", [i])
+        enqueue_deliveries(ids, batch_size=1)
     return ids
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, status
 from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared.errors import Conflict, NotFound
 from shared.ingestion.schemas import (
     Accepted,
@@ -45,8 +45,7 @@ def push_articles(
     items = body.articles if isinstance(body, ArticleBatch) else [body]
     result = ingest(session=session, items=items, source="api")
     session.commit()
-    for batch in chunks(result.new_ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(result.new_ids, settings=settings)
     return Accepted(ids=result.ids, new_ids=result.new_ids)
 
 
@@ -135,7 +134,7 @@ def retry_article(article_id: IdPath, session: SessionDep, _: CallerDep) -> Arti
         raise Conflict(f"article {article_id} is {a.status}, not failed")
     pipeline.retry_article(session=session, article=a)
     session.commit()
-    send("pipeline.process_batch", [[article_id]])
+    enqueue_processing([article_id])
     return ArticleOut.model_validate(a, from_attributes=True)
 
 

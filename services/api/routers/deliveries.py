@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from services.api.deps import CallerDep, SessionDep
 from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath, LimitQ
-from services.queue import send
+from services.dispatch import enqueue_deliveries
 from shared.alerts import store
 from shared.alerts import subscriptions as subs
 from shared.alerts.schemas import AttemptOut, DeliveryDetail, DeliveryOut, DeliveryStatus
@@ -66,7 +66,6 @@ def replay_delivery(delivery_id: IdPath, session: SessionDep, caller: CallerDep)
     d, sub = subs.get_delivery(session=session, delivery_id=delivery_id, owner_id=caller.owner_filter)
     ids = subs.replay(session=session, subscription=sub, delivery_id=delivery_id)
     session.commit()
-    for i in ids:
-        send("notifier.deliver", [i])
+    enqueue_deliveries(ids, batch_size=1)
     session.refresh(d)
     return DeliveryOut.of(d)

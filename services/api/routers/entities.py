@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from sqlmodel import Session
 
 from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.params import RisingParams
 from shared.errors import NotFound
 from shared.insights import entities as insights
+from shared.insights.cache import ANSWERS
 from shared.insights.rising import rising_args, rising_list
 from shared.insights.schemas import EntityTrend, RisingList, TrendBucket
 from shared.models import Entity
@@ -59,7 +61,8 @@ def _base(e: Entity) -> dict[str, object]:
 @router.get("", response_model=dict[str, list[TopEntityOut]])
 def top_entities(
     session: SessionDep,
-    _key: CallerDep,
+    settings: SettingsDep,
+    caller: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24,
@@ -68,25 +71,35 @@ def top_entities(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, list[TopEntityOut]]:
     """The entities mentioned in the most articles in the window."""
-    start, end = _window(since, until, hours)
-    rows = insights.top_entities(
-        session=session, since=start, until=end, label=type, linked=linked, limit=limit
-    )
-    return {"items": [TopEntityOut(**_base(e), mentions=m, articles=a) for e, m, a in rows]}
+
+    def compute(s: Session) -> dict[str, list[TopEntityOut]]:
+        start, end = _window(since, until, hours)
+        rows = insights.top_entities(
+            session=s, since=start, until=end, label=type, linked=linked, limit=limit
+        )
+        return {"items": [TopEntityOut(**_base(e), mentions=m, articles=a) for e, m, a in rows]}
+
+    key = ("entities.top", caller.owner_filter, since, until, hours, type, linked, limit)
+    return ANSWERS.get(key, ttl=settings.dashboard_cache_seconds, session=session, compute=compute)
 
 
 @router.get("/rising", response_model=RisingList)
 def rising_entities(
     session: SessionDep,
     settings: SettingsDep,
-    _key: CallerDep,
+    caller: CallerDep,
     params: RisingParams,
     type: Annotated[Literal["PERSON", "ORG", "PLACE"] | None, Query(description="entity type")] = None,
 ) -> RisingList:
     """Entities whose articles in the last window exceed their own baseline: a Poisson test against the
     previous windows with a minimum count (see the README, "Rising entities and stories")."""
-    args = rising_args(settings, params)
-    return rising_list(insights.rising_entities(session=session, label=type, **args), args)
+
+    def compute(s: Session) -> RisingList:
+        args = rising_args(settings, params)
+        return rising_list(insights.rising_entities(session=s, label=type, **args), args)
+
+    key = ("entities.rising", caller.owner_filter, params, type)
+    return ANSWERS.get(key, ttl=settings.dashboard_cache_seconds, session=session, compute=compute)
 
 
 def _entity_or_404(session: SessionDep, entity_id: str) -> Entity:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import IdPath
-from services.queue import send
+from services.dispatch import enqueue_fetch
 from shared.fetching import service, store
 from shared.fetching.schemas import FeedEventOut, FeedIn, FeedOut, FeedPatch, Health
 from shared.models import Feed
@@ -72,7 +72,7 @@ def fetch_now(feed_id: IdPath, session: SessionDep, caller: CallerDep) -> Feed:
     feed.next_fetch_at = utcnow()
     session.add(feed)
     session.commit()
-    send("fetcher.fetch", [feed_id])
+    enqueue_fetch([feed_id])
     return feed
 
 

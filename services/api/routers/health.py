@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from services.api.deps import SessionDep, SettingsDep
+from services.dispatch import enqueue_failures
 from shared.config import Settings
 from shared.heartbeats import EMBEDDED_WORKERS, states
 
@@ -51,7 +52,8 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     ok, detail = broker_ok(settings)
     checks["broker"] = "ok" if ok else f"error: {detail}"
     ready = ready and ok
-    body: dict[str, object] = {"checks": checks}
+    # messages this API process could not enqueue (logged with their ids; the sweeps recover the work)
+    body: dict[str, object] = {"checks": checks, "enqueue_failures": enqueue_failures()}
     if settings.mode == "embedded":  # the workers are ours to watch: each must have beaten lately
         workers = states(
             settings.data_dir, EMBEDDED_WORKERS, max_age=settings.worker_heartbeat_timeout_seconds

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from sqlmodel import Session
 
 from services.api.deps import CallerDep, SessionDep, SettingsDep
 from services.api.params import HoursQ, IdPath, RisingParams, SinceQ, UntilQ, window
 from shared.insights import stories
+from shared.insights.cache import ANSWERS
 from shared.insights.rising import rising_args, rising_list
 from shared.insights.schemas import RisingList, StoryList, StoryTimeline
 
@@ -20,7 +22,8 @@ OrderQ = Annotated[Literal["last_seen", "articles"], Query(description="newest a
 @router.get("", response_model=StoryList)
 def list_stories(
     session: SessionDep,
-    _: CallerDep,
+    settings: SettingsDep,
+    caller: CallerDep,
     since: SinceQ = None,
     until: UntilQ = None,
     hours: HoursQ = 24,
@@ -32,24 +35,29 @@ def list_stories(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> StoryList:
     """Stories with articles in the window: first and last seen, articles, sources, languages, entities."""
-    start, end = window(since, until, hours)
-    items = stories.list_stories(
-        session=session,
-        since=start,
-        until=end,
-        order=order,
-        language=language,
-        min_articles=min_articles,
-        limit=limit,
-    )
-    return StoryList(items=items)
+
+    def compute(s: Session) -> StoryList:
+        start, end = window(since, until, hours)
+        found = stories.list_stories(
+            session=s, since=start, until=end, order=order, language=language, min_articles=min_articles,
+            limit=limit, caller=caller,
+        )  # fmt: skip
+        return StoryList(items=found)
+
+    key = ("stories", caller.owner_filter, since, until, hours, order, language, min_articles, limit)
+    return ANSWERS.get(key, ttl=settings.dashboard_cache_seconds, session=session, compute=compute)
 
 
 @router.get("/rising", response_model=RisingList)
-def rising(session: SessionDep, settings: SettingsDep, _: CallerDep, params: RisingParams) -> RisingList:
+def rising(session: SessionDep, settings: SettingsDep, caller: CallerDep, params: RisingParams) -> RisingList:
     """Stories whose articles in the last window exceed their own baseline (Poisson test, see the README)."""
-    args = rising_args(settings, params)
-    return rising_list(stories.rising_stories(session=session, **args), args)
+
+    def compute(s: Session) -> RisingList:
+        args = rising_args(settings, params)
+        return rising_list(stories.rising_stories(session=s, **args), args)
+
+    key = ("stories.rising", caller.owner_filter, params)
+    return ANSWERS.get(key, ttl=settings.dashboard_cache_seconds, session=session, compute=compute)
 
 
 @router.get("/{story_id}", response_model=StoryTimeline)

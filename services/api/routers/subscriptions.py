@@ -9,7 +9,7 @@ from services.api.deps import CallerDep, ChannelsDep, SessionDep, SettingsDep
 from services.api.errors import errors_doc
 from services.api.params import BeforeQ, IdPath, LimitQ
 from services.api.routers.deliveries import EventTypeQ, StatusQ
-from services.queue import send
+from services.dispatch import enqueue_deliveries
 from shared.alerts import outbox, store
 from shared.alerts import subscriptions as subs
 from shared.alerts.schemas import (
@@ -28,11 +28,6 @@ from shared.db import session_scope
 from shared.schemas import Page
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
-
-
-def _enqueue(ids: list[int]) -> None:
-    for i in ids:
-        send("notifier.deliver", [i])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
@@ -107,7 +102,7 @@ def update_subscription(
         )
     session.commit()
     outbox.forget_subscription(sub.id)
-    _enqueue(ids + follow)
+    enqueue_deliveries(ids + follow, batch_size=1)
     return EnableResult(subscription=SubscriptionOut.of(sub), missed=missed, replayed=len(ids))
 
 
@@ -132,7 +127,7 @@ def replay(sub_id: IdPath, body: ReplayIn, session: SessionDep, caller: CallerDe
     sub = subs.get_subscription(session=session, subscription_id=sub_id, owner_id=caller.owner_filter)
     ids = subs.replay(session=session, subscription=sub, since=body.since, delivery_id=body.delivery_id)
     session.commit()
-    _enqueue(ids)
+    enqueue_deliveries(ids, batch_size=1)
     return ReplayOut(replayed=len(ids), delivery_ids=ids)
 
 
@@ -162,8 +157,8 @@ def test_subscription(
         delivery_id=delivery_id, settings=settings, session_factory=session_scope, channels=channels
     )
     if outcome.retry_in is not None and outcome.retry_in <= 60:
-        send("notifier.deliver", [delivery_id])
-    _enqueue(outcome.follow_up)
+        enqueue_deliveries([delivery_id])
+    enqueue_deliveries(outcome.follow_up, batch_size=1)
     r = outcome.result
     return TestResult(
         delivery_id=delivery_id,

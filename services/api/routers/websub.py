@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.api.deps import SessionDep, SettingsDep
 from services.api.params import IdPath
-from services.queue import chunks, send
+from services.dispatch import enqueue_processing
 from shared.errors import TooLarge
 from shared.fetching import push
 
@@ -49,6 +49,5 @@ async def receive(
         settings=settings,
     )
     await run_in_threadpool(session.commit)
-    for batch in chunks(result.new_article_ids, settings.pipeline_batch_size):
-        send("pipeline.process_batch", [batch])
+    enqueue_processing(result.new_article_ids, settings=settings)
     return {"accepted": len(result.new_article_ids)}

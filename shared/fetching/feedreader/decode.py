@@ -150,6 +150,32 @@ _NAME_START = re.compile(r"<([A-Za-z_][^\s/>]*)")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.I)
 # Characters XML 1.0 forbids; feeds contain them surprisingly often and they throw parsers into loose mode.
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Numeric character references, with or without the `;` that loose parsers do without.
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _allowed_char(code: int) -> bool:
+    """A character XML 1.0 allows (Char production, §2.2)."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _char_ref(m: re.Match[str]) -> str:
+    digits = (m.group(1) or m.group(2)).lstrip("0") or "0"
+    code = int(digits[:8], 16 if m.group(1) else 10) if len(digits) <= 8 else -1
+    return m.group() if _allowed_char(code) else "&#xFFFD;"
+
+
+def clean_chars(text: str) -> str:
+    """Drop the characters XML forbids and turn references to them (`&#0;`, `&#xD800;`, `&#x110000;`) into
+    U+FFFD, as HTML does: otherwise lxml declines the whole document and feedparser raises on it."""
+    if _BAD_XML_CHARS.search(text):
+        text = _BAD_XML_CHARS.sub("", text)
+    return _CHAR_REF.sub(_char_ref, text) if "&#" in text else text
 
 
 def _doctype_end(text: str, start: int) -> int:
@@ -192,10 +218,7 @@ def xml_body(text: str) -> XmlBody:
         elif text[pos : pos + 9].upper() == "<!DOCTYPE":
             pos = _doctype_end(text, pos)
         elif text.startswith("<", pos) and (m := _NAME_START.match(text, pos)):
-            body = text[pos:]
-            if _BAD_XML_CHARS.search(body):
-                body = _BAD_XML_CHARS.sub("", body)
-            return XmlBody(body, m.group(1))
+            return XmlBody(clean_chars(text[pos:]), m.group(1))
         else:
             break
         while pos < n and text[pos] in " \t\r\n":
@@ -206,4 +229,4 @@ def xml_body(text: str) -> XmlBody:
     head = text[: first.start() if first else len(text)]
     if _ENTITY_DECL.search(head):
         raise FeedParseError("XML entity declarations are refused (entity expansion / external entities)")
-    return XmlBody(_BAD_XML_CHARS.sub("", text), None)
+    return XmlBody(clean_chars(text), None)
