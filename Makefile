@@ -29,11 +29,13 @@ services:
 test: install services
 	./scripts/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -46,4 +48,4 @@ bench: install services
 	$(VENV)/bin/newswatch bench pipeline --json
 
 clean:
-	rm -rf $(VENV) .newswatch .pytest_cache .ruff_cache
+	rm -rf $(VENV) .newswatch .pytest_cache .ruff_cache .mypy_cache

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import json
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -75,11 +76,11 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+def _open(path: Path) -> tuple[io.BufferedIOBase, io.BufferedReader]:
     """(line reader, raw file for progress): gzip archives are read through, positions are raw bytes."""
     raw = path.open("rb")
     if path.suffix == ".gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
     return raw, raw
 
 

@@ -17,6 +17,8 @@ from shared.outbound.policy import AddressPolicy, parse_networks
 from shared.outbound.schemes import DEFAULT_CHANNEL_SCHEMES, check_enabled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Seconds before each delivery attempt (the default of `retry_schedule`).
+_RETRY_SCHEDULE: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 
 
 def default_data_dir() -> Path:
@@ -103,9 +105,7 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)  # a comment line on an idle stream
 
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
-    retry_schedule: Annotated[list[float], NoDecode] = Field(
-        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
-    )
+    retry_schedule: Annotated[list[float], NoDecode] = Field(default_factory=lambda: list(_RETRY_SCHEDULE))
     delivery_sweep_seconds: float = Field(default=10.0, gt=0)
     delivery_lock_seconds: float = Field(default=60.0, gt=0)
     delivery_enqueue_grace_seconds: float | None = Field(default=None, gt=0)  # None: 3 sweep periods, >= 5 s
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: object) -> object:
         value = _split(value)
-        parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
+        parse_networks(value)  # type: ignore[arg-type]  # any input: a bad CIDR raises ValueError (a 422)
         return value
 
     @model_validator(mode="after")
