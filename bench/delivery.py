@@ -6,7 +6,8 @@ machine). Three layers, measured in the same run:
 - baseline: a bare httpx POST of a comparable body from a thread pool (no signing, no checks, no database);
 - channel: our WebhookChannel alone (signing, address policy, pinned transport);
 - outbox: the real path: the event written to PostgreSQL, a Celery message, a notifier worker process that
-  claims the row, sends under the endpoint limits, logs the attempt (a fresh database, Redis db 12).
+  claims the row, sends under the endpoint limits, logs the attempt (a fresh database, Redis db 12). Its
+  throughput clock starts before the events are written (`after_commit_per_second` beside it, labelled).
 
     .venv/bin/python -m bench.delivery --json
     newswatch bench delivery --json
@@ -252,9 +253,11 @@ def main(argv: list[str] | None = None) -> int:
             at10 = [x["p95_ms"] for x in ob["latency"] if x["rate"] == 10.0]
             # The producers (pipeline, sweep) send batches of ids per task, so the batched figure is the
             # outbox's throughput; one task per id is bounded by Celery's per-message cost and shown too.
+            # Both clocks start before the events are written (the write is part of the outbox).
             result["summary"] = {
                 "outbox_per_second": ob["throughput_batched"]["per_second"],
                 "outbox_one_task_per_delivery_per_second": ob["throughput"]["per_second"],
+                "outbox_after_commit_per_second": ob["throughput_batched"]["after_commit_per_second"],
                 "p95_ms_at_10_per_s": at10[0] if at10 else None,
                 "per_second_goal_met": ob["throughput_batched"]["per_second"] >= 300,
                 "p95_goal_met": bool(at10) and at10[0] is not None and at10[0] <= 250,

