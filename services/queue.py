@@ -30,10 +30,11 @@ class _AtomicChannel(filesystem.Channel):
 
     kombu creates the message file, then writes it; a worker polling the folder can move the empty file
     away in between, fail to decode it and lose the task. Here the message is written under a name no
-    queue reads (a leading dot) and renamed into place, atomically.
+    queue reads (a leading dot) and renamed into place, atomically. `_put` keeps the signature of kombu's
+    filesystem channel, which renames the base's `message` argument (its stubs ignore that too).
     """
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]  # kombu's own too
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # time-ordered, as kombu names them
         final = os.path.join(self.data_folder_out, name)
         partial = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.partial")
