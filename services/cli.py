@@ -19,6 +19,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from shared.errors import NewswatchError
 
@@ -193,7 +194,7 @@ def user_error(exc: BaseException) -> str | None:
         return f"{exc.filename}: {exc.strerror or exc}"
     kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
     if kind == "pydantic_core._pydantic_core.ValidationError" and getattr(exc, "title", "") == "Settings":
-        errors = exc.errors()  # type: ignore[attr-defined]
+        errors: list[dict[str, Any]] = exc.errors()  # type: ignore[attr-defined]  # pydantic's, not imported
         return "bad setting: " + "; ".join(
             f"NEWSWATCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in errors
         )

@@ -26,11 +26,13 @@ from services.api.routers import (
     websub,
 )
 from shared.config import get_settings
+from shared.nlp import russian
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the live streams (if any were opened) when the app stops."""
+    """Say loudly what runs degraded at start; stop the live streams (if any were opened) at the end."""
+    russian.log_if_missing()
     yield
     streams = getattr(app.state, "streams", None)
     if streams is not None:

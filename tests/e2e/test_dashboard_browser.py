@@ -196,6 +196,33 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 assert "1 of" in b.evaluate("document.getElementById('w-preview').textContent")
                 b.screenshot(shots / "06-watch-preview.png")
 
+                # five articles about a place never seen before: it rises (Poisson test, at least 5 articles)
+                topics = ("trade", "transport", "energy", "water", "customs")
+                for i, topic in enumerate(topics):
+                    more = api.post(
+                        "/api/v1/articles",
+                        json={
+                            "title": f"Talks on {topic} in Tashkent {token}",
+                            "text": f"Officials gathered in Tashkent on Monday to talk about {topic}. {i}",
+                            "url": f"https://news{i}.example/tashkent-{token}",
+                        },
+                    )
+                    assert more.status_code == 202, more.text
+                _wait(
+                    lambda: (
+                        "Tashkent" in {r["name"] for r in api.get("/api/v1/entities/rising").json()["items"]}
+                    ),
+                    120,
+                    "Tashkent to rise",
+                )
+                b.evaluate("location.hash = '#rising'")
+                b.wait_for("document.getElementById('rising-entities').textContent.includes('Tashkent')", 30)
+                assert b.evaluate(
+                    "[...document.querySelectorAll('#rising-entities a')]"
+                    ".some(a => a.textContent === 'Tashkent'"
+                    " && a.getAttribute('href').startsWith('#entity/'))"
+                )
+
                 for view in ("rising", "feeds", "watches"):
                     b.evaluate(f"location.hash = '#{view}'")
                     b.wait_for(f"!document.getElementById('view-{view}').hidden")
