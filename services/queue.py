@@ -18,6 +18,7 @@ from services.scheduler import beat_schedule
 from shared import logs
 from shared.config import Settings, get_settings
 from shared.heartbeats import Heartbeat
+from shared.nlp import russian
 from shared.plugins import load_plugins
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,12 @@ def _task_context(task_id: str | None = None, task: Any = None, **_: Any) -> Non
 @signals.task_postrun.connect
 def _task_context_end(**_: Any) -> None:
     logs.end()
+
+
+@signals.worker_ready.connect
+def _log_degraded(**_: Any) -> None:
+    """A worker without the Russian model says so at start (its Russian articles would get no entities)."""
+    russian.log_if_missing()
 
 
 @signals.worker_ready.connect

@@ -2,6 +2,7 @@
 # the `def`s, `cdef readonly` attributes and module-level names of _core.pyx (the C-level `cdef` parts are
 # not visible from Python and are not listed).
 from collections.abc import Callable
+from typing import Any
 
 from shared.folding import Folded
 from shared.rules.program import Program
@@ -61,7 +62,7 @@ class Core:
         ntext: str,
         lang: bytes,
         doc: MatchDocument,
-        article: object,
+        article: Article,
         ids: list[int | str],
         names: list[str],
     ) -> list[MatchResult]: ...
@@ -91,14 +92,41 @@ class Core:
         title_map: Folded | None,
         text_map: Folded | None,
         rules: bytes,
-    ) -> dict[int, tuple[list[TermHit], str, float]]: ...
+        serial: int = 0,
+    ) -> list[tuple[list[TermHit], str, float]]: ...
 
 class Scratch:
     @property
     def core(self) -> Core: ...
     @property
+    def serial(self) -> int: ...
+    @property
     def nbytes(self) -> int: ...
     def __init__(self, core: Core) -> None: ...
+
+_Prepared = tuple[tuple[str, str, str, str], tuple[str, str], tuple[Folded | None, Folded | None]]
+
+class Article:
+    """One matched article: what its results need to build their details lazily, all at once."""
+
+    rules: bytes
+    serial: int
+    @property
+    def engine(self) -> Any: ...
+    @property
+    def prepared(self) -> _Prepared: ...
+    @property
+    def lang(self) -> bytes: ...
+    @property
+    def doc(self) -> MatchDocument: ...
+    def __init__(
+        self,
+        engine: Any,
+        prepared: _Prepared,
+        lang: bytes,
+        doc: MatchDocument,
+    ) -> None: ...
+    def details(self, index: int) -> tuple[list[TermHit], str, float]: ...
 
 class TermHit:
     """One occurrence of a rule term; start/end are character offsets into that field's string."""
