@@ -28,6 +28,7 @@ services:
 
 test: install services
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-compose.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -133,6 +133,8 @@ class Server:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--http",
+                "bench._nodelay:H11NoDelay",
             ],
             cwd=REPO,
             env=env,

@@ -14,6 +14,7 @@ from services.api.routers import (
     articles,
     dashboard,
     deliveries,
+    docs,
     entities,
     feeds,
     health,
@@ -46,7 +47,10 @@ def create_app() -> FastAPI:
         title="Newswatch",
         version="0.1.0",
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
+        docs_url=None,  # /docs and /redoc come from routers/docs.py, with local assets
+        redoc_url=None,
     )
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(dashboard.router)

@@ -114,4 +114,4 @@ def relaxed_commit(*, session: Session) -> None:
     in a crash only means the feed is fetched again and the same items are found again.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]  # sqlmodel's exec() is typed for select/DML only; text() runs the same
+        session.execute(text("SET LOCAL synchronous_commit = off"))

@@ -96,11 +96,11 @@ def _prefer_indexes(session: Session) -> Iterator[None]:
     if not _is_pg(session):
         yield
         return
-    session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]  # sqlmodel's exec() is typed for select/DML only; text() runs the same
+    session.execute(text("SET LOCAL enable_seqscan = off"))
     try:
         yield
     finally:
-        session.exec(text("SET LOCAL enable_seqscan = on"))  # type: ignore[call-overload]  # sqlmodel's exec() is typed for select/DML only; text() runs the same
+        session.execute(text("SET LOCAL enable_seqscan = on"))
 
 
 def _insert(session: Session, table: Table) -> Any:
