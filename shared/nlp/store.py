@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_
+from sqlalchemy import delete, func, insert, or_, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -90,14 +90,13 @@ def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> i
 
 def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
-    wanted = set(pairs)
     for i in range(0, len(pairs), _CHUNK):
         chunk = pairs[i : i + _CHUNK]
-        q = select(Entity.id, Entity.label, Entity.key).where(
-            col(Entity.label).in_({label for label, _ in chunk}), col(Entity.key).in_({k for _, k in chunk})
-        )
+        # (label, key) pairs: the unique index answers each one
+        pair = tuple_(col(Entity.label), col(Entity.key))
+        q = select(Entity.id, Entity.label, Entity.key).where(pair.in_(chunk))
         for entity_id, label, key in session.exec(q):
-            if (label, key) in wanted and entity_id is not None:
+            if entity_id is not None:
                 out[(label, key)] = entity_id
     return out
 
