@@ -4,7 +4,10 @@ each, from the real texts in ../shared/data), 20 concurrent clients over loopbac
 Each client loops: pick one of the page's queries, send it, wait a think time (exponential, mean
 `--think` seconds; 0 = back to back). Reported per query: p50/p95/p99 in ms against the goal p95 ≤ 50 ms,
 with `/healthz` through the same server and clients as the baseline of the same run (the HTTP and
-framework floor). `--explain` adds each query's PostgreSQL plan: the indexes it used and its time.
+framework floor), the load average before and after, and then one client back to back (`single_client`:
+each query's cost without queueing). The API runs with its answer cache (`--cache-seconds`, default 10, as
+deployed); `--cache-seconds 0` measures every aggregate computed per request. `--explain` adds each
+query's PostgreSQL plan: the indexes it used and its time.
 
     newswatch bench dashboard --json                      # 10k and 100k, 20 clients, think 1 s, 30 s each
     newswatch bench dashboard --articles 100000 --think 0 --json   # saturation
@@ -104,7 +107,7 @@ def _upgrade_kept(name: str, stamp: str, mentions: int) -> tuple[str, dict[str, 
 class Server:
     """`uvicorn services.api.app:app` with W worker processes on a free loopback port."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, cache_seconds: float) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWATCH_")}
         env.update(
@@ -112,6 +115,7 @@ class Server:
                 "NEWSWATCH_DATABASE_URL": url,
                 "NEWSWATCH_ADMIN_API_KEY": KEY,
                 "NEWSWATCH_REDIS_URL": "redis://127.0.0.1:6379/12",
+                "NEWSWATCH_DASHBOARD_CACHE_SECONDS": str(cache_seconds),
             }
         )
         self.proc = subprocess.Popen(
@@ -129,6 +133,8 @@ class Server:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--http",
+                "bench._nodelay:H11NoDelay",
             ],
             cwd=REPO,
             env=env,
@@ -270,6 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests (s)")
     ap.add_argument("--workers", type=int, default=2, help="API worker processes")
     ap.add_argument("--regenerate", action="store_true", help="rebuild the data sets")
+    ap.add_argument(
+        "--cache-seconds",
+        type=float,
+        default=10.0,
+        help="the API's NEWSWATCH_DASHBOARD_CACHE_SECONDS (0: every aggregate computed per request)",
+    )
+    ap.add_argument(
+        "--single-seconds", type=float, default=10.0, help="then one client back to back (0: skip)"
+    )
     ap.add_argument("--explain", action="store_true", help="add each query's plan (indexes used, time)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -283,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         "think_s": args.think,
         "seconds": args.seconds,
         "api_workers": args.workers,
+        "cache_seconds": args.cache_seconds,
+        "cpus": os.cpu_count(),
         "at": datetime.now(UTC).isoformat(),
         "scales": {},
     }
@@ -291,9 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         ensure_key(url)
         plan = queries(url)
         entry: dict[str, Any] = {"data": counts}
-        with Server(url, args.workers) as server:
+        with Server(url, args.workers, args.cache_seconds) as server:
             load(server.base, plan, min(4, args.clients), 3.0, 0.0)  # warm caches and pools
+            entry["load_before"] = [round(x, 2) for x in os.getloadavg()]
             entry["latency"] = load(server.base, plan, args.clients, args.seconds, args.think)
+            if args.single_seconds > 0:  # one client, back to back: the cost of each query without queueing
+                entry["single_client"] = load(server.base, plan, 1, args.single_seconds, 0.0)
+            entry["load_after"] = [round(x, 2) for x in os.getloadavg()]
         if args.explain:
             from bench._dashboard_plans import explain_all
 

@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from services.cli import not_negative, positive
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.nlp import cached_knowledge_base
@@ -26,11 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newswatch backtest", description=(__doc__ or "").splitlines()[0])
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--query", help="a draft query")
-    what.add_argument("--watch", type=int, help="the id of a stored watch")
+    what.add_argument("--watch", type=positive, help="the id of a stored watch")
     p.add_argument("--since", help="ISO date or date-time (default: 30 days before --until)")
     p.add_argument("--until", help="ISO date (whole day) or date-time (default: now)")
-    p.add_argument("--limit", type=int, default=20, help="matches to list (default 20)")
-    p.add_argument("--offset", type=int, default=0, help="matches to skip")
+    p.add_argument("--limit", type=not_negative, default=20, help="matches to list (default 20)")
+    p.add_argument("--offset", type=not_negative, default=0, help="matches to skip")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
 

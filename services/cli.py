@@ -5,6 +5,11 @@ Delegated: import, backtest, bench, kb.
 This module parses and dispatches only; each command lives in its own module (services/commands/,
 services/embedded.py, ...), imported once the command line has set the environment (e.g. --data-dir),
 because the settings are read once per process.
+
+A user's mistake never ends in a traceback: `main` turns a refused input (a domain error), a file that
+cannot be read or written, a database that cannot be opened and bad settings into one line on stderr and
+exit status 2; a closed output pipe (`newswatch backtest --json | head`) ends quietly with status 141 (as a
+process killed by SIGPIPE). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -13,6 +18,13 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
+
+from shared.errors import NewswatchError
+
+EXIT_USER_ERROR = 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE, as the shell reports a writer whose reader went away
 
 # Delegated commands parse their own arguments: `main(argv)` of the module (bench: bench.<name>).
 DELEGATED = {
@@ -21,6 +33,34 @@ DELEGATED = {
     "import": "services.importer",
     "backtest": "services.backtest_cli",
 }
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port (1-65535)."""
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a TCP port (1-65535)")
+    return value
+
+
+def positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def not_negative(text: str) -> int:
+    """An argparse type: an integer of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
+for _type, _name in ((port, "port"), (positive, "positive integer"), (not_negative, "integer >= 0")):
+    _type.__name__ = _name  # argparse names the type in "invalid <name> value: 'x'"
 
 
 class Handler:
@@ -46,20 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="embedded mode: API, worker and scheduler on SQLite, no servers needed")
     r.add_argument("--host", default="127.0.0.1")
-    r.add_argument("--port", type=int, default=8000)
-    r.add_argument("--data-dir", help="where the database and queue live (default .newswatch)")
+    r.add_argument("--port", type=port, default=8000)
+    r.add_argument(
+        "--data-dir", help="where the database and queue live (default $NEWSWATCH_DATA_DIR, see README)"
+    )
     r.add_argument("--no-seed", action="store_true", help="do not load seeds/")
     r.add_argument("--no-feeds", action="store_true", help="seed watches and articles but not the feeds list")
     r.set_defaults(func=Handler("services.embedded:cmd_run"))
 
     a = sub.add_parser("api", help="the HTTP API (distributed mode)")
     a.add_argument("--host", default="0.0.0.0")
-    a.add_argument("--port", type=int, default=8000)
+    a.add_argument("--port", type=port, default=8000)
     a.set_defaults(func=Handler("services.commands.bootstrap:cmd_api"))
 
     w = sub.add_parser("worker", help="a Celery worker")
     w.add_argument("--queues", "-Q", default="fetcher,pipeline,notifier")
-    w.add_argument("--concurrency", "-c", type=int, default=0)
+    w.add_argument("--concurrency", "-c", type=not_negative, default=0, help="0: one per CPU")
     w.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"])
     w.add_argument("--beat", action="store_true", help="also run the scheduler in this worker")
     w.add_argument("--hostname", default=None)
@@ -79,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("reindex", help="index processed articles that have no search row (bounded batches)")
     x.add_argument("--all", action="store_true", help="rewrite every article's search row")
-    x.add_argument("--batch", type=int, default=200, help="articles per transaction")
+    x.add_argument("--batch", type=positive, default=200, help="articles per transaction")
     x.set_defaults(func=Handler("services.commands.admin:cmd_reindex"))
 
     s = sub.add_parser("seed", help="migrate, create the admin key if needed, load seeds/")
@@ -103,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     kl = ks.add_parser("list", help="every key: account, scopes, created, last used, revoked")
     kl.add_argument("--json", action="store_true")
     kr = ks.add_parser("revoke", help="revoke a key by id (not the last working admin key)")
-    kr.add_argument("id", type=int)
+    kr.add_argument("id", type=positive)
     k.set_defaults(func=Handler("services.commands.keys:cmd_keys"))
 
     for name, help_text in (
@@ -133,9 +175,64 @@ def _delegate(command: str, rest: list[str]) -> int:
     return int(mod.main(rest) or 0)
 
 
+def _closed_pipe() -> int:
+    # the reader is gone: send the rest of our output (and the interpreter's final flush) nowhere
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing left to flush
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def user_error(exc: BaseException) -> str | None:
+    """One line for an error that is the user's to fix (None: a bug, keep the traceback)."""
+    if isinstance(exc, NewswatchError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # a path given on the command line or in a setting: missing, a folder, not allowed
+        return f"{exc.filename}: {exc.strerror or exc}"
+    kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    if kind == "pydantic_core._pydantic_core.ValidationError" and getattr(exc, "title", "") == "Settings":
+        errors: list[dict[str, Any]] = exc.errors()  # type: ignore[attr-defined]  # pydantic's, not imported
+        return "bad setting: " + "; ".join(
+            f"NEWSWATCH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in errors
+        )
+    if kind == "sqlalchemy.exc.OperationalError":
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return (
+            f"cannot use the database: {first} (set NEWSWATCH_DATABASE_URL, or NEWSWATCH_DATA_DIR / "
+            "--data-dir for the embedded SQLite file; `newswatch migrate` creates the schema)"
+        )
+    return None
+
+
+def guarded(command: str, run: Callable[[], int]) -> int:
+    """Run a command; a user's mistake prints one line and exits 2, a closed output pipe exits quietly."""
+    try:
+        code = run()
+        sys.stdout.flush()  # a pipe closed early shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        message = user_error(exc)
+        if message is None:
+            raise
+        print(f"newswatch {command}: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newswatch` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and not argv[0].startswith("-") else "newswatch"
+    return guarded(command, lambda: _main(argv))
+
+
+def _main(argv: list[str]) -> int:
     if "--data-dir" in argv:
         i = argv.index("--data-dir")
         if i + 1 < len(argv):

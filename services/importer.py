@@ -14,14 +14,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import json
 import sys
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from services.cli import positive
 from services.dispatch import enqueue_processing
 from shared.config import get_settings
 from shared.db import session_scope
@@ -74,11 +76,11 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+def _open(path: Path) -> tuple[io.BufferedIOBase, io.BufferedReader]:
     """(line reader, raw file for progress): gzip archives are read through, positions are raw bytes."""
     raw = path.open("rb")
     if path.suffix == ".gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
     return raw, raw
 
 
@@ -149,15 +151,25 @@ def run_import(
     return {**{k: state[k] for k in ("lines", "new", "existing", "errors")}, "resumed_at": resumed_at}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `newswatch import`."""
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `newswatch import`."""
     parser = argparse.ArgumentParser(prog="newswatch import", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="JSON Lines archive (.jsonl or .jsonl.gz)")
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=positive, default=200, help="articles per transaction")
     parser.add_argument("--no-process", action="store_true", help="store only; do not enqueue the pipeline")
     parser.add_argument("--restart", action="store_true", help="ignore the checkpoint of an earlier run")
-    parser.add_argument("--limit", type=int, default=None, help="stop after this many lines (resume later)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--limit", type=positive, default=None, help="stop after this many lines (resume later)"
+    )
+    parser.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="default: on a terminal"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `newswatch import`."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"newswatch import: no such file {args.file}", file=sys.stderr)

@@ -18,6 +18,7 @@ from services.scheduler import beat_schedule
 from shared import logs
 from shared.config import Settings, get_settings
 from shared.heartbeats import Heartbeat
+from shared.nlp import russian
 from shared.plugins import load_plugins
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,11 @@ class _AtomicChannel(filesystem.Channel):
 
     kombu creates the message file, then writes it; a worker polling the folder can move the empty file
     away in between, fail to decode it and lose the task. Here the message is written under a name no
-    queue reads (a leading dot) and renamed into place, atomically.
+    queue reads (a leading dot) and renamed into place, atomically. `_put` keeps the signature of kombu's
+    filesystem channel, which renames the base's `message` argument (its stubs ignore that too).
     """
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]  # kombu's own too
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"  # time-ordered, as kombu names them
         final = os.path.join(self.data_folder_out, name)
         partial = os.path.join(self.data_folder_out, f".{uuid.uuid4()}.partial")
@@ -137,6 +139,12 @@ def _task_context(task_id: str | None = None, task: Any = None, **_: Any) -> Non
 @signals.task_postrun.connect
 def _task_context_end(**_: Any) -> None:
     logs.end()
+
+
+@signals.worker_ready.connect
+def _log_degraded(**_: Any) -> None:
+    """A worker without the Russian model says so at start (its Russian articles would get no entities)."""
+    russian.log_if_missing()
 
 
 @signals.worker_ready.connect

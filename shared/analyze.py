@@ -91,7 +91,7 @@ def analyze_input(raw: str, *, watches_file: Path | None, settings: Settings) ->
                 "text": e.text,
                 "label": e.label,
                 "canonical": e.canonical,
-                "entity_id": e.entity_id,
+                "kb_id": e.entity_id,  # the knowledge-base id, named as in the API and webhooks
                 "start": e.start,
                 "end": e.end,
             }

@@ -5,6 +5,7 @@ Bad values fail fast at start-up with pydantic's message naming the variable.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,18 @@ from shared.outbound.policy import AddressPolicy, parse_networks
 from shared.outbound.schemes import DEFAULT_CHANNEL_SCHEMES, check_enabled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Seconds before each delivery attempt (the default of `retry_schedule`).
+_RETRY_SCHEDULE: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+
+
+def default_data_dir() -> Path:
+    """$XDG_DATA_HOME/newswatch, else ~/.local/share/newswatch: one place wherever a command runs.
+
+    (Relative to the working directory, `newswatch backtest` outside the checkout found no database.)
+    """
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "newswatch"
 
 
 def _split(value: object) -> object:
@@ -30,7 +43,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSWATCH_", extra="ignore")
 
     mode: Literal["distributed", "embedded"] = "distributed"
-    data_dir: Path = Path(".newswatch")
+    data_dir: Path = Field(default_factory=default_data_dir)  # NEWSWATCH_DATA_DIR overrides
     database_url: str = ""  # empty: SQLite under data_dir
     redis_url: str = "redis://127.0.0.1:6379/0"
     broker_url: str = ""  # empty: redis_url (distributed) or the filesystem transport (embedded)
@@ -92,9 +105,7 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)  # a comment line on an idle stream
 
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
-    retry_schedule: Annotated[list[float], NoDecode] = Field(
-        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
-    )
+    retry_schedule: Annotated[list[float], NoDecode] = Field(default_factory=lambda: list(_RETRY_SCHEDULE))
     delivery_sweep_seconds: float = Field(default=10.0, gt=0)
     delivery_lock_seconds: float = Field(default=60.0, gt=0)
     delivery_enqueue_grace_seconds: float | None = Field(default=None, gt=0)  # None: 3 sweep periods, >= 5 s
@@ -119,7 +130,7 @@ class Settings(BaseSettings):
     @classmethod
     def _networks(cls, value: object) -> object:
         value = _split(value)
-        parse_networks(value)  # type: ignore[arg-type]  # raises ValueError on a bad CIDR
+        parse_networks(value)  # type: ignore[arg-type]  # any input: a bad CIDR raises ValueError (a 422)
         return value
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from shared.config import get_settings
 
-Q = TypeVar("Q", Select[Any], SelectOfScalar[Any])
+Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])  # a select of any number of columns
 
 
 @lru_cache(maxsize=8)
@@ -24,7 +24,7 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -59,6 +59,15 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`select()` of five or more columns or expressions.
+
+    sqlmodel's `select` is typed for at most four (beyond that no overload matches); for more it builds
+    this same `Select(*columns)`, whose rows the type checker sees as tuples of Any.
+    """
+    return Select(*columns)
 
 
 def newest_first(q: Q, id_column: Any, *, limit: int, before: int | None) -> Q:

@@ -40,7 +40,7 @@ Converter = Callable[[str], str]
 
 @lru_cache(maxsize=4)
 def _opencc(config: str) -> Converter:
-    return opencc.OpenCC(config).convert  # type: ignore[no-any-return]
+    return opencc.OpenCC(config).convert
 
 
 def converter(config: str | None = None) -> Converter:

@@ -95,7 +95,7 @@ def configure(fmt: str, level: int | str = logging.INFO) -> None:
         if getattr(handler, "_newswatch", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler._newswatch = True  # type: ignore[attr-defined]
+    handler._newswatch = True  # type: ignore[attr-defined]  # our mark, to find our handler again
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(ContextFilter())
     root.addHandler(handler)

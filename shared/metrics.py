@@ -161,7 +161,12 @@ def observe_on_commit(session: Session, stage: str, seconds: Iterable[float]) ->
     """Stage latencies recorded when the session commits."""
     got = list(seconds)
     if got:
-        on_commit(session, lambda: [observe(stage, s) for s in got] and None)
+
+        def record() -> None:
+            for s in got:
+                observe(stage, s)
+
+        on_commit(session, record)
 
 
 @dataclass
@@ -202,7 +207,7 @@ def exposition(snapshot: Snapshot | None = None) -> bytes:
     else:
         reg.register(_Forward(_m().registry))
     if snapshot is not None:
-        reg.register(_SnapshotCollector(snapshot))  # type: ignore[arg-type]
+        reg.register(_SnapshotCollector(snapshot))
     with _scrape_lock:
         return generate_latest(reg)
 

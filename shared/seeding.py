@@ -97,8 +97,8 @@ def seed(*, session: Session, settings: Settings, with_feeds: bool = True) -> Se
     if with_feeds and feeds_file.exists():
         for entry in yaml.safe_load(feeds_file.read_text(encoding="utf-8")) or []:
             url = entry["url"] if isinstance(entry, dict) else str(entry)
-            exists = feed_store.by_url(session=session, url=url, owner_id=SYSTEM_ACCOUNT_ID)
-            if not _first_time(session, "feed", url, exists=exists is not None):
+            feed = feed_store.by_url(session=session, url=url, owner_id=SYSTEM_ACCOUNT_ID)
+            if not _first_time(session, "feed", url, exists=feed is not None):
                 continue
             title = entry.get("title") if isinstance(entry, dict) else None
             try:

@@ -14,8 +14,9 @@ SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 # Several runs on one machine (worktrees side by side) pick distinct Redis databases with NWTEST_REDIS_DB.
 _REDIS_DB = int(os.environ.get("NWTEST_REDIS_DB") or 1 + os.getpid() % 15)
 
-# Tests never read the developer's settings; each integration fixture sets what it needs.
-for _key in [k for k in os.environ if k.startswith("NEWSWATCH_")]:
+# Tests never read the developer's settings (each integration fixture sets what it needs); where the browser
+# test keeps its screenshots (NEWSWATCH_TEST_ARTIFACTS) is a test option, not a setting.
+for _key in [k for k in os.environ if k.startswith("NEWSWATCH_") and k != "NEWSWATCH_TEST_ARTIFACTS"]:
     del os.environ[_key]
 os.environ["NEWSWATCH_DATA_DIR"] = tempfile.mkdtemp(prefix="newswatch-tests-")
 os.environ["NEWSWATCH_SECRET_KEY"] = "test-secret-key"

@@ -14,6 +14,7 @@ from services.api.routers import (
     articles,
     dashboard,
     deliveries,
+    docs,
     entities,
     feeds,
     health,
@@ -26,11 +27,13 @@ from services.api.routers import (
     websub,
 )
 from shared.config import get_settings
+from shared.nlp import russian
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the live streams (if any were opened) when the app stops."""
+    """Say loudly what runs degraded at start; stop the live streams (if any were opened) at the end."""
+    russian.log_if_missing()
     yield
     streams = getattr(app.state, "streams", None)
     if streams is not None:
@@ -44,7 +47,10 @@ def create_app() -> FastAPI:
         title="Newswatch",
         version="0.1.0",
         description="News monitoring: feeds and pushed articles in; entities, matches and signed alerts out.",
+        docs_url=None,  # /docs and /redoc come from routers/docs.py, with local assets
+        redoc_url=None,
     )
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(dashboard.router)

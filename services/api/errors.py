@@ -69,7 +69,7 @@ def status_of(exc: errors.NewswatchError) -> int:
     """The HTTP status of a domain error."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -189,7 +189,7 @@ def install_openapi(app: FastAPI, *, key_check: Any, admin_check: Any) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
 
 
 def errors_doc(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,8 +12,13 @@ from shared.config import fresh_settings
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyze a file or standard input; exit 2 with one line on a bad input or watch file."""
-    raw = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    """Analyze a file or standard input; exit 2 with one line on a bad input or watch file (a missing or
+    unreadable file reaches the command line's one-line error, services/cli.py)."""
+    try:
+        raw = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        print(f"newswatch analyze: {args.file or 'standard input'} is not UTF-8 text", file=sys.stderr)
+        return 2
     try:
         out = analyze_input(
             raw, watches_file=Path(args.watches) if args.watches else None, settings=fresh_settings()

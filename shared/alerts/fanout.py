@@ -60,6 +60,7 @@ class AsyncSubscription:
 
     async def get(self, timeout: float) -> StreamEvent | None:
         """The next wanted event, or None after `timeout` seconds or once closed."""
+        ev: StreamEvent | None
         while self._backlog:
             ev = self._backlog.pop(0)
             self.cursor = parse_id(ev.id) or self.cursor

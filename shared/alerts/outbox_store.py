@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, or_, text, update
+from sqlalchemy import bindparam, insert, or_, text, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from shared.models import Delivery, DeliveryAttempt, Subscription
+from shared.models.base import table_of
 from shared.models.delivery import PENDING
 
 # The columns a recorded attempt sets on its delivery (one homogeneous executemany for the whole batch).
@@ -39,10 +41,6 @@ def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _table(model: type[Any]) -> Table:
-    return model.__table__  # type: ignore[no-any-return]
-
-
 def fast_commit(session: Session) -> None:
     """Let this transaction commit without waiting for the WAL flush (PostgreSQL).
 
@@ -53,9 +51,9 @@ def fast_commit(session: Session) -> None:
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
+def _due(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
     return (
-        Delivery.status == PENDING,
+        col(Delivery.status) == PENDING,
         col(Delivery.next_attempt_at) <= now,
         or_(col(Delivery.locked_until).is_(None), col(Delivery.locked_until) < now),
     )
@@ -76,9 +74,7 @@ def claim_due_for_enqueue(*, session: Session, now: datetime, grace: timedelta, 
         q = q.with_for_update(skip_locked=True)
     ids = [i for i in session.exec(q) if i is not None]
     if ids:
-        session.exec(  # type: ignore[call-overload]
-            update(Delivery).where(col(Delivery.id).in_(ids)).values(enqueued_until=now + grace)
-        )
+        session.exec(update(Delivery).where(col(Delivery.id).in_(ids)).values(enqueued_until=now + grace))
     return ids
 
 
@@ -146,7 +142,7 @@ def record_attempts(
     means the row moved on: the attempt is logged, the result is not applied).
     """
     if attempts:
-        session.execute(insert(_table(DeliveryAttempt)), list(attempts))
+        session.execute(insert(table_of(DeliveryAttempt)), list(attempts))
     if not results:
         return set()
     q = (
@@ -160,7 +156,7 @@ def record_attempts(
     )
     held = {i for i in session.exec(q) if i is not None}
     if held:
-        table = _table(Delivery)
+        table = table_of(Delivery)
         stmt = (
             update(table)
             .where(table.c.id == bindparam("_id"))
@@ -209,7 +205,7 @@ def set_status(*, session: Session, delivery_ids: Sequence[int], status: str) ->
 
 def postpone(*, session: Session, delivery_id: int, token: str, until: datetime, grace: timedelta) -> None:
     """Give a claimed delivery back without an attempt (its endpoint is at its limit)."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id, col(Delivery.lock_token) == token)
         .values(next_attempt_at=until, locked_until=None, lock_token=None, enqueued_until=until + grace)

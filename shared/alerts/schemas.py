@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from shared.links import safe_link, source_host, split_marks
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Subscription, Watch
@@ -15,7 +16,7 @@ DeliveryStatus = Literal["pending", "succeeded", "failed", "missed"]
 EventType = Annotated[str, Field(min_length=1, max_length=50, description="see shared/alerts/payload.py")]
 
 
-ALERT_EXAMPLE = {
+ALERT_EXAMPLE: JsonDict = {
     "id": 9, "watch_id": 1, "watch": "SCO", "article_id": 41, "title": "SCO summit opens in Astana",
     "url": "https://example.org/news/sco-summit", "host": "example.org", "story_key": "s40", "story_id": 40,
     "score": 3.0, "terms": [{"term": "SCO", "field": "title", "start": 0, "end": 3}],

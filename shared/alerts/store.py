@@ -132,9 +132,9 @@ def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
 
 def mark_missed(*, session: Session, subscription_id: int) -> int:
     """A disabled endpoint's pending deliveries become missed (replayable on re-enable)."""
-    res = session.exec(  # type: ignore[call-overload]
+    res = session.exec(
         update(Delivery)
-        .where(Delivery.subscription_id == subscription_id, Delivery.status == PENDING)
+        .where(col(Delivery.subscription_id) == subscription_id, col(Delivery.status) == PENDING)
         .values(status=MISSED, next_attempt_at=None, locked_until=None, lock_token=None)
     )
     return int(res.rowcount or 0)
@@ -159,7 +159,7 @@ def replay(
         q = q.where(col(Delivery.created_at) >= since)
     ids = [i for i in session.exec(q) if i is not None]
     if ids:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(Delivery)
             .where(col(Delivery.id).in_(ids))
             .values(

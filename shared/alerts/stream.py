@@ -117,7 +117,7 @@ class _RedisSubscription:
         self._pubsub.subscribe(stream.channel)  # subscribe before reading the backlog: no gap
         self._backlog: deque[StreamEvent] = deque()
         self._last = parse_id(last_event_id) or (0, 0)
-        if parse_id(last_event_id) is not None:
+        if last_event_id is not None and parse_id(last_event_id) is not None:
             for raw_id, fields in stream.redis.xrange(stream.key, min=f"({last_event_id.strip()}", max="+"):
                 f = {_s(k): _s(v) for k, v in fields.items()}
                 self._backlog.append(

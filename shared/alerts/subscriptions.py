@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 from sqlmodel import Session
 
@@ -238,9 +239,14 @@ def disable_subscription(*, session: Session, subscription: Subscription, reason
     )
 
 
-def enable_subscription(
-    *, session: Session, subscription: Subscription, replay_missed: bool
-) -> dict[str, object]:
+class Reenabled(TypedDict):
+    """What re-enabling a subscription reports: deliveries it missed, and those replayed."""
+
+    missed: int
+    replayed: list[int]
+
+
+def enable_subscription(*, session: Session, subscription: Subscription, replay_missed: bool) -> Reenabled:
     """Re-enable; reports what it missed and, when asked, replays it. Returns {"missed", "replayed"}."""
     missed = store.count_by_status(session=session, subscription_id=subscription.id or 0, status=MISSED)
     subscription.enabled = True

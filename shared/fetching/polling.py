@@ -103,7 +103,8 @@ def backoff_seconds(failures: int, base: float, policy: PollPolicy) -> float:
     """Exponential backoff after `failures` consecutive failures: base × 2^(failures-1), capped."""
     if failures <= 0:
         return base
-    return min(policy.max_backoff, max(policy.floor, base) * 2 ** min(failures - 1, 20))
+    factor: int = 2 ** min(failures - 1, 20)  # int ** int is typed Any (a negative power is a float)
+    return min(policy.max_backoff, max(policy.floor, base) * factor)
 
 
 def _clamp(seconds: float, policy: PollPolicy) -> float:

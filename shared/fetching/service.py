@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
@@ -75,7 +76,7 @@ def create_feed(
     title: str | None = None,
     check_address: bool = True,
     owner_id: int = SYSTEM_ACCOUNT_ID,
-    **extra: object,
+    **extra: Any,
 ) -> Feed:
     """Check the URL against the address policy and store the owner's feed, due now (every fetch checks
     again); FeedExistsError when the owner has this URL already."""
@@ -90,7 +91,7 @@ def create_feed(
         title=title,
         owner_id=owner_id,
         interval_seconds=settings.feed_default_interval_seconds,
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
     try:
         with session.begin_nested():  # the unique constraint decides under concurrent writes

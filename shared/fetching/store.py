@@ -23,7 +23,7 @@ def claim_due_feed_ids(*, session: Session, now: datetime, lease_seconds: float,
     )
     ids = [i for i in session.exec(q) if i is not None]
     if ids:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(Feed)
             .where(col(Feed.id).in_(ids), col(Feed.next_fetch_at) <= now)
             .values(next_fetch_at=now + timedelta(seconds=lease_seconds))
@@ -101,7 +101,7 @@ def due_websub_renewals(*, session: Session, now: datetime, limit: int = 100) ->
     )
     ids = [i for i in session.exec(q) if i is not None]
     if ids:
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(Feed).where(col(Feed.id).in_(ids)).values(websub_renew_at=now + timedelta(hours=1))
         )
     return ids
@@ -114,4 +114,4 @@ def relaxed_commit(*, session: Session) -> None:
     in a crash only means the feed is fetched again and the same items are found again.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SET LOCAL synchronous_commit = off"))  # type: ignore[call-overload]
+        session.execute(text("SET LOCAL synchronous_commit = off"))

@@ -81,8 +81,8 @@ def entry_to_article(
         text=body[:2_000_000],
         url=url,
         published=entry.published,
-        author=(entry.author or None) and entry.author[:500],  # type: ignore[index]
-        language=(language or None) and language[:10],  # type: ignore[index]
+        author=(entry.author or None) and entry.author[:500],
+        language=(language or None) and language[:10],
         guid=entry.guid[:2000] if entry.guid else None,
     )
 

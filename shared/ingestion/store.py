@@ -15,6 +15,7 @@ from shared.db import newest_first
 from shared.ingestion.stories import StoryCandidate
 from shared.models import Article, ArticleSource
 from shared.models.article import StoryBand
+from shared.models.base import table_of
 
 
 def list_page(
@@ -72,12 +73,12 @@ class SqlStoryStore:
 
     def save(self, article_id: int, *, story_id: int, signature: bytes | None, bands: Sequence[int]) -> None:
         """Write story id and signature; add the band rows in one statement."""
-        self.session.exec(  # type: ignore[call-overload]
+        self.session.exec(
             update(Article).where(col(Article.id) == article_id).values(story_id=story_id, minhash=signature)
         )
         if bands:
             rows = [{"band": b, "article_id": article_id} for b in bands]
-            self.session.exec(insert(StoryBand).values(rows))  # type: ignore[call-overload]
+            self.session.exec(insert(StoryBand).values(rows))
 
 
 def _is_pg(session: Session) -> bool:
@@ -95,11 +96,11 @@ def _prefer_indexes(session: Session) -> Iterator[None]:
     if not _is_pg(session):
         yield
         return
-    session.exec(text("SET LOCAL enable_seqscan = off"))  # type: ignore[call-overload]
+    session.execute(text("SET LOCAL enable_seqscan = off"))
     try:
         yield
     finally:
-        session.exec(text("SET LOCAL enable_seqscan = on"))  # type: ignore[call-overload]
+        session.execute(text("SET LOCAL enable_seqscan = on"))
 
 
 def _insert(session: Session, table: Table) -> Any:
@@ -122,7 +123,7 @@ def _pg_insert_unnest(
     The SQL is built from the table's own metadata, never from input.
     """
     cols = list(rows[0].keys())
-    dialect = postgresql.dialect()
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves this alias untyped
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in cols)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT * FROM unnest({arrays}) "
@@ -157,7 +158,7 @@ def insert_articles(*, session: Session, rows: Sequence[dict[str, Any]]) -> dict
     """Insert rows, skipping canonical URLs that exist (also under a concurrent insert); {url: new id}."""
     if not rows:
         return {}
-    table = Article.__table__  # type: ignore[attr-defined]
+    table = table_of(Article)
     if _is_pg(session):
         result = _pg_insert_unnest(
             session, table, rows, conflict="canonical_url", returning="id, canonical_url"
@@ -176,7 +177,7 @@ def add_sources(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Remember every (article, feed, guid) pair once; existing pairs are left alone."""
     if not rows:
         return
-    table = ArticleSource.__table__  # type: ignore[attr-defined]
+    table = table_of(ArticleSource)
     if _is_pg(session):
         _pg_insert_unnest(session, table, rows, conflict="article_id, feed_id")
         return
@@ -241,7 +242,7 @@ class SqlBatchStoryStore:
             )
             return
         self.session.connection().execute(
-            insert(StoryBand.__table__),  # type: ignore[attr-defined]
+            insert(table_of(StoryBand)),
             [{"band": b, "article_id": a} for b, a in band_rows],
         )
 
@@ -249,7 +250,7 @@ class SqlBatchStoryStore:
         """One executemany UPDATE for stories and signatures, one INSERT for all band rows."""
         if not rows:
             return
-        table = Article.__table__  # type: ignore[attr-defined]
+        table = table_of(Article)
         conn = self.session.connection()
         band_rows = [(b, a) for a, _, _, bands in rows for b in bands]
         if _is_pg(self.session):
@@ -283,4 +284,4 @@ class SqlBatchStoryStore:
         )
         conn.execute(stmt, [{"b_id": a, "b_story": s, "b_sig": sig} for a, s, sig, _ in rows])
         if band_rows:
-            conn.execute(insert(StoryBand.__table__), [{"band": b, "article_id": a} for b, a in band_rows])  # type: ignore[attr-defined]
+            conn.execute(insert(table_of(StoryBand)), [{"band": b, "article_id": a} for b, a in band_rows])

@@ -104,7 +104,7 @@ def grouped_by_story(
     already listed on an earlier page (it changed at or after `before`) is not listed again."""
     keys: dict[str, datetime] = {}
     shown: set[str] = set()
-    cursor: tuple[datetime, int] | None = None
+    cursor: tuple[datetime, int | None] | None = None  # (updated_at, id) of the last row walked
     more = False
     for _ in range(STORY_WALK_PAGES):
         q = (
@@ -134,7 +134,7 @@ def grouped_by_story(
         cursor = (rows[-1][1], rows[-1][2])
     if not keys:
         return [], False
-    rows = session.exec(
+    found = session.exec(
         select(Alert, Watch, Article)
         .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .join(Article, col(Article.id) == Alert.article_id)
@@ -142,7 +142,7 @@ def grouped_by_story(
         .order_by(col(Alert.score).desc(), col(Alert.id))
     ).all()
     by_key: dict[str, list[tuple[Alert, Watch, Article]]] = {k: [] for k in keys}
-    for a, w, art in rows:
+    for a, w, art in found:
         by_key[a.story_key].append((a, w, art))
     return [(k, t, by_key[k]) for k, t in keys.items()], more or len(keys) >= limit
 

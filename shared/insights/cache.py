@@ -80,7 +80,7 @@ class AnswerCache:
         e = self._entry(key)
         age = self._clock() - e.at
         if age < ttl:
-            return e.value  # type: ignore[no-any-return]
+            return e.value  # type: ignore[no-any-return]  # what compute gave for this key
         if age < ttl * STALE_FACTOR and background:
             stale = e.value
             with self._lock:
@@ -88,10 +88,10 @@ class AnswerCache:
                 e.refreshing = True
             if start:
                 threading.Thread(target=self._refresh, args=(e, session, compute), daemon=True).start()
-            return stale  # type: ignore[no-any-return]
+            return stale  # type: ignore[no-any-return]  # what compute gave for this key
         with e.lock:  # one computation; the others wait for it and take its answer
             if self._clock() - e.at < ttl:
-                return e.value  # type: ignore[no-any-return]
+                return e.value  # type: ignore[no-any-return]  # what compute gave for this key
             value = compute(session)
             self._store(e, value)
             return value

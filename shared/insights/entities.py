@@ -8,9 +8,10 @@ is one index range and never touches the articles table.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -179,9 +180,11 @@ def _entity_candidates(
     return sorted(int(i) for i in session.exec(q) if i is not None)
 
 
-def _tests(rows: object, baseline_windows: int, min_count: int, max_p: float) -> dict[int, Surprise]:
+def _tests(
+    rows: Iterable[Sequence[Any]], baseline_windows: int, min_count: int, max_p: float
+) -> dict[int, Surprise]:
     counts: dict[int, list[int]] = defaultdict(lambda: [0] * (baseline_windows + 1))
-    for ref, k, n in rows:  # type: ignore[attr-defined]
+    for ref, k, n in rows:
         if ref is not None and 0 <= int(k) <= baseline_windows:
             counts[int(ref)][int(k)] = int(n)
     out = {}
@@ -217,6 +220,8 @@ def _spread_entities(
     return {i: (len(hosts[i]), sorted(langs[i])) for i in ids}
 
 
-def window_tests(rows: object, baseline_windows: int, min_count: int, max_p: float) -> dict[int, Surprise]:
+def window_tests(
+    rows: Iterable[Sequence[Any]], baseline_windows: int, min_count: int, max_p: float
+) -> dict[int, Surprise]:
     """The rising test of every (ref, windows ago, count) row series; only those rising."""
     return _tests(rows, baseline_windows, min_count, max_p)

@@ -11,6 +11,7 @@ Deliveries use the outbox path of alerts: written in this transaction, sent afte
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +31,7 @@ def current_rising(*, session: Session, settings: Settings, now: datetime) -> li
     """Entities and stories rising in the aligned window holding `now`, most surprising first."""
     w = settings.trend_window_seconds
     end = floor_time(now, w) + timedelta(seconds=w)
-    common = {
+    common: dict[str, Any] = {
         "session": session,
         "until": end,
         "window_seconds": w,
@@ -39,7 +40,7 @@ def current_rising(*, session: Session, settings: Settings, now: datetime) -> li
         "max_p": settings.trend_max_p,
         "limit": max(1, settings.trend_max_events_per_window),
     }
-    found = rising_entities(**common) + rising_stories(**common)  # type: ignore[arg-type]
+    found = rising_entities(**common) + rising_stories(**common)
     return sorted(found, key=lambda r: (-r.test.score, r.kind, r.id))
 
 

@@ -47,8 +47,8 @@ def latency(stage: str, seconds: Sequence[float]) -> Latency:
     values = sorted(max(0.0, s) for s in seconds)
     if not values:
         return Latency(stage, 0, None, None, None, None, None)
-    p = [round(percentile(values, q), 3) for q in PERCENTILES]
-    return Latency(stage, len(values), *p, round(values[-1], 3))
+    p50, p90, p95, p99 = (round(percentile(values, q), 3) for q in PERCENTILES)
+    return Latency(stage, len(values), p50, p90, p95, p99, round(values[-1], 3))
 
 
 def _delta(a: datetime | None, b: datetime | None) -> float | None:

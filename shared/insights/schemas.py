@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from shared.alerts.schemas import ALERT_EXAMPLE, AlertOut
 
 
-def _ex(example: dict[str, object]) -> ConfigDict:
+def _ex(example: JsonDict) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": [example]})
 
 
 _T = "2026-07-03T08:00:00Z"
-_ENTITY = {"id": 7, "name": "Xi Jinping", "label": "PERSON", "kb_id": "Q15031", "articles": 4}
-_STORY = {
+_ENTITY: JsonDict = {"id": 7, "name": "Xi Jinping", "label": "PERSON", "kb_id": "Q15031", "articles": 4}
+_STORY: JsonDict = {
     "id": 40,
     "title": "SCO summit opens in Astana",
     "url": "https://example.org/news/sco-summit",
@@ -99,7 +100,7 @@ class StoryTimeline(BaseModel):
     events: list[StoryEvent]
 
 
-_RISING = {
+_RISING: JsonDict = {
     "kind": "entity",
     "id": 7,
     "name": "Xi Jinping",

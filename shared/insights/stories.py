@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
+from shared.db import select_columns
 from shared.errors import NotFound
 from shared.insights.entities import Rising, window_tests
 from shared.insights.schemas import StoryEntity, StoryEvent, StoryOut, StoryTimeline, TimelineArticle
@@ -56,7 +57,8 @@ def list_stories(
     ordering = (
         (n.desc(), func.max(S.dated_at).desc()) if order == "articles" else (func.max(S.dated_at).desc(),)
     )
-    ids = [int(r[0]) for r in session.exec(active.order_by(*ordering, col(S.story_id).desc()).limit(limit))]
+    rows = session.exec(active.order_by(*ordering, col(S.story_id).desc()).limit(limit))
+    ids = [int(sid) for sid, _last, _n in rows if sid is not None]  # never None: the WHERE excludes it
     return summaries(session=session, story_ids=ids, caller=caller)
 
 
@@ -67,7 +69,7 @@ def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | No
         return []
     ids = list(story_ids)
     agg = (
-        select(
+        select_columns(
             S.story_id,
             func.min(S.dated_at),
             func.max(S.dated_at),
@@ -82,7 +84,7 @@ def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | No
     langs: dict[int, set[str]] = defaultdict(set)
     for sid, lang in session.exec(select(S.story_id, S.language).where(col(S.story_id).in_(ids)).distinct()):
         if lang:
-            langs[int(sid)].add(lang)  # type: ignore[arg-type]
+            langs[int(sid)].add(lang)  # type: ignore[arg-type]  # never None: the WHERE names the ids
     firsts = {r[5] for r in figures.values()}
     heads = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(firsts)))}
     entities = _top_entities(session, ids)
@@ -118,7 +120,7 @@ def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | No
 def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[StoryEntity]]:
     n = func.count(func.distinct(Mention.article_id))
     q = (
-        select(S.story_id, Entity.id, Entity.name, Entity.label, Entity.kb_id, n)
+        select_columns(S.story_id, Entity.id, Entity.name, Entity.label, Entity.kb_id, n)
         .join(Mention, col(Mention.article_id) == S.article_id)
         .join(Entity, col(Entity.id) == Mention.entity_id)
         .where(col(S.story_id).in_(story_ids))
@@ -127,7 +129,7 @@ def _top_entities(session: Session, story_ids: list[int]) -> dict[int, list[Stor
     )
     out: dict[int, list[StoryEntity]] = defaultdict(list)
     for sid, eid, name, label, kb_id, count in session.exec(q):
-        bucket = out[int(sid)]  # type: ignore[arg-type]
+        bucket = out[int(sid)]
         if len(bucket) < TOP_ENTITIES:
             bucket.append(StoryEntity(id=eid, name=name, label=label, kb_id=kb_id, articles=int(count)))
     return out
@@ -139,7 +141,7 @@ def timeline(*, session: Session, caller: Caller, story_id: int, limit: int = 50
     if not found:
         raise NotFound("no such story")
     rows = session.exec(
-        select(S.article_id, S.dated_at, S.host, S.language, Article.title, Article.url)
+        select_columns(S.article_id, S.dated_at, S.host, S.language, Article.title, Article.url)
         .join(Article, col(Article.id) == S.article_id)
         .where(S.story_id == story_id)
         .order_by(col(S.dated_at), col(S.article_id))
@@ -208,9 +210,9 @@ def rising_stories(
         col(S.story_id).in_([i for i, _ in top]), col(S.dated_at) >= start, col(S.dated_at) < until
     )
     for sid, host, lang in session.exec(q2):
-        spread[int(sid)][0].add(host)  # type: ignore[arg-type]
+        spread[int(sid)][0].add(host)  # type: ignore[arg-type]  # never None: the WHERE names the ids
         if lang:
-            spread[int(sid)][1].add(lang)  # type: ignore[arg-type]
+            spread[int(sid)][1].add(lang)  # type: ignore[arg-type]  # never None: the WHERE names the ids
     out = []
     for sid, test in top:
         f = figures.get(sid)

@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Table, Text
+from sqlmodel import SQLModel
 
 # What neither database stores as text: NUL (PostgreSQL refuses it) and lone UTF-16 surrogates (not UTF-8).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -46,11 +47,17 @@ def to_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def json_column(**kwargs: Any) -> Column:  # type: ignore[type-arg]
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model (for Core inserts and selects)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]  # set on table=True classes, not declared
+    return table
+
+
+def json_column(**kwargs: Any) -> Column[Any]:
     """A JSON column (JSONB-free so SQLite and PostgreSQL share one migration)."""
     return Column(JSON, **kwargs)
 
 
-def text_column(**kwargs: Any) -> Column:  # type: ignore[type-arg]
+def text_column(**kwargs: Any) -> Column[Any]:
     """An unbounded text column."""
     return Column(Text, **kwargs)

@@ -127,12 +127,12 @@ def _resolve_one(
         readings.append(_Reading(m.start(), None, ORG, name))
         if not any(e.start <= m.start() < e.end and e.entity_id is None for e in ents):
             added.append(ExtractedEntity(name, ORG, m.start(), m.start() + len(name), None, None, name))
-    for s, e in _definitions(text, acronym):
-        if any(key(text[s:e]) in full_names.get(t or "", ()) for t in targets):
+    for start, end in _definitions(text, acronym):
+        if any(key(text[start:end]) in full_names.get(t or "", ()) for t in targets):
             continue  # "Shanghai Cooperation Organisation (SCO)": the knowledge base's own expansion
-        readings.append(_Reading(s, None, ORG, text[s:e]))
-        if not any(x.start < e and s < x.end for x in ents):
-            added.append(ExtractedEntity(text[s:e], ORG, s, e, None, None, text[s:e]))
+        readings.append(_Reading(start, None, ORG, text[start:end]))
+        if not any(x.start < end and start < x.end for x in ents):
+            added.append(ExtractedEntity(text[start:end], ORG, start, end, None, None, text[start:end]))
     if not readings:
         return ents
     # Support: the entity's full names in the article; and how many other entities the article links.
@@ -145,14 +145,14 @@ def _resolve_one(
     readings.sort(key=lambda r: r.start)
     out = list(ents)
     for i in mentions:
-        m = ents[i]
+        ent = ents[i]
         before = [
-            r for r in readings if r.start <= m.start and not (r.entity_id is None and r.start == m.start)
+            r for r in readings if r.start <= ent.start and not (r.entity_id is None and r.start == ent.start)
         ]
-        after = [r for r in readings if r.start > m.start]
+        after = [r for r in readings if r.start > ent.start]
         chosen = before[-1] if before else after[0] if after else None
         if chosen is not None and chosen.entity_id is None:
-            out[i] = ExtractedEntity(m.text, chosen.label, m.start, m.end, None, None, chosen.name)
+            out[i] = ExtractedEntity(ent.text, chosen.label, ent.start, ent.end, None, None, chosen.name)
     # A designator or definition form the model missed becomes the competitor's own mention.
     for a in added:
         out = [x for x in out if not (x.start < a.end and a.start < x.end)]

@@ -53,11 +53,11 @@ def harmonise(text: str, ents: list[ExtractedEntity]) -> list[ExtractedEntity]:
     pattern = re.compile(rf"(?<!\w)({names})(?!\w)")
     extra: list[ExtractedEntity] = []
     for m in pattern.finditer(text):
-        s, e = m.span()
-        i = bisect.bisect_right(covered, (s, 10**12)) - 1
-        if (i >= 0 and covered[i][1] > s) or (i + 1 < len(covered) and covered[i + 1][0] < e):
+        start, end = m.span()
+        i = bisect.bisect_right(covered, (start, 10**12)) - 1
+        if (i >= 0 and covered[i][1] > start) or (i + 1 < len(covered) and covered[i + 1][0] < end):
             continue
         name = m.group(1)
         norm = surnames.get(name) or clean_surface(name)
-        extra.append(ExtractedEntity(name, labels[name], s, e, None, None, norm))
+        extra.append(ExtractedEntity(name, labels[name], start, end, None, None, norm))
     return sorted(out + extra, key=lambda x: x.start)

@@ -108,6 +108,7 @@ class KnowledgeBase:
     """Canonical entities and offices, with name and office lookups; satisfies the rules' EntityResolver."""
 
     def __init__(self, entities: Iterable[KBEntity] = (), offices: Iterable[Office] = ()) -> None:
+        self._index: tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]] | None = None
         self.entities: dict[str, KBEntity] = {}
         self.offices: dict[str, Office] = {}
         for e in entities:
@@ -194,7 +195,7 @@ class KnowledgeBase:
 
     # -- lookups -------------------------------------------------------------------------------------------
     def _indexes(self) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str]]:
-        if getattr(self, "_index", None) is None:
+        if self._index is None:
             names: dict[str, set[str]] = {}
             shorts: dict[str, set[str]] = {}
             offices: dict[str, str] = {}

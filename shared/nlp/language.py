@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 4000
@@ -13,7 +14,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 @lru_cache(maxsize=1)
-def _identifier():  # type: ignore[no-untyped-def]
+def _identifier() -> Any:  # a py3langid LanguageIdentifier (the library has no types)
     # The normalised-probability identifier is built once: building it loads a 2 MB model.
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

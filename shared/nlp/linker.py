@@ -230,9 +230,9 @@ class Linker:
     def _resolve(self, matches: list[_Match], toks: list[tuple[int, int, str]]) -> list[_Match]:
         full_at: dict[str, list[int]] = {}
         for m in matches:
-            fulls = {x.target for x in m.entries if x.kind == FULL}
-            if len(fulls) == 1:
-                full_at.setdefault(next(iter(fulls)), []).append(m.ti)
+            targets = {x.target for x in m.entries if x.kind == FULL}
+            if len(targets) == 1:
+                full_at.setdefault(next(iter(targets)), []).append(m.ti)
         resolved: list[_Match] = []
         for m in matches:
             fulls = [x.target for x in m.entries if x.kind == FULL]

@@ -182,11 +182,8 @@ def convert(
     return {"entities": kept, "offices": offices}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: import a Wikidata JSON dump into a knowledge-base YAML file."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["import-wikidata"]:
-        argv = argv[1:]  # `newswatch kb import-wikidata ...` hands us its subcommand too
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `newswatch kb import-wikidata`."""
     ap = argparse.ArgumentParser(prog="newswatch kb import-wikidata", description=__doc__.splitlines()[0])
     ap.add_argument("dump", type=Path, help="Wikidata JSON dump (.json, .json.gz, .json.bz2)")
     ap.add_argument("--out", type=Path, default=DEFAULT_KB_PATH / "wikidata.yaml", help="YAML file to write")
@@ -194,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--ids", type=Path, help="file of QIDs (one a line) to keep; default: every person/org/place"
     )
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: import a Wikidata JSON dump into a knowledge-base YAML file."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["import-wikidata"]:
+        argv = argv[1:]  # `newswatch kb import-wikidata ...` hands us its subcommand too
+    ap = build_parser()
     args = ap.parse_args(argv)
     only = None
     if args.ids:

@@ -331,7 +331,7 @@ class HttpClient:
         out: list[bytes] = []
         try:
             # Iterate the raw stream ourselves: decoding here is what enforces the decompressed cap.
-            for chunk in response.stream:  # type: ignore[union-attr]
+            for chunk in response.stream:  # type: ignore[union-attr]  # a sync client's: a SyncByteStream
                 raw += len(chunk)
                 if raw > self.limits.max_bytes:
                     raise TooLarge(f"{url}: body exceeds {self.limits.max_bytes} bytes")

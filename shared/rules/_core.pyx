@@ -28,12 +28,16 @@ Per article:
 """
 
 cimport cython
+from cpython.list cimport PyList_GET_ITEM
+from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 
 cdef extern from "Python.h":
+    ctypedef struct PyListObject:
+        void** ob_item
     int PyUnicode_KIND(object o)
     void* PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
@@ -216,6 +220,22 @@ cdef struct PosRec:  # a rule's positive: its term, the field it is restricted t
     int32_t term
     int32_t field
     int32_t key
+    PyObject* display  # its display text (a reference held by Core.pos_text)
+
+
+cdef struct HitSlot:  # a TermHit made for the article (Scratch.hit_slot)
+    PyObject* display
+    int32_t f
+    int32_t s
+    int32_t e
+    int32_t made  # its index in the article's list of TermHits, -1: an empty slot
+
+
+cdef struct SnipSlot:  # a snippet made for the article (Scratch.snippet)
+    uint64_t hash
+    int32_t off  # its key in Scratch.skeys: field, window start and end, the marked spans
+    int32_t len
+    int32_t made  # its index in the article's list of snippets, -1: an empty slot
 
 
 cdef struct Hit4:  # a rule's evidence: field, start, end (character offsets), positive index
@@ -571,6 +591,7 @@ cdef class Core:
             self.pos[i].term = program.pos_term[i]
             self.pos[i].field = program.pos_field[i]
             self.pos[i].key = program.pos_key[i]
+            self.pos[i].display = <PyObject*>self.pos_text[i]
         self.sc_off = to_c(program.sc_off, <int32_t>0)
         self.sc_node = to_c(program.sc_node, <int32_t>0)
         if len(program.kr_off) != self.nkeys + 1 or len(program.pos_off) != self.nrules + 1:
@@ -582,10 +603,10 @@ cdef class Core:
                 len(program.t_off) + len(program.t_anchor) + len(program.t_akey) + 3 * len(program.pairs) + len(program.tw_key) + len(program.tw_cased)
                 + len(program.kids) + len(program.root) + len(program.r_node0) + len(program.r_kid0)
                 + len(program.kr_off) + len(program.kr) + len(program.always) + len(program.pos_off)
-                + len(program.pos_term) + len(program.pos_field) + len(program.pos_key)
                 + len(program.sc_off) + len(program.sc_node)
                 + len(program.rg) + len(program.gk)
             )
+            + sizeof(PosRec) * len(program.pos_term)
             + sizeof(double) * len(program.kid_w) + self.nterms + len(program.tw_prefix) + self.nrules
             + self.nkeys + (self.nwords + 1 + self.nws) * sizeof(int32_t)
         )
@@ -1136,10 +1157,10 @@ cdef class Core:
 
     # -- Python API ---------------------------------------------------------------------------------------
     def match(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
-              object article, list ids, list names):
+              Article article, list ids, list names):
         """MatchResults of the rules matching the article, in rule order (`ids`, `names`: per rule).
 
-        Their details come from `article.details(rule)`; `article.rules` is set to the matched indices
+        Their details come from `article` (`Article.details_at`); `article.rules` is set to the matched indices
         (native int32 bytes).
         """
         cdef Py_ssize_t i, n
@@ -1167,7 +1188,7 @@ cdef class Core:
         s.cand.n = n
         s.sort_rules()
         for i in range(s.cand.n):
-            results.append(new_result(ids, names, article, s.cand.d[i]))
+            results.append(new_result(ids, names, article, s.cand.d[i], <int32_t>i))
         s.doc = None
         if s.cand.n:
             # The matched rule indices as int32 bytes: one object, read only if details are asked for.
@@ -1233,18 +1254,26 @@ cdef class Core:
         return 0
 
     def details(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
-                str original_title, str original_text, object title_map, object text_map, bytes rules):
-        """{rule: (term hits, snippet, score)} of the article's matched `rules` (int32 bytes), in one pass.
+                str original_title, str original_text, object title_map, object text_map, bytes rules,
+                unsigned long long serial=0):
+        """[(term hits, snippet, score)] of the article's matched `rules` (int32 bytes, in that order), in
+        one pass.
 
+        With `serial` the scratch's serial after it matched this very article (no other article since),
+        its tokens and term hits are reused as they are; otherwise the article is read again.
         The hits of each positive term (program.positives, outside NOT; a term restricted to a field only
         in that field) become `TermHit`s in text order, one per span (the first positive naming it gives
-        its display); offsets are mapped back through `title_map`/`text_map` (folding.Folded) when the
+        its display; one TermHit object per distinct hit of the article, shared by its rules); offsets are mapped back through `title_map`/`text_map` (folding.Folded) when the
         matcher read a folded text of another length. The snippet is the window of the field holding
         hits (the text if any) around its first hit, every hit marked (`snippet_of`). The score is the
         sum of the matched weights of a SCORE rule, else the number of positives present (at least 1).
         """
-        cdef dict out = {}
+        cdef list out = []
         cdef list terms
+        cdef list made = []  # the article's TermHits: one per (display, field, start, end), shared by rules
+        cdef list snips = []  # its snippets: one per (field, window, marks), shared by rules
+        cdef HitSlot* slot
+        cdef uint64_t hh, hmask
         cdef Py_ssize_t nr = len(rules) // sizeof(int32_t), ri, nh, i, u
         cdef const int32_t* rp = <const int32_t*><const char*>rules
         cdef int32_t r, k, t, fld, key, n, j, off, f, first, last, a, b, kbase
@@ -1252,6 +1281,7 @@ cdef class Core:
         cdef int32_t* spans
         cdef TermHit hit
         cdef str orig
+        cdef PyObject* display
         cdef object fmap
         cdef tuple originals = (original_title, original_text)
         cdef tuple maps = (title_map, text_map)
@@ -1262,12 +1292,34 @@ cdef class Core:
             PyUnicode_GET_LENGTH(original_text) != PyUnicode_GET_LENGTH(text) and text_map is None
         ):
             raise ValueError("an original field of another length needs its offsets map")
-        self.begin(s, title, ntitle, text, ntext, lang, doc)
+        s.reset_hit_table(2 * nr + 64)
+        s.reset_snippets(nr)
+        for ri in range(nr):
+            if rp[ri] < 0 or rp[ri] >= self.nrules:
+                raise IndexError("no such rule")
+        if serial and serial == s.serial:
+            s.doc = doc
+            s._set_lang(lang)
+        else:
+            self.begin(s, title, ntitle, text, ntext, lang, doc)
         try:
             for ri in range(nr):
+                # Matched rules are spread over the program: a pipeline of prefetches brings in the
+                # offsets of the rule 12 ahead, the positives of the rule 6 ahead (up to 4 cache lines)
+                # and the display strings of the rule 2 ahead.
+                if ri + 12 < nr:
+                    __builtin_prefetch(&self.pos_off[rp[ri + 12]])
+                if ri + 6 < nr:
+                    k = self.pos_off[rp[ri + 6]]
+                    j = self.pos_off[rp[ri + 6] + 1]
+                    for a in range(0, (j - k) * <int32_t>sizeof(PosRec), 64):
+                        if a >= 256:
+                            break
+                        __builtin_prefetch(<const char*>&self.pos[k] + a)
+                if ri + 2 < nr:
+                    for k in range(self.pos_off[rp[ri + 2]], self.pos_off[rp[ri + 2] + 1]):
+                        __builtin_prefetch(self.pos[k].display)
                 r = rp[ri]
-                if r < 0 or r >= self.nrules:
-                    raise IndexError("no such rule")
                 nh = 0
                 kbase = self.pos_off[r]
                 for k in range(kbase, self.pos_off[r + 1]):
@@ -1301,13 +1353,20 @@ cdef class Core:
                         continue  # the same span named by a later positive
                     s.det[u] = h[0]
                     u += 1
+                    display = self.pos[h.k].display
+                    slot = s.hit_slot(display, h.f, h.s, h.e)
+                    if slot.made >= 0:
+                        terms.append(<object>PyList_GET_ITEM(made, slot.made))
+                        continue
                     orig = <str>originals[h.f]
                     hit = TermHit.__new__(TermHit)
-                    hit.term = <str>self.pos_text[h.k]
+                    hit.term = <str><object>display
                     hit.field = FIELD_TEXT if h.f else FIELD_TITLE
                     hit.start = h.s
                     hit.end = h.e
                     hit.text = PyUnicode_Substring(orig, h.s, h.e)
+                    slot.made = <int32_t>len(made)
+                    made.append(hit)
                     terms.append(hit)
                 # The snippet's field: the text if it holds a hit, else the title; its spans in order.
                 f = s.det[u - 1].f if u else 0
@@ -1318,8 +1377,7 @@ cdef class Core:
                 for j in range(u - i):
                     a, b = s.det[i + j].s, s.det[i + j].e
                     spans[2 * j], spans[2 * j + 1] = a, b
-                out[r] = (terms, snippet_of(<str>originals[f], spans, u - i, SNIPPET_BEFORE, SNIPPET_WIDTH),
-                          self.score(s, r))
+                out.append((terms, s.snippet(<str>originals[f], f, spans, u - i, snips), self.score(s, r)))
         finally:
             s.doc = None
         return out
@@ -1403,17 +1461,13 @@ cdef inline void put_chars(int kind, const void* data, Py_ssize_t a, Py_ssize_t 
         put_run(<const uint32_t*>data, a, b, buf, n, gap)
 
 
-cdef str snippet_of(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, Py_ssize_t width):
-    """shared/rules/snippet.py `highlight` in C, same output: a window of `text` around the first span,
-    every span in it marked **like this**. `spans`: n (start, end) pairs sorted, merged here in place."""
-    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text), m = 0, i, k, start, end, first, first_end, lo
-    cdef Py_ssize_t pos, a, b, out = 0
+cdef Py_ssize_t snippet_window(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, Py_ssize_t width,
+                               Py_ssize_t* window) noexcept:
+    """The window of a snippet of `text` (not empty): `spans` (n (start, end) pairs, sorted) are merged
+    in place, their count returned; window[0], window[1]: its start and end (as snippet.highlight)."""
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(text), m = 0, i, k, start, end, first, first_end, lo, a, b
     cdef int kind = PyUnicode_KIND(text)
     cdef const void* data = PyUnicode_DATA(text)
-    cdef uint32_t* buf
-    cdef bint gap = False
-    if length == 0:
-        return ""
     for i in range(n):
         a, b = spans[2 * i], spans[2 * i + 1]
         if m and a <= spans[2 * m - 1]:
@@ -1440,32 +1494,63 @@ cdef str snippet_of(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, P
             k -= 1
         if k >= lo and k > start:
             end = k
-    buf = <uint32_t*>malloc((end - start + 4 * m + 4) * sizeof(uint32_t))
+    window[0], window[1] = start, end
+    return m
+
+
+cdef Py_ssize_t clip_spans(int32_t* spans, Py_ssize_t m, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """Keep the merged spans that meet the window, clipped to it (in place); returns their count."""
+    cdef Py_ssize_t i, n = 0
+    cdef int32_t a, b
+    for i in range(m):
+        a, b = spans[2 * i], spans[2 * i + 1]
+        if b <= start or a >= end:
+            continue
+        spans[2 * n] = <int32_t>start if a < start else a
+        spans[2 * n + 1] = <int32_t>end if b > end else b
+        n += 1
+    return n
+
+
+cdef str snippet_render(str text, const int32_t* spans, Py_ssize_t m, Py_ssize_t start, Py_ssize_t end,
+                        uint32_t* buf):
+    """The window start .. end of `text` with the (clipped, merged) spans marked, whitespace runs as one
+    space and "…" where the text goes on; `buf` holds end - start + 4 * m + 4 characters."""
+    cdef Py_ssize_t i, pos = start, out = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
+    cdef bint gap = False
+    if start > 0:
+        put(buf, &out, &gap, ELLIPSIS)
+    for i in range(m):
+        put_chars(kind, data, pos, spans[2 * i], buf, &out, &gap)
+        put(buf, &out, &gap, MARK)
+        put(buf, &out, &gap, MARK)
+        put_chars(kind, data, spans[2 * i], spans[2 * i + 1], buf, &out, &gap)
+        put(buf, &out, &gap, MARK)
+        put(buf, &out, &gap, MARK)
+        pos = spans[2 * i + 1]
+    put_chars(kind, data, pos, end, buf, &out, &gap)
+    if end < length:
+        put(buf, &out, &gap, ELLIPSIS)
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out)
+
+
+cdef str snippet_of(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, Py_ssize_t width):
+    """shared/rules/snippet.py `highlight` in C, same output: a window of `text` around the first span,
+    every span in it marked **like this**. `spans`: n (start, end) pairs sorted (merged in place)."""
+    cdef Py_ssize_t window[2]
+    cdef Py_ssize_t m
+    cdef uint32_t* buf
+    if PyUnicode_GET_LENGTH(text) == 0:
+        return ""
+    m = snippet_window(text, spans, n, before, width, window)
+    m = clip_spans(spans, m, window[0], window[1])
+    buf = <uint32_t*>malloc((window[1] - window[0] + 4 * m + 4) * sizeof(uint32_t))
     if buf == NULL:
         raise MemoryError()
     try:
-        if start > 0:
-            put(buf, &out, &gap, ELLIPSIS)
-        pos = start
-        for i in range(m):
-            a, b = spans[2 * i], spans[2 * i + 1]
-            if b <= start or a >= end:
-                continue
-            if a < start:
-                a = start
-            if b > end:
-                b = end
-            put_chars(kind, data, pos, a, buf, &out, &gap)
-            put(buf, &out, &gap, MARK)
-            put(buf, &out, &gap, MARK)
-            put_chars(kind, data, a, b, buf, &out, &gap)
-            put(buf, &out, &gap, MARK)
-            put(buf, &out, &gap, MARK)
-            pos = b
-        put_chars(kind, data, pos, end, buf, &out, &gap)
-        if end < length:
-            put(buf, &out, &gap, ELLIPSIS)
-        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out)
+        return snippet_render(text, spans, m, window[0], window[1], buf)
     finally:
         free(buf)
 
@@ -1503,6 +1588,7 @@ cdef class Scratch:
 
     cdef readonly Core core
     cdef uint32_t cur
+    cdef readonly unsigned long long serial  # articles begun on this scratch (never wraps in practice)
     # tokens
     cdef int32_t* tok_field
     cdef int32_t* tok_start
@@ -1534,6 +1620,13 @@ cdef class Scratch:
     cdef IVec sp
     cdef Hit4* det  # one rule's evidence while its details are built (Core.details)
     cdef Py_ssize_t detcap
+    cdef HitSlot* htab  # the TermHits made for the article (Core.details): open addressing
+    cdef Py_ssize_t hcap, hcount
+    cdef SnipSlot* stab  # the snippets made for the article: open addressing on their keys in `skeys`
+    cdef Py_ssize_t scap
+    cdef IVec skeys
+    cdef uint32_t* sbuf  # characters of the snippet being written
+    cdef Py_ssize_t sbufcap
     cdef uint32_t* estamp
     cdef uint8_t* eval
     # the article
@@ -1599,10 +1692,15 @@ cdef class Scratch:
         free(self.post.d)
         free(self.sp.d)
         free(self.det)
+        free(self.htab)
+        free(self.stab)
+        free(self.skeys.d)
+        free(self.sbuf)
         free(self.estamp)
         free(self.eval)
 
     cdef void next_article(self) noexcept:
+        self.serial += 1
         if self.cur >= 0xFFFFFFF0:
             self.clear_stamps()
             self.cur = 0
@@ -1665,6 +1763,118 @@ cdef class Scratch:
                     n += 1
                     x &= x - 1
 
+    cdef int reset_snippets(self, Py_ssize_t most) except -1:
+        """An empty table of snippets for at most `most` of them (one per matched rule)."""
+        cdef Py_ssize_t cap = 64
+        while cap < 2 * most:
+            cap *= 2
+        if cap > self.scap:
+            free(self.stab)
+            self.stab = <SnipSlot*>malloc(cap * sizeof(SnipSlot))
+            if self.stab == NULL:
+                self.scap = 0
+                raise MemoryError()
+            self.scap = cap
+        memset(self.stab, 0xFF, self.scap * sizeof(SnipSlot))  # made = -1 everywhere
+        self.skeys.n = 0
+        return 0
+
+    cdef str snippet(self, str text, int32_t f, int32_t* spans, Py_ssize_t n, list snips):
+        """The snippet of field `f` (`text`) marking `spans` (n sorted pairs, merged and clipped in place),
+        made once per article for each distinct window and marks (`snips` keeps them)."""
+        cdef Py_ssize_t window[2]
+        cdef Py_ssize_t m, i, need, klen
+        cdef uint64_t h = FNV_OFF
+        cdef uint64_t mask = <uint64_t>self.scap - 1
+        cdef SnipSlot* sl
+        cdef int32_t off
+        cdef str out
+        if PyUnicode_GET_LENGTH(text) == 0:
+            return ""
+        m = snippet_window(text, spans, n, SNIPPET_BEFORE, SNIPPET_WIDTH, window)
+        m = clip_spans(spans, m, window[0], window[1])
+        # Its key: field, window and the marks in it.
+        klen = 2 * m + 3
+        ivec_reserve(&self.skeys, klen)
+        off = <int32_t>self.skeys.n
+        self.skeys.d[off] = f
+        self.skeys.d[off + 1] = <int32_t>window[0]
+        self.skeys.d[off + 2] = <int32_t>window[1]
+        memcpy(&self.skeys.d[off + 3], spans, 2 * m * sizeof(int32_t))
+        for i in range(klen):
+            h = (h ^ <uint32_t>self.skeys.d[off + i]) * FNV_PRIME
+        i = <Py_ssize_t>(pair_hash(h) & mask)
+        while True:
+            sl = &self.stab[i]
+            if sl.made < 0:
+                break
+            if sl.hash == h and sl.len == klen and memcmp(
+                &self.skeys.d[sl.off], &self.skeys.d[off], klen * sizeof(int32_t)
+            ) == 0:
+                return <str><object>PyList_GET_ITEM(snips, sl.made)
+            i = (i + 1) & mask
+        need = window[1] - window[0] + 4 * m + 4
+        if need > self.sbufcap:
+            free(self.sbuf)
+            self.sbuf = <uint32_t*>malloc(need * sizeof(uint32_t))
+            if self.sbuf == NULL:
+                self.sbufcap = 0
+                raise MemoryError()
+            self.sbufcap = need
+        out = snippet_render(text, spans, m, window[0], window[1], self.sbuf)
+        self.skeys.n += klen
+        sl.hash, sl.off, sl.len, sl.made = h, off, <int32_t>klen, <int32_t>len(snips)
+        snips.append(out)
+        return out
+
+    cdef int reset_hit_table(self, Py_ssize_t hint) except -1:
+        """An empty table of TermHits with room for about `hint` (it grows as needed)."""
+        cdef Py_ssize_t cap = 64
+        while cap < 2 * hint:
+            cap *= 2
+        if cap > self.hcap:
+            free(self.htab)
+            self.htab = <HitSlot*>malloc(cap * sizeof(HitSlot))
+            if self.htab == NULL:
+                self.hcap = 0
+                raise MemoryError()
+            self.hcap = cap
+        memset(self.htab, 0xFF, self.hcap * sizeof(HitSlot))  # made = -1 everywhere
+        self.hcount = 0
+        return 0
+
+    cdef HitSlot* hit_slot(self, PyObject* display, int32_t f, int32_t start, int32_t end) except NULL:
+        """The slot of the TermHit (display, f, start, end): `made` >= 0 when it exists, else a fresh slot
+        holding the key (the caller sets `made`)."""
+        cdef uint64_t h, mask
+        cdef HitSlot* sl
+        cdef HitSlot* old
+        cdef Py_ssize_t i, oldcap
+        if 2 * (self.hcount + 1) > self.hcap:
+            old, oldcap = self.htab, self.hcap
+            self.htab = <HitSlot*>malloc(2 * oldcap * sizeof(HitSlot))
+            if self.htab == NULL:
+                self.htab = old
+                raise MemoryError()
+            self.hcap = 2 * oldcap
+            memset(self.htab, 0xFF, self.hcap * sizeof(HitSlot))
+            self.hcount = 0
+            for i in range(oldcap):
+                if old[i].made >= 0:
+                    self.hit_slot(old[i].display, old[i].f, old[i].s, old[i].e).made = old[i].made
+            free(old)
+        mask = <uint64_t>self.hcap - 1
+        h = pair_hash((<uint64_t><size_t>display) ^ (<uint64_t>start << 33) ^ (<uint64_t>end << 1) ^ f) & mask
+        while True:
+            sl = &self.htab[h]
+            if sl.made < 0:
+                sl.display, sl.f, sl.s, sl.e = display, f, start, end
+                self.hcount += 1
+                return sl
+            if sl.display == display and sl.s == start and sl.e == end and sl.f == f:
+                return sl
+            h = (h + 1) & mask
+
     cdef inline int add_occ(self, int32_t key, int32_t t) except -1:
         cdef int32_t o = <int32_t>(self.occ.n >> 1)
         cdef uint64_t bit = (<uint64_t>1) << (key & 63)
@@ -1701,6 +1911,44 @@ cdef class Scratch:
         # `_lang` keeps the flags alive while `lang` points into them.
         self._lang = lang
         self.lang = lang
+
+
+@cython.final
+cdef class Article:
+    """One matched article: what its results need to build their details lazily, all at once.
+
+    `Core.match` sets `rules` (the matched rule indices, int32 bytes); `engine._details(article)` (a
+    callable of the engine, engine.py) returns the matches' (terms, snippet, score) in that order, built on
+    the first result's first access and shared by all of them.
+    """
+
+    cdef readonly object engine
+    cdef readonly tuple prepared
+    cdef readonly bytes lang
+    cdef readonly object doc
+    cdef public bytes rules
+    cdef public unsigned long long serial  # the match scratch's serial right after this article
+    cdef list _details
+
+    def __init__(self, engine, tuple prepared, bytes lang, doc):
+        self.engine = engine
+        self.prepared = prepared
+        self.lang = lang
+        self.doc = doc
+        self.rules = b""
+        self.serial = 0
+        self._details = None
+
+    cdef tuple details_at(self, Py_ssize_t index):
+        if self._details is None:
+            self._details = self.engine._details(self)
+        return <tuple>self._details[index]
+
+    def details(self, Py_ssize_t index):
+        """(terms, snippet, score) of the article's `index`-th match."""
+        if not 0 <= index < len(self.rules) // sizeof(int32_t):
+            raise IndexError("no such match")
+        return self.details_at(index)
 
 
 @cython.final
@@ -1766,8 +2014,9 @@ cdef class MatchResult:
     cdef object _terms
     cdef object _snippet
     cdef object _details
-    cdef object _article
+    cdef Article _article
     cdef int32_t _rule
+    cdef int32_t _index  # results of Core.match: its place among the article's matches
 
     def __init__(self, watch_id, watch_name, score, terms=None, snippet=None, *, details=None):
         self._watch_id = watch_id
@@ -1783,7 +2032,7 @@ cdef class MatchResult:
     cdef _build(self):
         score = None
         if self._article is not None:
-            terms, snippet, score = self._article.details(self._rule)
+            terms, snippet, score = self._article.details_at(self._index)
         elif self._details is not None:
             terms, snippet = self._details()
         else:
@@ -1852,7 +2101,7 @@ cdef class MatchResult:
         return (MatchResult, (self.watch_id, self.watch_name, self.score, self.terms, self.snippet))
 
 
-cdef MatchResult new_result(list ids, list names, object article, int32_t rule):
+cdef MatchResult new_result(list ids, list names, Article article, int32_t rule, int32_t index):
     # The per-rule lists, not their items: the list objects are hot in cache, the items are not.
     cdef MatchResult m = MatchResult.__new__(MatchResult)
     m._ids = ids
@@ -1860,4 +2109,5 @@ cdef MatchResult new_result(list ids, list names, object article, int32_t rule):
     m._scored = False
     m._article = article
     m._rule = rule
+    m._index = index
     return m

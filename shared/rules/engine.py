@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 
 from shared.folding import Folded
-from shared.rules._core import Core, Scratch
+from shared.rules._core import Article, Core, Scratch
 from shared.rules.errors import RuleSyntaxError
 from shared.rules.parser import parse
 from shared.rules.program import Builder, Program
@@ -40,27 +40,6 @@ Prepared = tuple[tuple[str, str, str, str], tuple[str, str], tuple[Folded | None
 
 
 Details = tuple[list[TermHit], str, float]
-
-
-class _Article:
-    """One matched article: what its results need to build their term hits and snippets lazily."""
-
-    __slots__ = ("_details", "doc", "engine", "lang", "prepared", "rules")
-
-    def __init__(self, engine: Engine, prepared: Prepared, lang: bytes, doc: MatchDocument) -> None:
-        self.engine = engine
-        self.prepared = prepared
-        self.lang = lang
-        self.doc = doc
-        self.rules = b""  # the matched rule indices, int32 bytes (set by the matcher)
-        self._details: dict[int, Details] | None = None
-
-    def details(self, rule: int) -> Details:
-        """The rule's term hits, snippet and score."""
-        if self._details is None:
-            # One pass in C for every matched rule of the article: the pipeline reads all of them.
-            self._details = self.engine._details(self)
-        return self._details[rule]
 
 
 class Engine:
@@ -122,21 +101,27 @@ class Engine:
         """Every watch that matches the document, in rule order."""
         prepared = self._prepare(doc)
         lang = self._lang(doc)
-        article = _Article(self, prepared, lang, doc)
+        article = Article(self, prepared, lang, doc)
         with self._lock:
-            return self._core.match(self._scratch, *prepared[0], lang, doc, article, self._ids, self._names)
+            found = self._core.match(self._scratch, *prepared[0], lang, doc, article, self._ids, self._names)
+            article.serial = self._scratch.serial
+        return found
 
     def candidates(self, doc: MatchDocument) -> list[int]:
         """Indices of the rules the presearch passes for the document (a superset of the matches)."""
         with self._lock:
             return self._core.candidate_rules(self._scratch, *self._prepare(doc)[0])
 
-    def _details(self, article: _Article) -> dict[int, Details]:
+    def _details(self, article: Article) -> list[Details]:
         fields, originals, maps = article.prepared
+        args = (*fields, article.lang, article.doc, *originals, *maps, article.rules)
+        with self._lock:
+            if article.serial == self._scratch.serial:
+                # No article matched since this one (how the pipeline reads results): its tokens and term
+                # hits are still in the scratch.
+                return self._core.details(self._scratch, *args, article.serial)
         with self._detail_lock:
-            return self._core.details(
-                self._detail_scratch, *fields, article.lang, article.doc, *originals, *maps, article.rules
-            )
+            return self._core.details(self._detail_scratch, *args)
 
     def _rule_hits(
         self, fields: tuple[str, str, str, str], rules: list[int], doc: MatchDocument | None = None

@@ -31,6 +31,8 @@ def parse_watches(data: Any, *, source: str = "<data>") -> list[WatchSpec]:
             raise WatchFileError(f"{source}: watch #{i + 1} needs a string 'query'")
         name = item.get("name") or f"watch-{i + 1}"
         watch_id = item.get("id", name)
+        if not isinstance(watch_id, int | str):  # `id:` left empty in YAML is None: a mistake, not an id
+            raise WatchFileError(f"{source}: watch {name!r} has an id that is neither a number nor a text")
         version = item.get("version", 1)
         if not isinstance(version, int):
             raise WatchFileError(f"{source}: watch {name!r} has a non-integer version")

@@ -327,9 +327,10 @@ class Builder:
         if negated or fld != -1 or not self._counted:
             return False
         children = node.children if isinstance(node, Or) else (node,)
-        if not all(isinstance(c, Term) and self.p.t_simple[self.tid(c)] for c in children):
+        terms = [c for c in children if isinstance(c, Term)]
+        if len(terms) < len(children) or not all(self.p.t_simple[self.tid(t)] for t in terms):
             return False
-        if frozenset(self._term_key[self.tid(c)] for c in children) not in self._counted:  # type: ignore[arg-type]
+        if frozenset(self._term_key[self.tid(t)] for t in terms) not in self._counted:
             return False
         for c in children:
             self._plain_key(c, fld, negated)

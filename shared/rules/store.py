@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from shared.db import select_columns
 from shared.models import Article, Match, RulesetState, Watch, WatchFeedback
 from shared.models.entity import Entity, Mention
 from shared.models.feedback import FALSE_POSITIVE
@@ -23,7 +24,7 @@ def ruleset_version(*, session: Session) -> int:
 
 def bump_ruleset_version(*, session: Session) -> None:
     """Tell every worker that the rule set changed (they recompile on their next batch)."""
-    updated = session.exec(  # type: ignore[call-overload]
+    updated = session.exec(
         update(RulesetState).where(col(RulesetState.id) == 1).values(version=col(RulesetState.version) + 1)
     )
     if updated.rowcount == 0:
@@ -33,7 +34,7 @@ def bump_ruleset_version(*, session: Session) -> None:
 
 def mark_quarantined(*, session: Session, watch_id: int, reason: str, at: datetime) -> bool:
     """Quarantine an active watch in one statement; False when another worker did it first."""
-    updated = session.exec(  # type: ignore[call-overload]
+    updated = session.exec(
         update(Watch)
         .where(col(Watch.id) == watch_id, col(Watch.status) == WATCH_ACTIVE)
         .values(status=WATCH_QUARANTINED, status_reason=reason, failed_at=at)
@@ -84,12 +85,12 @@ def articles_in_window(
     """(id, title, text, language, time) of articles in [since, until), by id after `after_id`."""
     when = _when()
     q = (
-        select(Article.id, Article.title, Article.text, Article.language, when)
+        select_columns(Article.id, Article.title, Article.text, Article.language, when)
         .where(when >= since, when < until, col(Article.id) > after_id)
         .order_by(col(Article.id))
         .limit(limit)
     )
-    return [(int(i), t, x, lang, w) for i, t, x, lang, w in session.exec(q)]  # type: ignore[call-overload]
+    return [(int(i), t, x, lang, w) for i, t, x, lang, w in session.exec(q)]
 
 
 def entities_for(*, session: Session, article_ids: list[int]) -> dict[int, list[DocEntity]]:
@@ -98,11 +99,11 @@ def entities_for(*, session: Session, article_ids: list[int]) -> dict[int, list[
     if not article_ids:
         return out
     q = (
-        select(Mention.article_id, Mention.label, Mention.text, Entity.kb_id, Entity.name)
+        select_columns(Mention.article_id, Mention.label, Mention.text, Entity.kb_id, Entity.name)
         .join(Entity, col(Mention.entity_id) == col(Entity.id))
         .where(col(Mention.article_id).in_(article_ids))
     )
-    for article_id, label, text, kb_id, name in session.exec(q):  # type: ignore[call-overload]
+    for article_id, label, text, kb_id, name in session.exec(q):
         out[article_id].append(DocEntity(kb_id, label, text, name))
     return out
 
@@ -114,7 +115,7 @@ def recent_texts(*, session: Session, limit: int = 500, chars: int = 2000) -> li
         .order_by(col(Article.id).desc())
         .limit(limit)
     )
-    return [f"{t} {x or ''}" for t, x in session.exec(q)]  # type: ignore[call-overload]
+    return [f"{t} {x or ''}" for t, x in session.exec(q)]
 
 
 def false_positives(*, session: Session, watch_id: int) -> dict[int, str]:

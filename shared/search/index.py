@@ -17,7 +17,7 @@ from sqlmodel import Session
 from shared.db import is_sqlite
 from shared.links import source_host
 from shared.models import Article, ArticleSearch
-from shared.models.base import to_utc
+from shared.models.base import table_of, to_utc
 from shared.search.text import config_for, indexed_text, stemmed_text
 
 _PG_UPSERT = text(
@@ -66,7 +66,7 @@ def index_articles(*, session: Session, articles: Sequence[Article]) -> None:
     rows = [_row(a) for a in articles]
     if is_sqlite(session):
         # through the table's types, so times are stored as SQLAlchemy stores (and compares) them
-        stmt = sqlite.insert(ArticleSearch.__table__)  # type: ignore[attr-defined]
+        stmt = sqlite.insert(table_of(ArticleSearch))
         updated = {c: stmt.excluded[c] for c in rows[0] if c != "article_id"}
         session.execute(stmt.on_conflict_do_update(index_elements=["article_id"], set_=updated), rows)
         session.execute(_SQLITE_FTS_DELETE, [{"article_id": r["article_id"]} for r in rows])

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-_HIT_EXAMPLE = {
+_HIT_EXAMPLE: JsonDict = {
     "id": 42,
     "title": "SCO summit opens in Astana",
     "title_highlights": [[0, 3]],

@@ -9,11 +9,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from shared.db import select_columns
 from shared.errors import InvalidInput, NotFound
 from shared.insights.scope import visible_feed, visible_watch
 from shared.links import safe_link, source_host
@@ -54,6 +55,10 @@ def encode_cursor(sort: Sort, key: float | datetime, article_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+@overload
+def decode_cursor(cursor: str, sort: Literal["published"]) -> tuple[datetime, int]: ...
+@overload
+def decode_cursor(cursor: str, sort: Literal["relevance"]) -> tuple[float, int]: ...
 def decode_cursor(cursor: str, sort: Sort) -> tuple[float | datetime, int]:
     """The (key, id) of a cursor made for this sort; InvalidInput otherwise."""
     try:
@@ -105,22 +110,21 @@ def search_articles(
     if filters.node is None and sort == "relevance":
         sort = "published"  # nothing to rank by
     configs = store.configs_to_search(session=session, languages=filters.languages, configs_of=config_for)
-    after = decode_cursor(cursor, sort) if cursor else None
     if sort == "relevance":
         rows = store.page_by_rank(
             session=session,
             f=filters,
             configs=configs,
-            after=after,
-            limit=limit + 1,  # type: ignore[arg-type]
+            after=decode_cursor(cursor, sort) if cursor else None,
+            limit=limit + 1,
         )
     else:
         rows = store.page_by_time(
             session=session,
             f=filters,
             configs=configs,
-            after=after,
-            limit=limit + 1,  # type: ignore[arg-type]
+            after=decode_cursor(cursor, sort) if cursor else None,
+            limit=limit + 1,
         )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -128,7 +132,8 @@ def search_articles(
     next_cursor = None
     if more and rows:
         last_id, last_time, last_rank = rows[-1]
-        next_cursor = encode_cursor(sort, last_rank if sort == "relevance" else last_time, last_id)  # type: ignore[arg-type]
+        key = last_rank if sort == "relevance" else last_time
+        next_cursor = encode_cursor(sort, key, last_id)  # type: ignore[arg-type]  # a ranked row has a rank
     facets = None
     if with_facets:
         days: Counter[str] = Counter()
@@ -199,14 +204,15 @@ def _hits(
     if not rows:
         return []
     found = {
-        r[0]: r for r in session.exec(select(*_COLUMNS).where(col(Article.id).in_([r[0] for r in rows])))
+        r[0]: r
+        for r in session.exec(select_columns(*_COLUMNS).where(col(Article.id).in_([r[0] for r in rows])))
     }
     return [_hit(found[i], node, rank) for i, _when, rank in rows if i in found]
 
 
 def list_recent(*, session: Session, limit: int, before: int | None, status: str | None) -> SearchPage:
     """Every article (processed or not), newest id first: the listing without search parameters."""
-    q = select(*_COLUMNS).order_by(col(Article.id).desc()).limit(limit)
+    q = select_columns(*_COLUMNS).order_by(col(Article.id).desc()).limit(limit)
     if before is not None:
         q = q.where(col(Article.id) < before)
     if status is not None:

@@ -36,14 +36,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, REGCONFIG
 from sqlalchemy.sql import Select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from shared.db import is_sqlite
 from shared.models import ArticleSearch, ArticleSource, Match, Mention
+from shared.models.base import table_of
 from shared.search.syntax import Node, to_fts5, to_tsquery_text
 from shared.search.text import CONFIGS
 
-S = ArticleSearch.__table__  # type: ignore[attr-defined]
+S = table_of(ArticleSearch)
 FTS = table("article_fts", column("rowid"))
 
 _PRESENT_CONFIGS = text(
@@ -107,12 +108,16 @@ def base_query(
                 q = q.select_from(S.join(FTS, FTS.c.rowid == S.c.article_id))
             conds.append(cond)
     if f.watch_id is not None:
-        conds.append(S.c.article_id.in_(select(Match.article_id).where(Match.watch_id == f.watch_id)))
+        conds.append(
+            S.c.article_id.in_(select(col(Match.article_id)).where(col(Match.watch_id) == f.watch_id))
+        )
     if f.entity_ids is not None:
         ids = list(f.entity_ids)
-        conds.append(S.c.article_id.in_(select(Mention.article_id).where(Mention.entity_id.in_(ids))))  # type: ignore[attr-defined]
+        conds.append(
+            S.c.article_id.in_(select(col(Mention.article_id)).where(col(Mention.entity_id).in_(ids)))
+        )
     if f.feed_id is not None:
-        by_feed = select(ArticleSource.article_id).where(ArticleSource.feed_id == f.feed_id)
+        by_feed = select(col(ArticleSource.article_id)).where(col(ArticleSource.feed_id) == f.feed_id)
         conds.append(or_(S.c.feed_id == f.feed_id, S.c.article_id.in_(by_feed)))
     if f.languages:
         conds.append(

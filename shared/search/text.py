@@ -19,6 +19,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -94,7 +95,7 @@ def is_cjk(word: str) -> bool:
 _LOCAL = threading.local()
 
 
-def _stemmer(algorithm: str):  # type: ignore[no-untyped-def]
+def _stemmer(algorithm: str) -> Any:  # a snowballstemmer stemmer (the library has no types)
     # one stemmer per thread: a Snowball stemmer keeps its word in itself while it works
     stemmers = _LOCAL.__dict__.setdefault("stemmers", {})
     if algorithm not in stemmers:

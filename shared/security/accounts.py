@@ -88,7 +88,7 @@ def list_accounts(*, session: Session) -> list[tuple[Account, int]]:
         .outerjoin(active, active.c.account_id == Account.id)
         .order_by(col(Account.id))
     )
-    return [(a, int(n)) for a, n in session.exec(q)]  # type: ignore[call-overload]
+    return [(a, int(n)) for a, n in session.exec(q)]
 
 
 # --- keys --------------------------------------------------------------------------------------------------

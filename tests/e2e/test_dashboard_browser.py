@@ -1,7 +1,8 @@
 """The dashboard in real headless Chromium (Debian's `chromium`, driven over CDP) against `newswatch run`:
-sign in, a pushed article appears live, search finds it, its entity page draws a chart, a javascript: URL
-never becomes a link, the key stays out of persistent storage, no console errors, readable on a phone.
-Screenshots are kept outside the repository; the folder is printed."""
+sign in, a pushed article appears live (hits highlighted), search finds it, its entity page draws a chart,
+a javascript: URL never becomes a link, markup in a title stays text, the key stays out of persistent
+storage, no console errors, readable on a phone. Screenshots are kept outside the repository; the folder
+is printed."""
 
 from __future__ import annotations
 
@@ -101,7 +102,30 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                     "the pushed article to appear live",
                 )
                 print(f"pushed article appeared live after {seen:.1f} s")
+                # the alert's snippet comes with its hits marked: shown as highlights, not as ** markers
+                assert b.evaluate("document.querySelectorAll('#live-list mark').length") >= 1
+                assert "**" not in b.evaluate("document.getElementById('live-list').textContent")
                 b.screenshot(shots / "03-live-pushed.png")
+
+                markup = f'SCO summit <img src=x onerror="window.__xss=1"><b>bold</b> {token}'
+                tagged = api.post(
+                    "/api/v1/articles",
+                    json={
+                        "title": markup,
+                        "text": f"SCO envoys met in Dushanbe on rail tariffs, {token}.",
+                        "url": f"https://news.example/m-{token}",
+                    },
+                )
+                assert tagged.status_code == 202, tagged.text
+                _wait(
+                    lambda: b.evaluate(
+                        "document.getElementById('live-list').textContent.includes('<b>bold</b>')"
+                    ),
+                    90,
+                    "the article whose title holds markup, shown as text",
+                )
+                assert b.evaluate("document.querySelectorAll('main img, main b').length") == 0
+                assert b.evaluate("window.__xss === undefined")
 
                 hostile = api.post(
                     "/api/v1/articles",
@@ -171,6 +195,33 @@ def test_dashboard_in_headless_chromium(tmp_path: Path) -> None:
                 )
                 assert "1 of" in b.evaluate("document.getElementById('w-preview').textContent")
                 b.screenshot(shots / "06-watch-preview.png")
+
+                # five articles about a place never seen before: it rises (Poisson test, at least 5 articles)
+                topics = ("trade", "transport", "energy", "water", "customs")
+                for i, topic in enumerate(topics):
+                    more = api.post(
+                        "/api/v1/articles",
+                        json={
+                            "title": f"Talks on {topic} in Tashkent {token}",
+                            "text": f"Officials gathered in Tashkent on Monday to talk about {topic}. {i}",
+                            "url": f"https://news{i}.example/tashkent-{token}",
+                        },
+                    )
+                    assert more.status_code == 202, more.text
+                _wait(
+                    lambda: (
+                        "Tashkent" in {r["name"] for r in api.get("/api/v1/entities/rising").json()["items"]}
+                    ),
+                    120,
+                    "Tashkent to rise",
+                )
+                b.evaluate("location.hash = '#rising'")
+                b.wait_for("document.getElementById('rising-entities').textContent.includes('Tashkent')", 30)
+                assert b.evaluate(
+                    "[...document.querySelectorAll('#rising-entities a')]"
+                    ".some(a => a.textContent === 'Tashkent'"
+                    " && a.getAttribute('href').startsWith('#entity/'))"
+                )
 
                 for view in ("rising", "feeds", "watches"):
                     b.evaluate(f"location.hash = '#{view}'")

@@ -44,6 +44,9 @@ class Case:
 OPEN = {
     ("GET", "/"): "the dashboard page; it calls the API with the key the user types",
     ("GET", "/static/{name}"): "the dashboard page's scripts, style sheet and icon (a fixed list of files)",
+    ("GET", "/docs"): "the API's documentation page (Swagger UI), public like /openapi.json",
+    ("GET", "/redoc"): "the API's documentation page (ReDoc), public like /openapi.json",
+    ("GET", "/docs-assets/{name}"): "the documentation pages' scripts, style sheet and icon (shipped files)",
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/websub/{feed_id}/{token}"): "hubs carry no key: the unguessable per-feed token authenticates",

@@ -10,6 +10,7 @@ from services.api.deps import SessionDep, SettingsDep
 from services.dispatch import enqueue_failures
 from shared.config import Settings
 from shared.heartbeats import EMBEDDED_WORKERS, states
+from shared.nlp import russian
 
 router = APIRouter(tags=["health"])
 
@@ -44,7 +45,7 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     checks: dict[str, str] = {}
     ready = True
     try:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # any driver error means not ready
         ready = False
@@ -54,6 +55,8 @@ def readyz(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     ready = ready and ok
     # messages this API process could not enqueue (logged with their ids; the sweeps recover the work)
     body: dict[str, object] = {"checks": checks, "enqueue_failures": enqueue_failures()}
+    # ready, but doing less than it should: each entry says what is missing and how to install it
+    body["degraded"] = [reason for reason in (russian.missing(),) if reason]
     if settings.mode == "embedded":  # the workers are ours to watch: each must have beaten lately
         workers = states(
             settings.data_dir, EMBEDDED_WORKERS, max_age=settings.worker_heartbeat_timeout_seconds

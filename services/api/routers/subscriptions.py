@@ -95,7 +95,7 @@ def update_subscription(
     missed, ids, follow = 0, [], []
     if body.enabled is True and not sub.enabled:
         res = subs.enable_subscription(session=session, subscription=sub, replay_missed=body.replay_missed)
-        missed, ids = int(res["missed"]), list(res["replayed"])  # type: ignore[call-overload]
+        missed, ids = int(res["missed"]), list(res["replayed"])
     elif body.enabled is False and sub.enabled:
         follow = subs.disable_subscription(
             session=session, subscription=sub, reason="disabled through the API"

@@ -113,7 +113,9 @@ class AppriseChannel:
         if not results or str(results.get("schema", "")).lower() != scheme:
             raise BadSchemeError(f"not a valid {scheme}:// notification URL")
         rule = APPRISE_RULES[scheme]
-        hosts = [(h, None) for h in _params(rule, dict(results.get("qsd") or {}), scheme)]
+        hosts: list[tuple[str, int | None]] = [
+            (h, None) for h in _params(rule, dict(results.get("qsd") or {}), scheme)
+        ]
         plugin = apprise.Apprise.instantiate(results, asset=_asset(apprise))
         if plugin is None:
             raise BadSchemeError(f"not a valid {scheme}:// notification URL (Apprise refused it)")

@@ -35,8 +35,11 @@ def _text(node: Any, key: str) -> Text:
 
 
 def _date(node: Any, key: str) -> datetime | None:
-    parsed = _get(node, f"{key}_parsed")
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    parsed = _get(node, f"{key}_parsed")  # a time.struct_time
+    if not parsed:
+        return None
+    year, month, day, hour, minute, second = parsed[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _link_and_id(node: Any) -> tuple[str | None, str | None, bool]:

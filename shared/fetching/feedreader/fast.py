@@ -262,12 +262,12 @@ class _Reader:
             self.link(el, base, ctx)
         elif name in ("guid", "id"):
             permalink = (_attr(el, "ispermalink") or "true") == "true"
-            value = repair((el.text or "").strip())
-            if permalink and value:
-                value = _resolve(base, value)
-            ctx.store("id", value, depth)
+            ident = repair((el.text or "").strip())
+            if permalink and ident:
+                ident = _resolve(base, ident)
+            ctx.store("id", ident, depth)
             if permalink and raw.link is None:
-                raw.link, raw.id_is_link = value, True
+                raw.link, raw.id_is_link = ident, True
         elif name in _PUBLISHED:
             raw.published = parse_date(el.text)
         elif name in _UPDATED:
@@ -275,7 +275,7 @@ class _Reader:
         elif name in _CREATED:
             raw.created = parse_date(el.text)
         elif name in _AUTHOR:
-            if entry:
+            if isinstance(raw, RawEntry):  # `entry`, said so that the checker sees raw's type
                 self.author(el, raw)
         elif name == "ttl" and not entry:
             self.feed.ttl = (el.text or "").strip() or None

@@ -148,4 +148,5 @@ def parse_date(value: str | None) -> datetime | None:
     parsed = _feedparser_date(value)
     if parsed is None:
         return None
-    return datetime(*parsed[:6], tzinfo=UTC)
+    year, month, day, hour, minute, second = parsed[:6]  # a time.struct_time
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

@@ -15,12 +15,26 @@ class SourceKind(Protocol):
     guid, optional page extraction, ingestion, the adaptive schedule and health.
     """
 
-    name: str  # the value of Feed.kind and of `kind` in POST /api/v1/feeds (at most 20 characters)
-    description: str  # one line, shown in the API schema
-    # every new entry's page is fetched and extracted (entries carry no text, e.g. sitemap URLs)
-    always_extract: bool
-    # new entries taken per fetch (None: all); the rest stay unknown and come with the next polls
-    max_new_per_fetch: int | None
+    # Read-only members (properties here), so that a frozen dataclass or plain class attributes satisfy them.
+    @property
+    def name(self) -> str:
+        """The value of Feed.kind and of `kind` in POST /api/v1/feeds (at most 20 characters)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line, shown in the API schema."""
+        ...
+
+    @property
+    def always_extract(self) -> bool:
+        """Every new entry's page is fetched and extracted (entries carry no text, e.g. sitemap URLs)."""
+        ...
+
+    @property
+    def max_new_per_fetch(self) -> int | None:
+        """New entries taken per fetch (None: all); the rest stay unknown and come with the next polls."""
+        ...
 
     def parse(self, result: FetchResult, *, client: HttpClient) -> ParsedFeed:
         """The entries of a fetched document; raises FeedParseError (or FetchError for further requests)."""

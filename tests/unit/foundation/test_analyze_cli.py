@@ -20,6 +20,9 @@ def test_seed_article_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"text", "label", "canonical", "start", "end"} <= set(out["entities"][0])
     canon = {e["canonical"] for e in out["entities"]}
     assert {"Vladimir Putin", "Xi Jinping", "Narendra Modi"} <= canon
+    # the knowledge-base id is `kb_id`, as in the API's mentions and the webhooks' entities
+    assert all("kb_id" in e and "entity_id" not in e for e in out["entities"])
+    assert "Q7747" in {e["kb_id"] for e in out["entities"]}
     watches = {m["watch"] for m in out["matches"]}
     assert "SCO" in watches
     sco = next(m for m in out["matches"] if m["watch"] == "SCO")

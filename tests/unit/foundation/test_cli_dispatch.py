@@ -39,4 +39,4 @@ def test_parsing_the_command_line_imports_no_command_module() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('shared', 'services')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['services', 'services.cli']"
+    assert out.strip() == "['services', 'services.cli', 'shared', 'shared.errors']"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from shared.rules._core import OPS, Core, Scratch, is_cjk_char
 
 from shared.rules import MatchDocument, WatchSpec, compile_watches, program
+from shared.rules._core import OPS, Core, Scratch, is_cjk_char
 from shared.rules.text import CJK, TOKEN_RE
 
 

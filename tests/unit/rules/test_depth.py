@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shared.rules._core import MAX_NODE_DEPTH, Core
 
 from shared.rules import MatchDocument, RuleSyntaxError, WatchSpec, compile_watches, parse, program, validate
+from shared.rules._core import MAX_NODE_DEPTH, Core
 from shared.rules.ast import (
     MAX_DEPTH,
     MAX_TREE_DEPTH,

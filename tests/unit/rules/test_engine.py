@@ -179,3 +179,11 @@ def test_load_watch_file_yaml_and_json(tmp_path: Path) -> None:
     j.write_text('[{"name": "x"}]')
     with pytest.raises(WatchFileError, match="query"):
         load_watch_file(j)
+
+
+def test_a_watch_file_id_must_be_a_number_or_a_text(tmp_path: Path) -> None:
+    # Found by the type checker: an empty `id:` became a watch with id None.
+    y = tmp_path / "w.yaml"
+    y.write_text("- name: SCO\n  id:\n  query: SCO summit\n")
+    with pytest.raises(WatchFileError, match="'SCO' has an id"):
+        load_watch_file(y)

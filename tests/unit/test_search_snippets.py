@@ -1,0 +1,48 @@
+"""Snippets read the text in growing prefixes: the window and its highlights are the ones the whole text
+gives, wherever the first hit is (first paragraph, past the first read, across a read's end, nowhere)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.search.snippets import BEFORE, FIRST_SCAN, SCAN_CHARS, WIDTH, Highlighted, hits, snippet
+from shared.search.syntax import parse, wanted
+from shared.search.text import tokens
+
+
+def _whole(text: str, q: str) -> Highlighted:
+    """The snippet from every token of the text's first SCAN_CHARS, as it was computed before prefixes."""
+    node = parse(q)
+    spans = hits(tokens(text, limit=SCAN_CHARS), "english", wanted(node, "english"))
+    first = spans[0][0] if spans else 0
+    start = max(0, first - BEFORE)
+    if start > 0:
+        space = text.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + WIDTH)
+    if end < len(text):
+        space = text.rfind(" ", max(start, spans[0][1] if spans else start), end)
+        end = space if space > start else end
+    shift = (1 if start > 0 else 0) - start
+    inside = [(s + shift, e + shift) for s, e in spans if s >= start and e <= end]
+    body = ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
+    return Highlighted(body, inside)
+
+
+FILLER = "The committee met again on Tuesday to discuss the budget. "
+
+
+@pytest.mark.parametrize(
+    "at",
+    [10, FIRST_SCAN - 300, FIRST_SCAN - 30, FIRST_SCAN + 5, 4 * FIRST_SCAN - 100, 20_000, None],
+)
+@pytest.mark.parametrize("q", ["summits", '"prime minister"', "minist*", "summit OR budget -xyz"])
+def test_prefix_reads_give_the_whole_texts_snippet(at: int | None, q: str) -> None:
+    text = FILLER * (25_000 // len(FILLER))
+    if at is not None:
+        cut = text.rfind(" ", 0, at) + 1
+        text = text[:cut] + "The prime minister opened the summits. " + text[cut:]
+    got = snippet(text, "english", parse(q))
+    assert (got.text, got.highlights) == (_whole(text, q).text, _whole(text, q).highlights)
+    for s, e in got.highlights:
+        assert got.text[s:e].lower().startswith(("summit", "prime", "minist", "budget"))
