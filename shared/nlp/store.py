@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, or_, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -130,7 +130,7 @@ def _entity_ids(
     return found
 
 
-def _create_entities(session: Session, rows: list[dict[str, object]]) -> bool:
+def _create_entities(session: Session, rows: Sequence[dict[str, Any]]) -> bool:
     """Insert the entities nobody has created yet (a name another worker just created is skipped).
 
     On PostgreSQL this runs in a short transaction of its own, committed at once: an entity is a dictionary
@@ -140,7 +140,7 @@ def _create_entities(session: Session, rows: list[dict[str, object]]) -> bool:
     the rerun finds and uses it. SQLite has one writer at a time anyway: the same transaction there.
     False for another dialect (the caller goes row by row).
     """
-    table = Entity.__table__  # type: ignore[attr-defined]
+    table = Entity.__table__  # type: ignore[attr-defined]  # SQLModel declares the table at run time
     bind = session.get_bind()
     chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
     if bind.dialect.name == "postgresql":
