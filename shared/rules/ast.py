@@ -117,13 +117,26 @@ def children(node: Node) -> tuple[Node, ...]:
 
 
 def depth(node: Node) -> int:
-    """Nodes on the longest root-to-leaf path (a leaf alone is 1)."""
+    """Nodes on the longest root-to-leaf path (a leaf alone is 1). Iterative: it guards the recursive
+    walks, so it must not recurse itself; the common kinds first (it runs twice per rule)."""
     deepest = 0
     stack = [(node, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        n, d = stack.pop()
-        deepest = max(deepest, d)
-        stack.extend((c, d + 1) for c in children(n))
+        n, d = pop()
+        if d > deepest:
+            deepest = d
+        if isinstance(n, (Term, Lang, Entity)):
+            continue
+        d += 1
+        if isinstance(n, (And, Or)):
+            for c in n.children:
+                push((c, d))
+        elif isinstance(n, (Not, Field)):
+            push((n.child, d))
+        else:
+            for c in children(n):
+                push((c, d))
     return deepest
 
 

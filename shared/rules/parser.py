@@ -22,7 +22,6 @@ the parser's own recursion and the height of every tree it returns are bounded (
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from shared.rules.ast import (
     ENTITY_KINDS,
@@ -65,14 +64,19 @@ _CASE = {"": "auto", "=": "exact", "~": "ignore"}
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 
-@dataclass
 class Tok:
-    """A lexical token with its offset in the query."""
+    """A lexical token with its offset in the query (a plain class: a query makes dozens of them)."""
 
-    kind: str
-    pos: int
-    text: str
-    groups: tuple[str, ...] = field(default_factory=tuple)
+    __slots__ = ("groups", "kind", "pos", "text")
+
+    def __init__(self, kind: str, pos: int, text: str, groups: tuple[str, ...] = ()) -> None:
+        self.kind = kind
+        self.pos = pos
+        self.text = text
+        self.groups = groups
+
+    def __repr__(self) -> str:
+        return f"Tok({self.kind!r}, {self.pos!r}, {self.text!r}, {self.groups!r})"
 
 
 def _master() -> tuple[re.Pattern[str], dict[str, tuple[int, int]]]:
@@ -102,7 +106,7 @@ def _lex(query: str) -> list[Tok]:
         kind = m.lastgroup or ""
         if kind != "_SPACE":
             lo, hi = _SPANS[kind]
-            toks.append(Tok(kind, i, m.group(), tuple(m.group(g) for g in range(lo, hi))))
+            toks.append(Tok(kind, i, m.group(), m.groups()[lo - 1 : hi - 1]))
         i = m.end()
     toks.append(Tok("EOF", n, ""))
     return toks
