@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_
+from sqlalchemy import delete, func, insert, or_, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from shared.models import Entity, Mention
-from shared.models.base import utcnow
+from shared.models.base import table_of, utcnow
 from shared.nlp.types import ExtractedEntity
 from shared.schemas import MAX_INT
 
@@ -92,14 +94,13 @@ def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> i
 
 def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
-    wanted = set(pairs)
     for i in range(0, len(pairs), _CHUNK):
         chunk = pairs[i : i + _CHUNK]
-        q = select(Entity.id, Entity.label, Entity.key).where(
-            col(Entity.label).in_({label for label, _ in chunk}), col(Entity.key).in_({k for _, k in chunk})
-        )
+        # (label, key) pairs: the unique index answers each one
+        pair = tuple_(col(Entity.label), col(Entity.key))
+        q = select(Entity.id, Entity.label, Entity.key).where(pair.in_(chunk))
         for entity_id, label, key in session.exec(q):
-            if (label, key) in wanted and entity_id is not None:
+            if entity_id is not None:
                 out[(label, key)] = entity_id
     return out
 
@@ -114,14 +115,12 @@ def _entity_ids(
         return found
     now = utcnow()
     new_rows = [
-        {"label": label, "key": key, "name": wanted[(label, key)][0], "kb_id": wanted[(label, key)][1]}
+        {"label": label, "key": key, "name": name, "kb_id": kb_id, "created_at": now}
         for label, key in missing
+        for name, kb_id in [wanted[(label, key)]]
     ]
-    try:
-        with session.begin_nested():
-            session.execute(insert(Entity), [{**row, "created_at": now} for row in new_rows])
-    except IntegrityError:  # another worker created one of them meanwhile: one at a time, re-reading
-        for label, key in missing:
+    if not _create_entities(session, new_rows):
+        for label, key in missing:  # another dialect: one at a time, each in a savepoint
             name, kb_id = wanted[(label, key)]
             entity = get_or_create_entity(session=session, label=label, key=key, name=name, kb_id=kb_id)
             assert entity.id is not None
@@ -129,6 +128,36 @@ def _entity_ids(
         return found
     found.update(_existing(session, missing))
     return found
+
+
+def _create_entities(session: Session, rows: Sequence[dict[str, Any]]) -> bool:
+    """Insert the entities nobody has created yet (a name another worker just created is skipped).
+
+    On PostgreSQL this runs in a short transaction of its own, committed at once: an entity is a dictionary
+    row, the same for every article, and a new one left uncommitted until the batch ends would make every
+    other worker meeting the same name wait for this whole batch (under load the two pipeline processes
+    kept waiting on each other's new names). An entity committed by a batch that then fails is harmless:
+    the rerun finds and uses it. SQLite has one writer at a time anyway: the same transaction there.
+    False for another dialect (the caller goes row by row).
+    """
+    table = table_of(Entity)
+    bind = session.get_bind()
+    chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+    if bind.dialect.name == "postgresql":
+        with Session(bind) as own:
+            for chunk in chunks:
+                own.execute(
+                    pg_insert(table).values(chunk).on_conflict_do_nothing(index_elements=["label", "key"])
+                )
+            own.commit()
+        return True
+    if bind.dialect.name == "sqlite":
+        for chunk in chunks:
+            session.execute(
+                sqlite_insert(table).values(chunk).on_conflict_do_nothing(index_elements=["label", "key"])
+            )
+        return True
+    return False
 
 
 def for_article(*, session: Session, article_id: int) -> list[tuple[Mention, Entity]]:

@@ -1,0 +1,92 @@
+"""Writing a batch's mentions at once (shared.nlp.store.replace_mentions_many), on PostgreSQL and SQLite:
+the same rows as writing them article by article, entities shared across articles created once, an
+existing entity reused, and a second run replacing (not adding to) what the first wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from shared.models import Entity, Mention
+from shared.nlp import store
+from shared.nlp.types import ExtractedEntity
+from tests.support.corpus import NOW, add_articles, sqlite_session
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    if request.param == "sqlite":
+        with sqlite_session(tmp_path) as s:
+            yield s
+        return
+    request.getfixturevalue("clean_db")
+    from shared.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as s:
+        yield s
+
+
+def _ent(text: str, label: str, start: int, entity_id: str | None = None) -> ExtractedEntity:
+    return ExtractedEntity(
+        text=text,
+        label=label,
+        start=start,
+        end=start + len(text),
+        canonical=text if entity_id is None else f"Canonical {text}",
+        entity_id=entity_id,
+        normalized=text,
+    )
+
+
+def _rows(session: Session) -> list[tuple[int, str, str, str, int, bool]]:
+    q = select(Mention, Entity).join(Entity, col(Entity.id) == Mention.entity_id)
+    return sorted((m.article_id, m.text, e.label, e.key, m.start, m.linked) for m, e in session.exec(q))
+
+
+def test_a_batch_writes_what_one_by_one_writes_and_reruns_replace(session: Session) -> None:
+    a, b = add_articles(session, [{"title": "one"}, {"title": "two"}])
+    session.add(Entity(label="PERSON", key="Q1", name="Already There", kb_id="Q1"))
+    session.commit()
+    first = [_ent("Putin", "PERSON", 0, "Q1"), _ent("SCO Group", "ORG", 10), _ent("Astana", "GPE", 30)]
+    second = [_ent("Sco Group", "ORG", 5), _ent("Astana", "GPE", 20), _ent("Putin", "PERSON", 40, "Q1")]
+    items = [(a, NOW, first), (b, None, second)]
+
+    assert store.replace_mentions_many(session=session, items=items) == 6
+    session.commit()
+    rows = _rows(session)
+    assert rows == sorted(
+        [
+            (a, "Putin", "PERSON", "Q1", 0, True),
+            (a, "SCO Group", "ORG", "sco group", 10, False),
+            (a, "Astana", "GPE", "astana", 30, False),
+            (b, "Sco Group", "ORG", "sco group", 5, False),  # unlinked names group case-insensitively
+            (b, "Astana", "GPE", "astana", 20, False),
+            (b, "Putin", "PERSON", "Q1", 40, True),
+        ]
+    )
+    entities = session.exec(select(Entity)).all()
+    assert len(entities) == 3  # each (label, key) once, the existing Q1 reused
+    assert {e.name for e in entities if e.key == "Q1"} == {"Already There"}
+
+    # a second run (a reprocessed batch) replaces; one by one gives the same rows
+    assert store.replace_mentions_many(session=session, items=items) == 6
+    session.commit()
+    assert _rows(session) == rows
+    for article_id, when, ents in items:
+        store.replace_mentions(session=session, article_id=article_id, published_at=when, entities=ents)
+    session.commit()
+    assert _rows(session) == rows
+    assert len(session.exec(select(Entity)).all()) == 3
+
+
+def test_an_empty_batch_and_empty_keys_write_nothing(session: Session) -> None:
+    (a,) = add_articles(session, [{"title": "one"}])
+    assert store.replace_mentions_many(session=session, items=[]) == 0
+    assert store.replace_mentions_many(session=session, items=[(a, None, [_ent("  ", "ORG", 0)])]) == 0
+    session.commit()
+    assert _rows(session) == []
