@@ -150,6 +150,7 @@ class Server:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.2)
+        self.__exit__()  # one that never answered (an import error in its workers) is not left running
         raise RuntimeError("the API did not start")
 
     def __exit__(self, *exc: object) -> None:

@@ -12,4 +12,5 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
         "sweep-stuck-articles": {"task": "pipeline.sweep", "schedule": settings.pipeline_sweep_seconds},
         "sweep-due-deliveries": {"task": "notifier.sweep", "schedule": settings.delivery_sweep_seconds},
         "trend-events": {"task": "notifier.trends", "schedule": settings.trend_check_seconds},
+        "search-backfill": {"task": "pipeline.index_missing", "schedule": settings.search_backfill_seconds},
     }

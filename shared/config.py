@@ -78,7 +78,10 @@ class Settings(BaseSettings):
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
     dashboard_cache_seconds: float = Field(default=10.0, ge=0)  # top/rising/stories answers; 0: off
-    search_backfill_per_sweep: int = Field(default=2000, ge=0)  # unindexed articles indexed per sweep run
+    search_backfill_seconds: float = Field(
+        default=3600.0, gt=0
+    )  # how often unindexed articles are looked for
+    search_backfill_per_run: int = Field(default=2000, ge=0)  # at most this many indexed per run; 0: off
     pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
     entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text
     entity_extractor: str = "default"  # a registered extractor (plugins may register others)

@@ -151,8 +151,8 @@ def possible_statuses(route: APIRoute, *, key_check: Any, admin_check: Any) -> s
         found.add(401)
         if admin_check in calls or not (route.methods or set()) <= {"GET", "HEAD"}:
             found.add(403)
-    if route.dependant.path_params:
-        found.add(404)
+    if route.dependant.path_params or any(p.name.endswith("_id") for p in route.dependant.query_params):
+        found.add(404)  # a path id, or a filter naming a resource (`?feed_id=`) the caller may not see
     if route.body_field is not None:
         found |= {413, 422}
     if route.dependant.path_params or route.dependant.query_params or route.dependant.header_params:
@@ -163,7 +163,7 @@ def possible_statuses(route: APIRoute, *, key_check: Any, admin_check: Any) -> s
 def install_openapi(app: FastAPI, *, key_check: Any, admin_check: Any) -> None:
     """Make the app's OpenAPI schema list every error status of every route, with the ErrorBody.
 
-    Statuses a route raises from its domain (409, a 404 without a path id) are declared on the route
+    Statuses a route raises from its domain (409, a 404 without an id parameter) are declared on the route
     with `responses=errors_doc(...)`; the ones its shape implies (401, 403, 404, 413, 422) are added here.
     """
 

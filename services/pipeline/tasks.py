@@ -37,14 +37,21 @@ def process_batch(article_ids: list[int]) -> int:
 
 @shared_task(name="pipeline.sweep")
 def sweep() -> int:
-    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker); index a bounded batch of
-    processed articles that have no search row (stored before the search index existed)."""
+    """Re-enqueue articles stuck in `fetched` (a lost message, a killed worker)."""
     settings = get_settings()
-    if settings.search_backfill_per_sweep:
-        index_missing(sessions=session_scope, max_articles=settings.search_backfill_per_sweep)
     with session_scope() as session:
         ids = service.stuck_article_ids(
             session=session, older_than_seconds=settings.pipeline_stuck_after_seconds
         )
     enqueue_processing(ids, settings=settings)
     return len(ids)
+
+
+@shared_task(name="pipeline.index_missing")
+def index_missing_articles() -> int:
+    """Index a bounded number of processed articles that have no search row (stored before the search
+    index existed); hourly by default, as finding them reads the whole articles table."""
+    settings = get_settings()
+    if not settings.search_backfill_per_run:
+        return 0
+    return index_missing(sessions=session_scope, max_articles=settings.search_backfill_per_run)

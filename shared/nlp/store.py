@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from shared.models import Entity, Mention
-from shared.models.base import utcnow
+from shared.models.base import table_of, utcnow
 from shared.nlp.types import ExtractedEntity
 from shared.schemas import MAX_INT
 
@@ -140,7 +140,7 @@ def _create_entities(session: Session, rows: Sequence[dict[str, Any]]) -> bool:
     the rerun finds and uses it. SQLite has one writer at a time anyway: the same transaction there.
     False for another dialect (the caller goes row by row).
     """
-    table = Entity.__table__  # type: ignore[attr-defined]  # SQLModel declares the table at run time
+    table = table_of(Entity)
     bind = session.get_bind()
     chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
     if bind.dialect.name == "postgresql":

@@ -1430,25 +1430,31 @@ cdef inline void put(uint32_t* buf, Py_ssize_t* n, bint* gap, uint32_t ch) noexc
     n[0] += 1
 
 
+cdef uint8_t SPACE_L1[256]  # Py_UNICODE_ISSPACE of the first 256 code points
+for _n in range(256):
+    SPACE_L1[_n] = Py_UNICODE_ISSPACE(_n)
+
+
 cdef void put_run(const code_unit* chars, Py_ssize_t a, Py_ssize_t b, uint32_t* buf, Py_ssize_t* n,
                   bint* gap) noexcept nogil:
-    """put() of the characters a .. b (compiled once per string width)."""
+    """put() of the characters a .. b (compiled once per string width), without branches for Latin-1:
+    a pending space and the character are both written, each kept or not (buf has one more slot)."""
     cdef Py_ssize_t k, o = n[0]
-    cdef uint32_t c
-    cdef bint g = gap[0]
+    cdef uint32_t c, sp, ns, g = gap[0]
     for k in range(a, b):
         c = chars[k]
-        if (c <= 32 or c >= 127) and Py_UNICODE_ISSPACE(c):
-            g = True
-            continue
-        if g and o > 0:
-            buf[o] = 32
-            o += 1
-        g = False
+        if code_unit is uint8_t:
+            sp = SPACE_L1[c]
+        else:
+            sp = SPACE_L1[c] if c < 256 else Py_UNICODE_ISSPACE(c)
+        ns = sp ^ 1
+        buf[o] = 32
+        o += g & ns & (o != 0)
         buf[o] = c
-        o += 1
+        o += ns
+        g = sp
     n[0] = o
-    gap[0] = g
+    gap[0] = g != 0
 
 
 cdef inline void put_chars(int kind, const void* data, Py_ssize_t a, Py_ssize_t b, uint32_t* buf,

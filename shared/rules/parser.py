@@ -61,6 +61,7 @@ _LEX = [
     ("WORD", re.compile(r'([=~]?)([^\s()",^:]+)')),
 ]
 _CASE = {"": "auto", "=": "exact", "~": "ignore"}
+_NEAR_WORD = re.compile(r"^O?NEAR(/|$)")
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 
@@ -116,15 +117,13 @@ class _Parser:
     def __init__(self, query: str) -> None:
         self.toks = _lex(query)
         self.i = 0
+        self.tok = self.toks[0]  # the current token (an attribute: the parser reads it at every step)
         self.depth = 0
 
-    @property
-    def tok(self) -> Tok:
-        return self.toks[self.i]
-
     def take(self) -> Tok:
-        t = self.toks[self.i]
+        t = self.tok
         self.i += 1
+        self.tok = self.toks[min(self.i, len(self.toks) - 1)]  # EOF stays current once reached
         return t
 
     def fail(self, message: str, expected: str, tok: Tok | None = None) -> RuleSyntaxError:
@@ -239,7 +238,7 @@ class _Parser:
 
     def term(self, t: Tok, text: str, marker: str, *, quoted: bool) -> Node:
         self.take()
-        if not quoted and re.match(r"^O?NEAR(/|$)", text):
+        if not quoted and _NEAR_WORD.match(text):
             raise self.fail("NEAR needs a distance in words", "NEAR/n with a whole number n", t)
         body = " ".join(text.split())
         try:

@@ -2,9 +2,11 @@
 restored from a dump without it), in bounded batches, each in its own transaction.
 
 The pipeline indexes every article it processes (shared.search.index), so after the backfill nothing is left
-behind. Run by the periodic `pipeline.sweep` (at most `search_backfill_per_sweep` articles a run, so a large
-archive is caught up over several runs without holding a transaction long) and by `newswatch reindex`
-(everything now; `--all` rewrites every row, e.g. after a change to the text-search configurations).
+behind. Run by the scheduler's `pipeline.index_missing` every `search_backfill_seconds` (an hour: finding
+the missing ones is an anti-join over all articles, ~0.4 s at 100,000, too much for every 30 s sweep; at
+most `search_backfill_per_run` articles a run, so a large archive is caught up over several runs without
+holding a transaction long) and by `newswatch reindex` (everything now; `--all` rewrites every row, e.g.
+after a change to the text-search configurations).
 """
 
 from __future__ import annotations

@@ -98,3 +98,20 @@ def test_the_reindex_command_indexes_what_is_missing(clean_db: str) -> None:
     assert main(["reindex", "--batch", "2"]) == 0
     with Session(get_engine(), expire_on_commit=False) as s:
         assert _found(s, "summit") == 5 and missing_ids(session=s) == []
+
+
+def test_the_scheduler_indexes_them_hourly_a_bounded_number_a_run(clean_db: str) -> None:
+    from services.pipeline.tasks import index_missing_articles
+    from services.scheduler import beat_schedule
+    from shared.config import get_settings
+    from shared.db import get_engine
+
+    entry = beat_schedule(get_settings())["search-backfill"]
+    assert entry == {"task": "pipeline.index_missing", "schedule": 3600.0}
+    with Session(get_engine(), expire_on_commit=False) as s:
+        add_articles(s, LEGACY)
+        _forget_index(s)
+    assert index_missing_articles() == 5
+    assert index_missing_articles() == 0
+    with Session(get_engine(), expire_on_commit=False) as s:
+        assert _found(s, "astana") == 5

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import matching
 from bench._matching_rules import BBC, generate_rules, generate_topical, load_articles, vocabulary
 from shared.rules import MatchDocument, compile_watches
 from tests.support.match_details import assert_details_match_reference
@@ -45,3 +46,18 @@ def test_details_equal_the_reference_on_real_articles(mix: str) -> None:
     docs = bbc[::15] + _other_news(150)
     matches = sum(assert_details_match_reference(engine, d) for d in docs)
     assert matches > 5 * len(docs)  # the rules fire: there is something to compare
+
+
+@pytest.mark.skipif(not BBC.is_file() or not OTHER.is_file(), reason="../shared/data is not here")
+def test_bench_matching_reports_details_lazy_naive_and_growth(capsys: pytest.CaptureFixture[str]) -> None:
+    """`bench matching` (small): the headline is with details, the lazy figure labelled beside it, the
+    naive baseline measures at least 20 articles at every size, growth and goals are reported."""
+    args = ["--rules", "40", "--rules", "80", "--articles", "300", "--rounds", "1", "--naive-seconds", "0"]
+    assert matching.main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["headline"]) >= {"articles_per_cpu_second_with_details", "articles_per_cpu_second_lazy"}
+    for row in report["results"]:
+        assert row["naive_articles_measured"] >= 20
+        assert row["matches"] > 0 and row["compile_cpu_seconds"] >= 0 and row["engine_memory_mb_c"] > 0
+    assert report["growth"]["from_rules"] == 40 and report["growth"]["to_rules"] == 80
+    assert "lazy" in report and "with_details" in report and "load_average" in report

@@ -106,7 +106,7 @@ def test_readyz_shows_the_failure_count(broker: RecordingBroker, monkeypatch: py
     dispatch.enqueue_fetch([1])
 
     class Session:
-        def exec(self, _: object) -> None:
+        def execute(self, _: object) -> None:  # the readiness probe's SELECT 1
             return None
 
     monkeypatch.setattr(health, "broker_ok", lambda settings: (True, "ok"))
