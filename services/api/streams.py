@@ -69,7 +69,7 @@ class Streams:
                 self._redis = aioredis.Redis.from_url(
                     self.settings.redis_url, socket_connect_timeout=5, socket_timeout=None
                 )
-                channel = live.STREAM_KEY + ":live"
+                channel = live.live_channel(self.settings)
                 ready = asyncio.Event()
                 self._tasks.append(
                     asyncio.create_task(redis_source(self.fanout, self._redis, channel, ready=ready))
@@ -85,7 +85,7 @@ class Streams:
     async def _backlog(self, last_event_id: str) -> list[StreamEvent]:
         if self._local is not None:
             return self._local.after(last_event_id)
-        entries = await self._redis.xrange(live.STREAM_KEY, min=f"({last_event_id}", max="+")
+        entries = await self._redis.xrange(live.stream_key(self.settings), min=f"({last_event_id}", max="+")
         return decode_entries(entries)
 
     async def _active(self, ids: set[int]) -> set[int]:

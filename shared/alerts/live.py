@@ -28,26 +28,38 @@ from shared.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-STREAM_KEY = "newswatch:alerts:stream"  # the Redis stream; its pub/sub channel is STREAM_KEY + ":live"
+STREAM_KEY = "newswatch:alerts:stream"  # the Redis stream; its pub/sub channel is the key + ":live"
 _PENDING = "newswatch_live_pending"
 _HOOKED = "newswatch_live_hooked"
 _LOCAL = LocalAlertStream()
 
 
+def stream_key(settings: Settings) -> str:
+    """The Redis stream's key, after NEWSWATCH_REDIS_KEY_PREFIX.
+
+    Pub/sub channels are global to a Redis server (not per database), so deployments (or test runs) sharing
+    one Redis keep their live events apart only through the prefix; without one the key is STREAM_KEY.
+    """
+    return settings.redis_key_prefix + STREAM_KEY
+
+
+def live_channel(settings: Settings) -> str:
+    """The pub/sub channel of the live stream (the stream's key + ":live")."""
+    return stream_key(settings) + ":live"
+
+
 @lru_cache(maxsize=4)
-def _redis_stream(url: str) -> RedisAlertStream:
+def _redis_stream(url: str, key: str) -> RedisAlertStream:
     import redis
 
-    return RedisAlertStream(
-        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), key=STREAM_KEY
-    )
+    return RedisAlertStream(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), key=key)
 
 
 def stream_for(settings: Settings) -> AlertStream:
     """The live stream of this process's mode."""
     if settings.mode == "embedded":
         return _LOCAL
-    return _redis_stream(settings.redis_url)
+    return _redis_stream(settings.redis_url, stream_key(settings))
 
 
 def after_commit(session: Session, event_type: str, data: dict[str, Any], *, watch_id: Any) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -66,14 +68,36 @@ def undigested(*, session: Session, older_than: datetime, limit: int = 1000) -> 
 
 
 def insert_match(*, session: Session, match: Match) -> Match | None:
-    """Insert unless this watch matched this article already; returns the new row or None."""
-    try:
-        with session.begin_nested():
-            session.add(match)
-            session.flush()
-    except IntegrityError:
-        return None
-    return match
+    """Insert unless this watch matched this article already; returns the row (its id set) or None."""
+    return match if _insert_unless_exists(session, match) else None
+
+
+def _insert_unless_exists(session: Session, row: Match | Delivery) -> bool:
+    """Insert the row unless a unique key has it already; True when inserted (and `row.id` is set).
+
+    PostgreSQL and SQLite: one INSERT … ON CONFLICT DO NOTHING RETURNING id, instead of a savepoint, a flush
+    and a release (three round trips per match and per delivery: profiled as a fifth of a pipeline worker
+    at 10,000 watches). The row object stays outside the session: callers read its id. Another dialect:
+    the savepoint.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+    table = type(row).__table__  # type: ignore[union-attr]  # SQLModel declares the table at run time
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    new_id = session.execute(stmt).scalar()
+    if new_id is None:
+        return False
+    row.id = int(new_id)
+    return True
 
 
 def alerts_changed_since(*, session: Session, since: datetime, limit: int = 500) -> Sequence[Alert]:
@@ -120,14 +144,8 @@ def owner_subscriptions(*, session: Session, owner_id: int, exclude_id: int) -> 
 
 
 def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
-    """Insert unless this event went to this subscription already; returns the new row or None."""
-    try:
-        with session.begin_nested():
-            session.add(delivery)
-            session.flush()
-    except IntegrityError:
-        return None
-    return delivery
+    """Insert unless this event went to this subscription already; returns the row (its id set) or None."""
+    return delivery if _insert_unless_exists(session, delivery) else None
 
 
 def mark_missed(*, session: Session, subscription_id: int) -> int:

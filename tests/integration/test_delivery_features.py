@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook
 
 from shared.alerts import live, outbox, service
-from shared.alerts.stream import LocalAlertStream
+from shared.alerts.stream import LocalAlertStream, RedisAlertStream
 from shared.config import get_settings
 from shared.db import session_scope
 from shared.models import Article, Watch
@@ -198,6 +198,22 @@ def test_live_stream_redis_resumes_and_filters(api: TestClient, redis_client: re
     assert again is not None and again.id == b.id
     for s in (sub, first, resumed):
         s.close()
+
+
+def test_live_stream_channel_is_this_deployments_own(api: TestClient, redis_client: redis.Redis) -> None:
+    """Pub/sub channels are global to a Redis server: another prefix's (another run's) events never arrive."""
+    settings = get_settings()
+    assert settings.redis_key_prefix and live.stream_key(settings).startswith(settings.redis_key_prefix)
+    assert live.stream_key(settings.model_copy(update={"redis_key_prefix": ""})) == live.STREAM_KEY
+    stream = live.stream_for(settings)
+    other = RedisAlertStream(redis_client, key="another-run:" + live.STREAM_KEY)
+    sub = stream.subscribe()
+    other.publish("alert.created", {"n": "theirs"}, watch_id=1)
+    mine = stream.publish("alert.created", {"n": "mine"}, watch_id=1)
+    got = sub.get(timeout=5)
+    assert got is not None and got.id == mine and got.data == {"n": "mine"}
+    assert sub.get(timeout=0.2) is None
+    sub.close()
 
 
 def test_live_stream_http_with_last_event_id(api: TestClient, redis_client: redis.Redis) -> None:

@@ -23,7 +23,7 @@ from shared.alerts import service
 from shared.db import session_scope
 from tests.support import processes
 from tests.support.processes import Proc
-from tests.support.servers import LocalServer, Request, Response
+from tests.support.servers import LocalServer, Request, Response, read_body
 from tests.support.webhooks import Receiver, subscribe
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,9 @@ class LateServer:
                 pass
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                body = read_body(self)
+                if body is None:
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, extra, payload = outer.handler(Request("POST", self.path, headers, body))
                 self.send_response(status)
@@ -112,6 +114,19 @@ class LateServer:
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
+
+
+def test_a_sender_killed_mid_request_is_no_request(server: LocalServer) -> None:
+    """kill -9 can land between a webhook's headers and its body (httpx writes them separately): the receiver
+    must see no request at all, as a real server would, not a cut body that fails its signature check."""
+    receiver = Receiver(secret="whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    server.routes["/hook"] = receiver
+    head = b"POST /hook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head + b"content-length: 200\r\nwebhook-id: msg_cut\r\n\r\n" + b'{"type":')
+        sock.shutdown(socket.SHUT_WR)  # the sender is gone
+        assert sock.recv(1024) == b""  # closed without an answer
+    assert receiver.ids == [] and receiver.rejected == []
 
 
 def test_receiver_down_then_up(api: TestClient, worker: Proc) -> None:

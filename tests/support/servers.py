@@ -21,6 +21,18 @@ class Request:
     received_at: float = field(default_factory=time.time)
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes | None:
+    """The request's whole body, or None (and the connection closed) when the client went away before sending
+    all of it: a sender killed mid-request (kill -9 during a burst) leaves a body cut short, which must not
+    reach a route as a request (a webhook receiver would report a bad signature for a half-sent body)."""
+    length = int(handler.headers.get("content-length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    if len(body) < length:
+        handler.close_connection = True
+        return None
+    return body
+
+
 class LocalServer:
     """A threaded HTTP server on 127.0.0.1; `routes[path] = handler or (status, headers, body)`."""
 
@@ -38,8 +50,9 @@ class LocalServer:
                 pass
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = read_body(self)
+                if body is None:
+                    return  # the client died mid-request: no request was made (a real server drops it too)
                 req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with outer._lock:
                     outer.requests.append(req)
