@@ -70,6 +70,9 @@ class _Marker:
         self.want = want
         self.stems: dict[str, str] = {}
         self.hit: dict[str, bool] = {}
+        # word forms as written (before case folding) already judged, and those of them that are hits;
+        # replaced (never cleared) when too many, so a thread holding the old pair reads it consistently
+        self.forms: tuple[set[str], set[str]] = (set(), set())
 
     def is_hit(self, norm: str) -> bool:
         found = self.hit.get(norm)
@@ -101,7 +104,16 @@ class _Marker:
         is_hit = self.is_hit
         if not want.phrases:
             # the distinct words first (C speed), then only the hits' offsets, by a pattern of their forms
-            forms = frozenset(w for w in set(TOKEN_RE.findall(folded.text)) if is_hit(w.casefold()))
+            words = set(TOKEN_RE.findall(folded.text))
+            seen, hit_forms = self.forms
+            new = words - seen
+            if new:
+                if len(seen) > self.MAX_WORDS:
+                    seen, hit_forms = self.forms = (set(), set())
+                    new = words
+                hit_forms.update([w for w in new if is_hit(w.casefold())])  # hits first: then seen
+                seen |= new
+            forms = frozenset(words & hit_forms)
             if not forms:
                 return found
             for m in _pattern(forms).finditer(folded.text):
