@@ -18,7 +18,7 @@ Values read at scrape time (queue depths, feeds per state, backlog) come from `S
 from __future__ import annotations
 
 import os
-import socket
+import platform
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +60,7 @@ def prepare(folder: Path) -> Path:
 
 def _identifier() -> str:
     # host and pid: processes of several containers may share the folder (a volume), each with its pid 7
-    return f"{socket.gethostname().replace('_', '-')}-{os.getpid()}"
+    return f"{platform.node().replace('_', '-')}-{os.getpid()}"
 
 
 @dataclass

@@ -7,7 +7,7 @@ all beaten within NEWSWATCH_WORKER_HEARTBEAT_TIMEOUT_SECONDS, 1 otherwise (none 
 from __future__ import annotations
 
 import argparse
-import socket
+import platform
 import sys
 
 from shared.config import fresh_settings
@@ -17,7 +17,7 @@ from shared.heartbeats import heartbeat_dir, states
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     """Check the heartbeats of this host's workers."""
     settings = fresh_settings()
-    host = args.host or socket.gethostname()
+    host = args.host or platform.node()
     folder = heartbeat_dir(settings.data_dir)
     names = tuple(p.stem for p in folder.glob(f"*@{host}.json")) if folder.is_dir() else ()
     if not names:

@@ -21,6 +21,8 @@ HAND_WRITTEN: tuple[tuple[str, str | None], ...] = (
     ("article_search", "document"),
     ("article_search", "ix_article_search_document"),
     ("article_fts", None),
+    ("mentions", "ix_mentions_entity_article"),  # 0004, PostgreSQL only
+    ("article_search", "ix_article_search_article_facets"),  # 0004, PostgreSQL only
 )
 _FTS5_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")
 

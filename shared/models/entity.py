@@ -26,6 +26,7 @@ class Mention(SQLModel, table=True):
     __tablename__ = "mentions"
     # Two covering indexes, so the dashboard's queries read no table rows: windowed counts over all
     # entities (top, rising) range-scan the first; one entity's trend, articles and filters the second.
+    # PostgreSQL also has ix_mentions_entity_article (entity_id, article_id), hand-written in migration 0004.
     __table_args__ = (
         Index("ix_mentions_time_entity", "published_at", "entity_id", "article_id"),
         Index("ix_mentions_entity_time", "entity_id", "published_at", "article_id"),

@@ -2,7 +2,8 @@
 
 Written by `shared.search.index` when an article is processed. The full-text part is not here: PostgreSQL
 adds a `document tsvector` column with a GIN index and SQLite an FTS5 table `article_fts`, both in the
-hand-written migration 0002 (autogenerate cannot express them).
+hand-written migration 0003 (autogenerate cannot express them); 0004 adds, on PostgreSQL, the index
+`ix_article_search_article_facets` (article_id) INCLUDE (dated_at, language) that facets read.
 """
 
 from __future__ import annotations

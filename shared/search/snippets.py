@@ -7,10 +7,14 @@ configuration (so "summits" lights up "summit" in English text and "Путина
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from shared.folding import fold_with_offsets
+from shared.rules.text import CJK, CJK_RE, TOKEN_RE
 from shared.search.syntax import Node, Wanted, wanted
-from shared.search.text import Token, stem, tokens
+from shared.search.text import Token, stem
 
 SCAN_CHARS = 50_000  # highlighting reads the text's beginning only: snippets come from there
 FIRST_SCAN = 2_000  # read this much first, then four times more while the window could reach past it
@@ -53,12 +57,123 @@ def hits(toks: list[Token], config: str, want: Wanted) -> list[tuple[int, int]]:
     return spans
 
 
+class _Marker:
+    """`hits(tokens(text), ...)` without a Token per word: a search page's snippets were most of its CPU.
+
+    One per (configuration, wanted): remembers each word's stem and whether it is a hit, so a page's (and
+    the next page's) repeated words cost a dict look-up; the match objects are read for offsets only."""
+
+    MAX_WORDS = 50_000  # forget the remembered words past this (a long-lived marker stays bounded)
+
+    def __init__(self, config: str, want: Wanted) -> None:
+        self.config = config
+        self.want = want
+        self.stems: dict[str, str] = {}
+        self.hit: dict[str, bool] = {}
+        # word forms as written (before case folding) already judged, and those of them that are hits;
+        # replaced (never cleared) when too many, so a thread holding the old pair reads it consistently
+        self.forms: tuple[set[str], set[str]] = (set(), set())
+
+    def is_hit(self, norm: str) -> bool:
+        found = self.hit.get(norm)
+        if found is None:
+            if len(self.hit) > self.MAX_WORDS:
+                self.hit.clear()
+            s = self.stem(norm)
+            found = s in self.want.stems or any(s.startswith(p) for p in self.want.prefixes)
+            self.hit[norm] = found
+        return found
+
+    def stem(self, norm: str) -> str:
+        s = self.stems.get(norm)
+        if s is None:
+            if len(self.stems) > self.MAX_WORDS:
+                self.stems.clear()
+            s = self.stems[norm] = stem(norm, self.config)
+        return s
+
+    def spans(self, text: str, limit: int | None = None) -> list[tuple[int, int]]:
+        """Exactly `hits(tokens(text, limit=limit), config, want)`."""
+        want = self.want
+        if not want.stems and not want.prefixes and not want.phrases:
+            return []
+        if limit is not None and len(text) > limit:
+            text = text[:limit]
+        folded = fold_with_offsets(text)
+        found: list[tuple[int, int]] = []
+        is_hit = self.is_hit
+        if not want.phrases:
+            # the distinct words first (C speed), then only the hits' offsets, by a pattern of their forms
+            words = set(TOKEN_RE.findall(folded.text))
+            seen, hit_forms = self.forms
+            new = words - seen
+            if new:
+                if len(seen) > self.MAX_WORDS:
+                    seen, hit_forms = self.forms = (set(), set())
+                    new = words
+                hit_forms.update([w for w in new if is_hit(w.casefold())])  # hits first: then seen
+                seen |= new
+            forms = frozenset(words & hit_forms)
+            if not forms:
+                return found
+            for m in _pattern(forms).finditer(folded.text):
+                _add(found, m.span() if folded.identity else folded.span(m.start(), m.end()))
+            return found
+        # phrases need every word's stem and its neighbours'
+        matches = list(TOKEN_RE.finditer(folded.text))
+        stems = [self.stem(m.group().casefold()) for m in matches]
+        marked = [is_hit(m.group().casefold()) for m in matches]
+        for phrase in want.phrases:
+            n, head = len(phrase), phrase[0]
+            for i in range(len(stems) - n + 1):
+                if stems[i] == head and tuple(stems[i : i + n]) == phrase:
+                    marked[i : i + n] = [True] * n
+        for m, hit in zip(matches, marked, strict=True):
+            if hit:
+                _add(found, m.span() if folded.identity else folded.span(m.start(), m.end()))
+        return found
+
+
+def _add(spans: list[tuple[int, int]], span: tuple[int, int]) -> None:
+    if spans and spans[-1][1] == span[0]:  # adjacent hits (Chinese characters) read as one
+        spans[-1] = (spans[-1][0], span[1])
+    else:
+        spans.append(span)
+
+
+_WORD = f"[^\\W_{CJK}]"  # a character of a (non-CJK) word token: TOKEN_RE's second branch
+
+
+@lru_cache(maxsize=1024)
+def _pattern(forms: frozenset[str]) -> re.Pattern[str]:
+    """Where these token forms occur as whole tokens of TOKEN_RE: a word form not inside a longer run of
+    word characters; a CJK character (a token on its own) anywhere."""
+    words = sorted((f for f in forms if not CJK_RE.fullmatch(f)), key=lambda f: (-len(f), f))
+    chars = "".join(re.escape(f) for f in sorted(forms) if CJK_RE.fullmatch(f))
+    parts = []
+    if words:
+        parts.append(f"(?<!{_WORD})(?:{'|'.join(re.escape(w) for w in words)})(?!{_WORD})")
+    if chars:
+        parts.append(f"[{chars}]")
+    return re.compile("|".join(parts))
+
+
+@lru_cache(maxsize=256)
+def _marker(config: str, want: Wanted) -> _Marker:
+    return _Marker(config, want)
+
+
+def marker(node: Node | None, config: str) -> _Marker:
+    """The (shared) marker of a query in one configuration."""
+    return _marker(config, wanted(node, config))
+
+
 def highlight_title(title: str, config: str, node: Node | None) -> Highlighted:
     """The whole title with its hits."""
-    return Highlighted(title, hits(tokens(title), config, wanted(node, config)))
+    return Highlighted(title, marker(node, config).spans(title))
 
 
-def _spans(text: str, config: str, want: Wanted) -> list[tuple[int, int]]:
+def _spans(text: str, mark: _Marker) -> list[tuple[int, int]]:
     """The hits that can matter for the snippet: tokenising and stemming 50,000 characters of each result
     was most of a search's time, while the first hit is usually in the first paragraph. The text is read
     in growing prefixes; once the first hit's window (at most WIDTH after it) ends MARGIN before the end of
@@ -66,7 +181,7 @@ def _spans(text: str, config: str, want: Wanted) -> list[tuple[int, int]]:
     total = min(len(text), SCAN_CHARS)
     cut = min(total, FIRST_SCAN)
     while True:
-        spans = hits(tokens(text, limit=cut), config, want)
+        spans = mark.spans(text, limit=cut)
         if cut >= total or (spans and spans[0][0] + WIDTH + MARGIN <= cut):
             return spans
         cut = min(total, cut * 4)
@@ -74,7 +189,7 @@ def _spans(text: str, config: str, want: Wanted) -> list[tuple[int, int]]:
 
 def snippet(text: str, config: str, node: Node | None) -> Highlighted:
     """A window of about WIDTH characters around the first hit (the beginning when none), with its hits."""
-    spans = _spans(text, config, wanted(node, config)) if node is not None else []
+    spans = _spans(text, marker(node, config)) if node is not None else []
     first = spans[0][0] if spans else 0
     start = max(0, first - BEFORE)
     if start > 0:

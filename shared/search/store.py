@@ -22,7 +22,9 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
+    case,
     cast,
     column,
     func,
@@ -92,10 +94,25 @@ def _text_condition(session: Session, node: Node, configs: Sequence[str]) -> tup
     return or_(*branches), {"tsq": to_tsquery_text(node)}
 
 
+def _among(session: Session, ids: Select[Any], *, every: bool) -> Any:
+    """article_search.article_id among the ids a subquery gives.
+
+    A page (`every` false) keeps `IN (subquery)`: PostgreSQL walks the time index newest first and stops
+    after a page. What reads every match (facets) asks `= ANY(ARRAY(SELECT DISTINCT ...))` there: the
+    distinct ids from an ordered index range (ix_mentions_entity_article, uq_match_watch_article), each looked
+    up index-only in ix_article_search_article_facets. With `IN`, the planner, counting mentions rather than
+    articles, chose a hash semi-join over a sequential scan of article_search: 75-155 ms at 100,000
+    articles whatever the entity's size, against 2-21 ms (migration 0004)."""
+    if every and not is_sqlite(session):
+        return S.c.article_id == any_(func.array(ids.distinct().scalar_subquery()))
+    return S.c.article_id.in_(ids)
+
+
 def base_query(
-    session: Session, f: Filters, configs: Sequence[str], *cols: Any
+    session: Session, f: Filters, configs: Sequence[str], *cols: Any, every: bool = False
 ) -> tuple[Select[Any], dict[str, Any]]:
-    """SELECT cols FROM article_search (joined to the FTS table on SQLite when there is a query) + filters."""
+    """SELECT cols FROM article_search (joined to the FTS table on SQLite when there is a query) + filters;
+    `every`: the statement reads every match (facets), not a page."""
     q = select(*cols).select_from(S)
     params: dict[str, Any] = {}
     conds: list[Any] = []
@@ -108,14 +125,12 @@ def base_query(
                 q = q.select_from(S.join(FTS, FTS.c.rowid == S.c.article_id))
             conds.append(cond)
     if f.watch_id is not None:
-        conds.append(
-            S.c.article_id.in_(select(col(Match.article_id)).where(col(Match.watch_id) == f.watch_id))
-        )
+        watched = select(col(Match.article_id)).where(col(Match.watch_id) == f.watch_id)
+        conds.append(_among(session, watched, every=every))
     if f.entity_ids is not None:
         ids = list(f.entity_ids)
-        conds.append(
-            S.c.article_id.in_(select(col(Mention.article_id)).where(col(Mention.entity_id).in_(ids)))
-        )
+        mentioned = select(col(Mention.article_id)).where(col(Mention.entity_id).in_(ids))
+        conds.append(_among(session, mentioned, every=every))
     if f.feed_id is not None:
         by_feed = select(col(ArticleSource.article_id)).where(col(ArticleSource.feed_id) == f.feed_id)
         conds.append(or_(S.c.feed_id == f.feed_id, S.c.article_id.in_(by_feed)))
@@ -146,12 +161,18 @@ def page_by_time(
     return [(int(i), t, None) for i, t in session.execute(q, params)]
 
 
-def _rank(session: Session) -> Any:
+def _rank(session: Session, configs: Sequence[str]) -> Any:
     """Relevance, higher is better: ts_rank_cd (title words weigh more: weight A) or -bm25 on SQLite."""
     if is_sqlite(session):
         return -func.bm25(literal_column("article_fts"))
-    # the query read in each row's own configuration, as in the match condition
-    query = func.to_tsquery(cast(S.c.config, REGCONFIG), bindparam("tsq", type_=String()))
+    # The query read in each row's own configuration, as in the match condition: one constant per
+    # configuration (`CASE config WHEN 'english' THEN to_tsquery('english', q) ...`), parsed once per
+    # statement, not `to_tsquery(config::regconfig, q)` per row (a cast and a parse per match: ~40% of it).
+    q = bindparam("tsq", type_=String())
+    query = case(
+        *((S.c.config == c, func.to_tsquery(literal_column(f"'{c}'::regconfig"), q)) for c in configs),
+        else_=func.to_tsquery(cast(S.c.config, REGCONFIG), q),
+    )
     # float8: a float4 reads back rounded ("1.8"), and the cursor would not compare equal to itself
     return cast(func.ts_rank_cd(literal_column("article_search.document"), query), DOUBLE_PRECISION)
 
@@ -160,7 +181,7 @@ def page_by_rank(
     *, session: Session, f: Filters, configs: Sequence[str], after: tuple[float, int] | None, limit: int
 ) -> list[tuple[int, datetime, float | None]]:
     """(article id, time, rank) most relevant first, after a (rank, id) cursor."""
-    rank = _rank(session)
+    rank = _rank(session, [c for c in configs if c in CONFIGS])
     inner, params = base_query(session, f, configs, S.c.article_id, S.c.dated_at, rank.label("rank"))
     sub = inner.subquery()
     q = select(sub.c.article_id, sub.c.dated_at, sub.c.rank)
@@ -178,6 +199,8 @@ def facets(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tupl
     else:
         day = cast(func.timezone("UTC", S.c.dated_at), Date)
     lang = func.coalesce(S.c.language, "und")
-    q, params = base_query(session, f, configs, day.label("day"), lang.label("lang"), func.count().label("n"))
+    q, params = base_query(
+        session, f, configs, day.label("day"), lang.label("lang"), func.count().label("n"), every=True
+    )
     q = q.group_by(text("day"), text("lang"))
     return [(str(d), str(lg), int(n)) for d, lg, n in session.execute(q, params)]

@@ -36,6 +36,7 @@ DEPLOY_ENV = {  # what an operator exports before `docker compose up`
     "NEWSWATCH_SECRET_KEY": SECRET,
     "NEWSWATCH_ADMIN_API_KEY": ADMIN_KEY,
     "NEWSWATCH_ALLOWED_NETWORKS": "127.0.0.0/8",  # the receiver is on loopback
+    "POSTGRES_PASSWORD": "compose-db-password",  # required by the file (the postgres service and the URL)
 }
 NEWSWATCH_BIN = Path(sys.executable).parent / "newswatch"  # the console script the image runs
 
@@ -145,7 +146,9 @@ class Deployment:
 def deployment() -> Iterator[Deployment]:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     pg, rds = PrivatePostgres().start(), PrivateRedis().start()
-    pgenv = compose["services"]["postgres"]["environment"]
+    pgenv = {
+        k: _interpolate(str(v), DEPLOY_ENV) for k, v in compose["services"]["postgres"]["environment"].items()
+    }
     with psycopg.connect(pg.admin_url, autocommit=True) as conn:
         conn.execute(
             f"CREATE ROLE \"{pgenv['POSTGRES_USER']}\" LOGIN PASSWORD '{pgenv['POSTGRES_PASSWORD']}'"

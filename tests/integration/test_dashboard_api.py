@@ -62,6 +62,15 @@ def test_search_through_the_api_with_facets_and_safe_links(api: TestClient, worl
     assert {h["id"] for h in by_watch} == set(world["ids"][:3])
     by_entity = api.get("/api/v1/articles", params={"entity": "Xi Jinping"}).json()["items"]
     assert {h["id"] for h in by_entity} == set(world["ids"][:2])
+    # facets of a watch or an entity count the articles the pages list (PostgreSQL reads them by id arrays)
+    for params in (
+        {"watch_id": world["sco"]},
+        {"entity": "Xi Jinping"},
+        {"entity": "Xi Jinping", "q": "summit"},
+    ):
+        body = api.get("/api/v1/articles", params={**params, "facets": "true"}).json()
+        assert body["facets"]["total"] == len(body["items"]) > 0, params
+        assert sum(d["count"] for d in body["facets"]["days"]) == len(body["items"]), params
     assert api.get("/api/v1/articles", params={"watch_id": 999}).status_code == 404
 
 

@@ -154,6 +154,27 @@ def test_highlights_point_into_the_original_text_and_facets_count_all(session: S
     assert [ru.items[0].snippet[s:e] for s, e in ru.items[0].highlights] == ["Путин"]
 
 
+def test_entity_facets_count_articles_not_mentions(session: Session) -> None:
+    """An article naming an entity three times counts once; the text query narrows the facets too."""
+    xi = ("PERSON", "Xi Jinping")
+    add_articles(
+        session,
+        [
+            {"title": "Xi at the summit", "text": "Xi Jinping, Xi, Xi.", "entities": [xi, xi, xi]},
+            {"title": "Xi in Astana", "text": "Xi Jinping arrived.", "entities": [xi], "hours_ago": 30},
+            {"title": "Путин и Си", "text": "Си Цзиньпин.", "language": "ru", "entities": [xi]},
+            {"title": "Nobody here", "text": "A summit.", "entities": [("PERSON", "Vladimir Putin")]},
+        ],
+    )
+    page = _search(session, None, entity="Xi Jinping", facets=True)
+    assert page.facets is not None and page.facets.total == 3 == len(page.items)
+    assert [(lg.language, lg.count) for lg in page.facets.languages] == [("en", 2), ("ru", 1)]
+    assert [d.count for d in page.facets.days] == [1, 2]
+    narrowed = _search(session, "summit", entity="Xi Jinping", facets=True)
+    assert narrowed.facets is not None and narrowed.facets.total == 1
+    assert _titles(narrowed) == ["Xi at the summit"]
+
+
 def test_stemming_is_safe_across_threads() -> None:
     """Request threads stem at once; a shared Snowball stemmer broke mid-word (IndexError) under load."""
     from concurrent.futures import ThreadPoolExecutor

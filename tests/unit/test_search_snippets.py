@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from shared.search.snippets import BEFORE, FIRST_SCAN, SCAN_CHARS, WIDTH, Highlighted, hits, snippet
+from shared.search.snippets import (
+    BEFORE,
+    FIRST_SCAN,
+    SCAN_CHARS,
+    WIDTH,
+    Highlighted,
+    hits,
+    marker,
+    snippet,
+)
 from shared.search.syntax import parse, wanted
 from shared.search.text import tokens
 
@@ -46,3 +55,35 @@ def test_prefix_reads_give_the_whole_texts_snippet(at: int | None, q: str) -> No
     assert (got.text, got.highlights) == (_whole(text, q).text, _whole(text, q).highlights)
     for s, e in got.highlights:
         assert got.text[s:e].lower().startswith(("summit", "prime", "minist", "budget"))
+
+
+TEXTS = [
+    "The Prime Minister's summit: SUMMITS, summitry and the prime-minister_2 ministers met.",
+    "Straße STRASSE straße İstanbul ǅemal ﬁnance ﬀ prime minister prime  minister",
+    "上海合作组织峰会在天津举行。上海合作組織峰會 SCO summit 習近平 习近平 prime minister",
+    "Путина встретил Путин; саммит ШОС саммиты",
+    "",
+    "_ __ 123 summit2026 summit_ minist",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize(
+    "q",
+    [
+        "summits",
+        '"prime minister"',
+        "minist*",
+        "summit OR budget -xyz",
+        "上海合作",
+        "путин саммит",
+        "strasse",
+    ],
+)
+@pytest.mark.parametrize("config", ["english", "russian", "german", "simple"])
+def test_marker_spans_are_the_token_hits(text: str, q: str, config: str) -> None:
+    want = wanted(parse(q), config)
+    for limit in (None, 7, 40):
+        assert marker(parse(q), config).spans(text, limit=limit) == hits(
+            tokens(text, limit=limit), config, want
+        )
