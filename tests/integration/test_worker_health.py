@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import redis
@@ -24,7 +25,9 @@ def _check(env: dict[str, str]) -> int:
     ).returncode
 
 
-def test_healthcheck_follows_the_worker(clean_db: str, redis_client: redis.Redis) -> None:
+def test_healthcheck_follows_the_worker(clean_db: str, redis_client: redis.Redis, tmp_path: Path) -> None:
+    # a data dir of its own: the session's shared one holds the stale heartbeats of workers other tests
+    # killed with SIGKILL (they never remove theirs), and the check rightly fails on those
     worker = processes.Proc(
         [
             "worker",
@@ -35,6 +38,7 @@ def test_healthcheck_follows_the_worker(clean_db: str, redis_client: redis.Redis
             "--hostname",
             f"hc{processes.free_port()}@{socket.gethostname()}",
         ],
+        env={"NEWSWATCH_DATA_DIR": str(tmp_path)},
         name="hc-worker",
     ).start()
     try:

@@ -78,7 +78,7 @@ def _backtest(
     return result.to_dict()
 
 
-@router.post("/backtest", response_model=BacktestOut)
+@router.post("/backtest", response_model=BacktestOut, responses=errors_doc(404))  # body.watch_id unknown
 def backtest_draft(
     body: DraftBacktestIn,
     session: SessionDep,
