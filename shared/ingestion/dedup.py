@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+# datasketch is imported where it is used: its package imports scipy (for MinHashLSH's parameters), about a
+# second of CPU at every process start, and most processes (notifier, beat, health checks) never hash.
 
 __all__ = [
     "MinHasher",
@@ -61,11 +63,15 @@ def content_fingerprint(title: str, text: str) -> str:
 
 @functools.cache
 def _permutations(num_perm: int) -> Any:
+    from datasketch import MinHash
+
     return MinHash(num_perm=num_perm, seed=_SEED, scheme="affine32").permutations
 
 
 @functools.cache
 def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return lsh.b, lsh.r
 
@@ -97,6 +103,8 @@ class MinHasher:
             return None
         # Permutations are fixed by the seed, so they are made once; crc32 is a stable, fast 32-bit hash.
         perms = _permutations(self.num_perm)
+        from datasketch import MinHash
+
         m = MinHash(
             num_perm=self.num_perm, seed=_SEED, hashfunc=zlib.crc32, permutations=perms, scheme="affine32"
         )

@@ -56,14 +56,16 @@ def test_open_streams_hold_no_thread_so_the_api_keeps_answering(base_url: str) -
     with httpx.Client(base_url=base_url, timeout=TIMEOUT, limits=httpx.Limits(max_connections=200)) as c:
         keys = [_new_key(c, f"k{i}")[1] for i in range(23)]
         _open(c, keys[0]).close()  # the first stream starts the shared machinery (a thread at most)
-        before = threading.active_count()
+        before = {t.ident for t in threading.enumerate()}
         streams = [_open(c, key) for key in keys for _ in range(2)]
         try:
             assert all(r.status_code == 200 for r in streams)
             for r in streams:
                 assert next(r.iter_lines()) == "retry: 2000"
-            grown = threading.active_count() - before
-            assert grown < 10, f"{grown} more threads with {len(streams)} streams open"
+            new = [t.name for t in threading.enumerate() if t.ident not in before]
+            # a thread per stream would be 40 (the pool's size) or more; idle pool threads that the opening
+            # requests' dependencies started under load are a few, and never one per stream
+            assert len(new) < len(streams) // 2, f"{len(new)} more threads with {len(streams)} open: {new}"
             assert c.get("/healthz").status_code == 200
             assert c.get("/readyz").status_code == 200
             assert c.get("/api/v1/watches", headers=ADMIN).status_code == 200

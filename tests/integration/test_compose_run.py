@@ -9,8 +9,10 @@ A wrong command, a missing variable or a role that does not start fails here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,6 +131,8 @@ class Deployment:
         if not check:
             return proc.alive()
         assert check[0] == "CMD", check
+        if "worker" in self.services[name]["command"] and " ready." not in proc.log():
+            return False  # not started yet: no health-check process (a Python start each) while it boots
         args = [c for c in check[1:]]
         for inner, outer in self.ports.items():
             args = [a.replace(f":{inner}/", f":{outer}/") for a in args]
@@ -137,9 +141,13 @@ class Deployment:
         return done.returncode == 0 and proc.alive()
 
     def stop(self) -> None:
-        for procs in self.procs.values():
-            for p in procs:
-                p.stop(timeout=20)
+        everyone = [p for procs in self.procs.values() for p in procs]
+        for p in everyone:  # all are told at once (compose stops them in parallel too), then each is awaited
+            if p.popen is not None and p.popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.popen.pid, signal.SIGTERM)
+        for p in everyone:
+            p.stop(timeout=20)
 
 
 @pytest.fixture()
@@ -179,6 +187,8 @@ def test_compose_file_runs(deployment: Deployment, server: LocalServer) -> None:
                 assert proc.popen is not None
                 code = proc.popen.wait(timeout=300)
                 assert code == 0, f"{name} exited {code}:\n{proc.log()[-3000:]}"
+            if name == "pipeline":  # scaled to two processes (`--scale pipeline=2`), started with the first
+                deployment.start("pipeline")
         for name in wave:
             if deployment.services[name].get("restart") == "no":
                 continue
@@ -198,8 +208,8 @@ def test_compose_file_runs(deployment: Deployment, server: LocalServer) -> None:
     assert sub.status_code == 201, sub.text
     receiver.secret = sub.json()["secret"]
 
-    # scale the pipeline service to two processes, both healthy
-    second = deployment.start("pipeline")
+    # the pipeline service runs as two processes, both ready
+    second = deployment.procs["pipeline"][1]
     until("second pipeline process ready", lambda: " ready." in second.log(), second, timeout=180)
 
     arts = [

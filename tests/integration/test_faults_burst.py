@@ -19,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 
+from shared.migrations import upgrade
 from tests.support import processes
 from tests.support.privateservers import PrivatePostgres, PrivateRedis
 from tests.support.servers import LocalServer, Request, Response
@@ -61,6 +62,7 @@ class Switchable(Receiver):
 def private() -> Iterator[tuple[PrivatePostgres, PrivateRedis, dict[str, str]]]:
     pg, rds = PrivatePostgres().start(), PrivateRedis().start()
     url = pg.create_database("faults")
+    upgrade(url)  # the schema before any process starts, so the API and the workers start side by side
     env = {
         "NEWSWATCH_DATABASE_URL": url,
         "NEWSWATCH_REDIS_URL": rds.url,
@@ -98,12 +100,14 @@ def test_burst_survives_restarts_kills_and_a_down_receiver(private, server: Loca
     api = processes.Proc(
         ["api", "--host", "127.0.0.1", "--port", str(port)], env=env, name="faults-api"
     ).start()
-    procs = [api]
+    # the three start side by side (one after the other they spent half a minute on imports under load)
+    io = processes.worker("fetcher,notifier", beat=True, name="faults-io", wait=False, **env)
+    pipe = processes.worker("pipeline", name="faults-pipe", wait=False, **env)
+    procs = [api, io, pipe]
     try:
         api.wait_for_log("Uvicorn running", timeout=120)
-        io = processes.worker("fetcher,notifier", beat=True, name="faults-io", **env)
-        pipe = processes.worker("pipeline", name="faults-pipe", **env)
-        procs += [io, pipe]
+        for p in (io, pipe):
+            p.wait_for_log(" ready.", timeout=120)
         client = httpx.Client(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
         )
@@ -150,11 +154,12 @@ def test_burst_survives_restarts_kills_and_a_down_receiver(private, server: Loca
         rds.restart(down_for=1)  # every queued message lost
         time.sleep(2)
         pipe.kill9()  # a pipeline worker dies with what it held
-        pipe = processes.worker("pipeline", name="faults-pipe2", **env)
+        pipe = processes.worker("pipeline", name="faults-pipe2", wait=False, **env)  # starts meanwhile
         procs.append(pipe)
         receiver.down = True  # several retry rounds refused
         time.sleep(6)
         receiver.down = False
+        pipe.wait_for_log(" ready.", timeout=120)
         pusher.join(timeout=120)
         assert len(pushed) == N, f"pushed {len(pushed)}"
 

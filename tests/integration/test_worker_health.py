@@ -39,7 +39,7 @@ def test_healthcheck_follows_the_worker(clean_db: str, redis_client: redis.Redis
     ).start()
     try:
         worker.wait_for_log(" ready.", timeout=90)
-        assert processes.until("healthy", lambda: _check(worker.env) == 0, worker, timeout=20)
+        assert processes.until("healthy", lambda: _check(worker.env) == 0, worker, timeout=60)
     finally:
         worker.stop()
     assert _check(worker.env) == 1  # a stopped worker removes its heartbeat

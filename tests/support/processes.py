@@ -76,14 +76,21 @@ class Proc:
 
 
 def worker(
-    queues: str = "fetcher,pipeline,notifier", *, beat: bool = False, name: str = "worker", **env: str
+    queues: str = "fetcher,pipeline,notifier",
+    *,
+    beat: bool = False,
+    name: str = "worker",
+    wait: bool = True,
+    **env: str,
 ) -> Proc:
-    """A started Celery worker (prefork, 2 processes), ready to take tasks."""
+    """A started Celery worker (prefork, 2 processes), ready to take tasks (`wait=False`: only started; wait
+    for its " ready." line later, so several start side by side)."""
     args = ["worker", "-Q", queues, "-c", "2", "--hostname", f"{name}-{os.getpid()}-{time.time_ns()}@%h"]
     if beat:
         args.append("--beat")
     proc = Proc(args, env=env, name=name).start()
-    proc.wait_for_log(" ready.", timeout=90)
+    if wait:
+        proc.wait_for_log(" ready.", timeout=90)
     return proc
 
 
