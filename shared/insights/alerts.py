@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, literal, or_, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute, load_only
 from sqlmodel import Session, col, select
 
 from shared.alerts.schemas import AlertOut
@@ -39,6 +40,16 @@ class AlertFilters:
     until: datetime | None = None
     acknowledged: bool | None = None
     false_positive: bool | None = None
+
+
+def _attr(column: Any) -> QueryableAttribute[Any]:
+    """A model column as the ORM attribute it is (SQLModel types it as the column's value)."""
+    assert isinstance(column, QueryableAttribute)
+    return column
+
+
+# AlertOut reads an alert's first article's title and links only: its text (up to megabytes) stays unread
+_ARTICLE_HEAD = load_only(*(_attr(c) for c in (Article.title, Article.url, Article.canonical_url)))
 
 
 def _conditions(f: AlertFilters) -> list[Any]:
@@ -82,6 +93,7 @@ def list_alerts(
         select(Alert, Watch, Article)
         .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .join(Article, col(Article.id) == Alert.article_id)
+        .options(_ARTICLE_HEAD)
         .where(*_conditions(filters))
         .order_by(col(Alert.id).desc())
         .limit(limit)
@@ -138,6 +150,7 @@ def grouped_by_story(
         select(Alert, Watch, Article)
         .join(Watch, and_(col(Watch.id) == Alert.watch_id, watch_clause(caller)))
         .join(Article, col(Article.id) == Alert.article_id)
+        .options(_ARTICLE_HEAD)
         .where(col(Alert.story_key).in_(list(keys)), *_conditions(filters))
         .order_by(col(Alert.score).desc(), col(Alert.id))
     ).all()

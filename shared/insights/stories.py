@@ -86,7 +86,13 @@ def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | No
         if lang:
             langs[int(sid)].add(lang)  # type: ignore[arg-type]  # never None: the WHERE names the ids
     firsts = {r[5] for r in figures.values()}
-    heads = {a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(firsts)))}
+    # the first article's title and link only (an article's text can be megabytes)
+    heads = {
+        i: (title, url)
+        for i, title, url in session.exec(
+            select(Article.id, Article.title, Article.url).where(col(Article.id).in_(firsts))
+        )
+    }
     entities = _top_entities(session, ids)
     counted = select(Alert.story_key, func.count()).where(
         col(Alert.story_key).in_([story_key(i) for i in ids])
@@ -103,8 +109,8 @@ def summaries(*, session: Session, story_ids: Sequence[int], caller: Caller | No
         out.append(
             StoryOut(
                 id=sid,
-                title=head.title if head else "",
-                url=safe_link(head.url if head else None),
+                title=head[0] if head else "",
+                url=safe_link(head[1] if head else None),
                 first_seen=r[1],
                 last_seen=r[2],
                 articles=int(r[3]),
