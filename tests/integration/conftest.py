@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from tests.conftest import TEST_DB_NAME
 from tests.support import processes
+from tests.support.corpus import sqlite_session
 from tests.support.servers import LocalServer
 
 ADMIN_KEY = os.environ["NEWSWATCH_ADMIN_API_KEY"]
@@ -121,3 +124,17 @@ def worker(clean_db: str, redis_client: redis.Redis) -> Iterator[processes.Proc]
     proc = processes.worker(beat=True)
     yield proc
     proc.stop()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    """A session on each database in turn: the run's PostgreSQL (emptied) and a migrated SQLite file."""
+    if request.param == "sqlite":
+        with sqlite_session(tmp_path) as s:
+            yield s
+        return
+    request.getfixturevalue("clean_db")
+    from shared.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as s:
+        yield s

@@ -4,31 +4,15 @@ existing entity reused, and a second run replacing (not adding to) what the firs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlmodel import Session, col, select
 
 from shared.models import Entity, Mention
 from shared.nlp import store
 from shared.nlp.types import ExtractedEntity
-from tests.support.corpus import NOW, add_articles, sqlite_session
+from tests.support.corpus import NOW, add_articles
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "sqlite":
-        with sqlite_session(tmp_path) as s:
-            yield s
-        return
-    request.getfixturevalue("clean_db")
-    from shared.db import get_engine
-
-    with Session(get_engine(), expire_on_commit=False) as s:
-        yield s
 
 
 def _ent(text: str, label: str, start: int, entity_id: str | None = None) -> ExtractedEntity:

@@ -3,9 +3,7 @@ and SQLite, zero-filled trend buckets, and trend.rising events: opt-in, once per
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ from sqlmodel import Session
 
 from shared.insights import entities, stories
 from shared.insights.stats import poisson_upper_tail, surprise
-from tests.support.corpus import NOW, add_articles, sqlite_session
+from tests.support.corpus import NOW, add_articles
 
 pytestmark = pytest.mark.integration
 WINDOW = 3600
@@ -39,19 +37,11 @@ def _corpus() -> list[dict[str, Any]]:
     return specs
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "sqlite":
-        with sqlite_session(tmp_path) as s:
-            add_articles(s, _corpus())
-            yield s
-        return
-    request.getfixturevalue("clean_db")
-    from shared.db import get_engine
-
-    with Session(get_engine(), expire_on_commit=False) as s:
-        add_articles(s, _corpus())
-        yield s
+@pytest.fixture()
+def session(session: Session) -> Session:
+    """The conftest's session on each database, holding this file's corpus."""
+    add_articles(session, _corpus())
+    return session
 
 
 def test_the_poisson_tail_and_the_pseudo_count() -> None:

@@ -3,8 +3,6 @@ filters, both sorts with cursors, highlights, facets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ from sqlmodel import Session
 from shared.errors import InvalidInput
 from shared.search import service
 from shared.security.access import Caller
-from tests.support.corpus import add_articles, sqlite_session
+from tests.support.corpus import add_articles
 
 pytestmark = pytest.mark.integration
 
@@ -29,19 +27,6 @@ CORPUS: list[dict[str, Any]] = [
     {"title": "SCO Group sues over Linux", "text": "The SCO Group filed a lawsuit about Linux code."},
     {"title": "Football results", "text": "The league table after the weekend."},
 ]  # fmt: skip
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "sqlite":
-        with sqlite_session(tmp_path) as s:
-            yield s
-        return
-    request.getfixturevalue("clean_db")
-    from shared.db import get_engine
-
-    with Session(get_engine(), expire_on_commit=False) as s:
-        yield s
 
 
 def _search(session: Session, q: str | None = None, **kw: Any) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from shared.models import Article
 from shared.search import service
 from shared.search.backfill import index_missing, missing_ids
 from shared.security.access import Caller
-from tests.support.corpus import NOW, add_articles, sqlite_session
+from tests.support.corpus import NOW, add_articles
 
 pytestmark = pytest.mark.integration
 
@@ -37,19 +36,6 @@ def _forget_index(session: Session) -> None:
 def _found(session: Session, q: str) -> int:
     filters = service.build_filters(session=session, caller=ADMIN, q=q)
     return len(service.search_articles(session=session, filters=filters, limit=50).items)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "sqlite":
-        with sqlite_session(tmp_path) as s:
-            yield s
-        return
-    request.getfixturevalue("clean_db")
-    from shared.db import get_engine
-
-    with Session(get_engine(), expire_on_commit=False) as s:
-        yield s
 
 
 def _factory(session: Session) -> Any:
