@@ -189,7 +189,11 @@ def _spans(text: str, mark: _Marker) -> list[tuple[int, int]]:
 
 def snippet(text: str, config: str, node: Node | None) -> Highlighted:
     """A window of about WIDTH characters around the first hit (the beginning when none), with its hits."""
-    spans = _spans(text, marker(node, config)) if node is not None else []
+    return window(text, _spans(text, marker(node, config)) if node is not None else [])
+
+
+def window(text: str, spans: list[tuple[int, int]]) -> Highlighted:
+    """The window of about WIDTH characters around the first of `spans` (sorted hits), with the hits in it."""
     first = spans[0][0] if spans else 0
     start = max(0, first - BEFORE)
     if start > 0:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 
 from shared.search.snippets import (
-    BEFORE,
     FIRST_SCAN,
     SCAN_CHARS,
-    WIDTH,
     Highlighted,
     hits,
     marker,
     snippet,
+    window,
 )
 from shared.search.syntax import parse, wanted
 from shared.search.text import tokens
@@ -23,19 +22,7 @@ def _whole(text: str, q: str) -> Highlighted:
     """The snippet from every token of the text's first SCAN_CHARS, as it was computed before prefixes."""
     node = parse(q)
     spans = hits(tokens(text, limit=SCAN_CHARS), "english", wanted(node, "english"))
-    first = spans[0][0] if spans else 0
-    start = max(0, first - BEFORE)
-    if start > 0:
-        space = text.find(" ", start, first)
-        start = space + 1 if space != -1 else start
-    end = min(len(text), start + WIDTH)
-    if end < len(text):
-        space = text.rfind(" ", max(start, spans[0][1] if spans else start), end)
-        end = space if space > start else end
-    shift = (1 if start > 0 else 0) - start
-    inside = [(s + shift, e + shift) for s, e in spans if s >= start and e <= end]
-    body = ("…" if start > 0 else "") + text[start:end] + ("…" if end < len(text) else "")
-    return Highlighted(body, inside)
+    return window(text, spans)
 
 
 FILLER = "The committee met again on Tuesday to discuss the budget. "
