@@ -6,8 +6,15 @@ delivery, dashboard, pipeline); psycopg is imported only by the functions that n
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing as mp
 import socket
 import subprocess
+import time
+from collections.abc import Callable
+from typing import Self
+
+import httpx
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -27,6 +34,30 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+class ReceiverProcess:
+    """A webhook receiver `target(port)` in a spawned process, ready once its `/stats` answers; subclasses
+    add the calls to read what it recorded."""
+
+    def __init__(self, target: Callable[[int], None]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.proc = mp.get_context("spawn").Process(target=target, args=(self.port,), daemon=True)
+
+    def __enter__(self) -> Self:
+        self.proc.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=1)
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("receiver did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
 
 
 def database_url(name: str) -> str:

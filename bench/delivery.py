@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from bench._serve import free_port
+from bench._serve import ReceiverProcess
 from shared.alerts.channels import Message, WebhookChannel
 from shared.alerts.signing import generate_secret
 from shared.outbound.policy import AddressPolicy, parse_networks
@@ -69,28 +69,11 @@ def _receiver_main(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-class Receiver:
+class Receiver(ReceiverProcess):
     """The receiver process and its stats endpoint."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.proc = mp.get_context("spawn").Process(target=_receiver_main, args=(self.port,), daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.proc.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=1)
-                return self
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("receiver did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.join(5)
+        super().__init__(_receiver_main)
 
     def take(self) -> list[tuple[str, float, float]]:
         """Every stamp since the last take."""

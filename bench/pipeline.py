@@ -53,7 +53,7 @@ from typing import Any
 
 import httpx
 
-from bench._serve import create_database, drop_database, free_port
+from bench._serve import ReceiverProcess, create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
@@ -142,27 +142,11 @@ def _receiver_main(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
-class Receiver:
+class Receiver(ReceiverProcess):
     """The verifying receiver in its own process (it shares the machine like a real one would not)."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.proc = mp.get_context("spawn").Process(target=_receiver_main, args=(self.port,), daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.proc.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=1)
-                return self
-            time.sleep(0.1)
-        raise RuntimeError("receiver did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.join(5)
+        super().__init__(_receiver_main)
 
     def set_secret(self, secret: str) -> None:
         httpx.post(f"http://127.0.0.1:{self.port}/secret", content=secret.encode(), timeout=5)
