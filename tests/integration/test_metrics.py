@@ -26,6 +26,13 @@ def _scrape(api: TestClient, **headers: str) -> dict[str, float]:
     return dict(counter_values(r.text))
 
 
+def _deliveries(api: TestClient) -> list[dict[str, object]]:
+    """Every delivery as the API lists it (type, status, attempts, last error), for a failure message."""
+    r = api.get("/api/v1/deliveries", params={"limit": 50})
+    keep = ("id", "event_type", "status", "attempts", "last_status_code", "last_error", "next_attempt_at")
+    return [{k: d.get(k) for k in keep} for d in r.json().get("items", [])] if r.status_code == 200 else []
+
+
 @pytest.fixture()
 def multiproc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The multiprocess folder the `newswatch` commands set up, for this process and the worker it starts."""
@@ -73,16 +80,23 @@ def test_counters_of_every_process_and_scrape_time_gauges(
     worker = processes.worker("pipeline,notifier", name="metrics-worker")
     try:
         assert server.wait_for(lambda: len(receiver.verified) >= 2, timeout=90), worker.log()[-3000:]
-        got = processes.until(
-            "processed counted",
-            lambda: (
-                (m := _scrape(api)).get('newswatch_articles_total{outcome="processed",source="api"}') == 3
-                and m.get('newswatch_deliveries_total{outcome="sent"}', 0) >= 2
-                and m
-            ),
-            worker,
-            timeout=30,
-        )
+        # settled: every article counted and no delivery left open (the gauge is read from the database at
+        # scrape time, so it is polled like the counters; a delivery that never leaves "pending" fails here)
+        try:
+            got = processes.until(
+                "processed counted, nothing pending",
+                lambda: (
+                    (m := _scrape(api)).get('newswatch_articles_total{outcome="processed",source="api"}') == 3
+                    and m.get('newswatch_deliveries_total{outcome="sent"}', 0) >= 2
+                    and m.get('newswatch_deliveries_open{status="pending"}') == 0
+                    and m
+                ),
+                worker,
+                timeout=60,
+            )
+        except AssertionError as exc:
+            seen = f"deliveries: {_deliveries(api)}\nlast scrape: {_scrape(api)}"
+            raise AssertionError(f"{exc}\n{seen}") from None
     finally:
         worker.stop()
     print({k: v for k, v in got.items() if "bucket" not in k})
