@@ -169,6 +169,13 @@ def create_celery(settings: Settings) -> Celery:
         broker_transport_options=broker_options(settings),
         broker_transport=broker_transport(settings.effective_broker_url),
         broker_connection_retry_on_startup=True,
+        # a lost broker is retried for as long as it is away (Celery's default gives up after 100 attempts,
+        # about 45 minutes, and the worker or beat exits); the sweeps find whatever was lost meanwhile
+        broker_connection_max_retries=None,
+        # a lost connection lets running tasks finish and commit (Celery 6 would cancel them): their messages
+        # come back through kombu's restore or are lost with Redis and found by the sweeps, and a task claims
+        # its rows (SKIP LOCKED) and returns early when the work is done, so none is done twice
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
         beat_schedule=beat_schedule(settings),
