@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
     dashboard_cache_seconds: float = Field(default=10.0, ge=0)  # top/rising/stories answers; 0: off
+    api_workers: int = Field(default=0, ge=0, le=64)  # processes of `newswatch api`; 0: one per CPU
     search_backfill_seconds: float = Field(
         default=3600.0, gt=0
     )  # how often unindexed articles are looked for
@@ -174,6 +175,11 @@ class Settings(BaseSettings):
         if self.broker_url:
             return self.broker_url
         return "filesystem://" if self.mode == "embedded" else self.redis_url
+
+    @property
+    def effective_api_workers(self) -> int:
+        """uvicorn worker processes of `newswatch api` (and of the dashboard bench's API)."""
+        return self.api_workers or os.cpu_count() or 1
 
     @property
     def effective_metrics_dir(self) -> Path:
