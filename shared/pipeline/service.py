@@ -249,7 +249,6 @@ def _process(*, session: Session, batch: list[Article], settings: Settings) -> l
         for match in found:
             _ = (match.terms, match.snippet, match.score)  # built on first access: build them now
         matched.append((article, result, found))
-    delivery_ids: list[int] = []
     now = utcnow()
     # one statement per kind for the whole batch, not one round trip per entity
     mentions.replace_mentions_many(
@@ -263,30 +262,28 @@ def _process(*, session: Session, batch: list[Article], settings: Settings) -> l
     watch_ids = {int(m.watch_id) for _, _, found in matched for m in found}  # only the watches that fired
     fired = select(Watch).where(col(Watch.id).in_(watch_ids))
     watches = {w.id: w for w in session.exec(fired)} if watch_ids else {}
+    records: list[alerts.MatchRecord] = []
     for article, result, found in matched:
         assert article.id is not None
         article.language = article.language or result.language
-        refs = [
-            EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
-            for e in result.entities
+        refs = _dedupe(
+            [
+                EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
+                for e in result.entities
+            ]
+        )
+        feed_url = feed_urls.get(article.feed_id)
+        records += [
+            alerts.MatchRecord(article=article, watch=watch, result=match, entities=refs, feed_url=feed_url)
+            for match in found
+            if (watch := watches.get(int(match.watch_id))) is not None
         ]
-        for match in found:
-            watch = watches.get(int(match.watch_id))
-            if watch is None:
-                continue
-            delivery_ids += alerts.record_match(
-                session=session,
-                article=article,
-                watch=watch,
-                result=match,
-                entities=_dedupe(refs),
-                feed_url=feed_urls.get(article.feed_id),
-                settings=settings,
-            )
         article.status = STATUS_PROCESSED
         article.processed_at = now
         article.error = None
         session.add(article)
+    # the batch's matches, alerts and deliveries in a few statements, not a few round trips per match
+    delivery_ids = alerts.record_matches(session=session, records=records, settings=settings)
     session.flush()
     index_articles(session=session, articles=batch)  # searchable from the same commit on
     for source in {a.source for a in batch}:
