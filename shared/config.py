@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     search_backfill_seconds: float = Field(
         default=3600.0, gt=0
     )  # how often unindexed articles are looked for
+    search_rank_candidates: int = Field(
+        default=1000, ge=0
+    )  # sort=relevance ranks the newest N matches; 0: all
     search_backfill_per_run: int = Field(default=2000, ge=0)  # at most this many indexed per run; 0: off
     pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
     entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text
