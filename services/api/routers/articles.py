@@ -86,8 +86,8 @@ def list_articles(
     sort: Annotated[
         Literal["published", "relevance"] | None,
         Query(
-            description="default published; relevance ranks the newest NEWSWATCH_SEARCH_RANK_CANDIDATES matches "
-            "(1,000; PostgreSQL) by ts_rank_cd, title words above text"
+            description="default published; relevance ranks the newest "
+            "NEWSWATCH_SEARCH_RANK_CANDIDATES matches (1,000; PostgreSQL), title words above text"
         ),
     ] = None,
     cursor: Annotated[
