@@ -123,10 +123,7 @@ def consume(engine: Engine, doc: MatchDocument) -> int:
         _ = (match.terms, match.snippet, match.score)  # shared/pipeline/service.py: _process
     total = 0
     for match in found:  # shared/alerts/service.py: record_match (the Match row's terms, snippet, score)
-        terms = [
-            {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
-            for t in match.terms
-        ]
+        terms = match.term_dicts()
         total += len(terms) + len(match.snippet) + int(match.score) + (match.watch_id is not None)
     return total
 

@@ -122,10 +122,7 @@ def record_match(
     """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids.
 
     `settings` (the watch throttle) are the caller's: the pipeline's, never this process's globals."""
-    terms = [
-        {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
-        for t in result.terms
-    ]
+    terms = result.term_dicts()
     match = Match(
         watch_id=watch.id or 0,
         article_id=article.id or 0,
