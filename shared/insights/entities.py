@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from shared.db import is_sqlite
 from shared.insights.stats import Surprise, surprise
 from shared.insights.windows import BUCKETS, bucket_starts, windows_ago
 from shared.models import ArticleSearch, Entity, Mention
@@ -66,17 +67,25 @@ def top_entities(
     if linked is not None:
         per_article = per_article.where(Mention.linked == linked)
     pa = per_article.subquery()
-    sub = (
-        select(pa.c.entity_id, func.sum(pa.c.m).label("m"), func.count().label("a"))
+    # the top ids first, then their entities: joining every entity of the window (23,528 in a week at
+    # 100,000 articles) to the entities table before the LIMIT cost a sequential scan and a hash join
+    a, m = func.count().label("a"), func.sum(pa.c.m).label("m")
+    top = (
+        select(pa.c.entity_id, m, a)
         .group_by(pa.c.entity_id)
+        .order_by(a.desc(), m.desc(), pa.c.entity_id)
+        .limit(limit)
         .subquery()
     )
     q = (
-        select(Entity, sub.c.m, sub.c.a)
-        .join(sub, sub.c.entity_id == Entity.id)
-        .order_by(sub.c.a.desc(), sub.c.m.desc(), col(Entity.id))
-        .limit(limit)
+        select(Entity, top.c.m, top.c.a)
+        .join(top, top.c.entity_id == Entity.id)
+        .order_by(top.c.a.desc(), top.c.m.desc(), col(Entity.id))
     )
+    if not is_sqlite(session):
+        # the (entity, article) hash of a week's mentions (76,445 groups) spilled to disk in 5 batches
+        # under the default 4 MB; this transaction only (a request's)
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
     return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
 
 
