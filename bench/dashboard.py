@@ -5,9 +5,12 @@ Each client loops: pick one of the page's queries, send it, wait a think time (e
 `--think` seconds; 0 = back to back). Reported per query: p50/p95/p99 in ms against the goal p95 ≤ 50 ms,
 with `/healthz` through the same server and clients as the baseline of the same run (the HTTP and
 framework floor), the load average before and after, and then one client back to back (`single_client`:
-each query's cost without queueing). The API runs with its answer cache (`--cache-seconds`, default 10, as
-deployed); `--cache-seconds 0` measures every aggregate computed per request. `--explain` adds each
-query's PostgreSQL plan: the indexes it used and its time.
+each query's cost without queueing). Each query kind has many variants (terms, filters, windows, types,
+entities, stories, watches) picked at random, as analysts vary them. Every scale runs twice, labelled:
+`cached`, the API with its answer cache as deployed (`--cache-seconds`, default 10), and `uncached`, every
+aggregate computed per request (`--no-uncached` skips it). The API runs as many uvicorn worker processes as
+`newswatch api` does (NEWSWATCH_API_WORKERS; `--workers` overrides). `--explain` adds each query's
+PostgreSQL plan: the indexes it used and its time.
 
     newswatch bench dashboard --json                      # 10k and 100k, 20 clients, think 1 s, 30 s each
     newswatch bench dashboard --articles 100000 --think 0 --json   # saturation
@@ -35,6 +38,7 @@ import psycopg
 
 from bench._dashboard_data import DATA, REPO, generate
 from bench._serve import ADMIN_DSN, create_database, database_url, free_port
+from shared.config import get_settings
 
 KEY = "nwk_bench_dashboard_key"
 GOAL_P95_MS = 50.0
@@ -174,40 +178,56 @@ def ensure_key(url: str) -> None:
 
 
 def queries(url: str) -> dict[str, list[str]]:
-    """The page's requests, with their parameters drawn from the data (several variants of each)."""
+    """The page's requests, with their parameters drawn from the data: many variants of each, as analysts
+    vary terms, filters and windows (so a cached aggregate is not one key asked over and over)."""
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         stories = [
             r[0]
             for r in conn.execute(
                 "SELECT story_id FROM article_search GROUP BY story_id "
-                "ORDER BY count(*) > 1 DESC, random() LIMIT 20"
+                "ORDER BY count(*) > 1 DESC, random() LIMIT 100"
             )
         ]
         top = [
             r[0]
             for r in conn.execute(
-                "SELECT entity_id FROM mentions GROUP BY entity_id ORDER BY count(*) DESC LIMIT 30"
+                "SELECT entity_id FROM mentions GROUP BY entity_id ORDER BY count(*) DESC LIMIT 100"
             )
         ]
+        feeds = [r[0] for r in conn.execute("SELECT id FROM feeds ORDER BY id")]
+        watches = [r[0] for r in conn.execute("SELECT id FROM watches ORDER BY id")]
         last = conn.execute("SELECT max(dated_at) FROM article_search").fetchone()[0]
-    since = (last - timedelta(days=30)).isoformat()
+
+    def ago(days: int) -> str:
+        return quote((last - timedelta(days=days)).isoformat())
+
+    filters = [f"language=en&since={ago(30)}", f"since={ago(7)}", f"since={ago(90)}&until={ago(30)}"]
+    filters += [f"feed_id={f}" for f in feeds[::6]]
+    types = ["", "&type=PERSON", "&type=ORG", "&type=PLACE"]
     return {
         "search": [f"/api/v1/articles?q={quote(t)}&facets=true&limit=20" for t in TERMS],
         "search_filtered": [
-            f"/api/v1/articles?q={quote(t)}&facets=true&language=en&since={quote(since)}" for t in TERMS[:8]
+            f"/api/v1/articles?q={quote(t)}&facets=true&{f}" for t in TERMS[:8] for f in filters
         ],
-        "search_relevance": [f"/api/v1/articles?q={quote(t)}&sort=relevance&limit=20" for t in TERMS[3:11]],
-        "search_entity": [f"/api/v1/articles?entity={e}&facets=true&limit=10" for e in top[5:25]],
-        "top_entities": ["/api/v1/entities?hours=24&limit=15", "/api/v1/entities?hours=168&limit=50"],
-        "rising_entities": ["/api/v1/entities/rising"],
-        "rising_stories": ["/api/v1/stories/rising"],
-        "stories": ["/api/v1/stories?hours=24&order=articles&limit=10", "/api/v1/stories?hours=24&limit=50"],
+        "search_relevance": [f"/api/v1/articles?q={quote(t)}&sort=relevance&limit=20" for t in TERMS],
+        "search_entity": [f"/api/v1/articles?entity={e}&facets=true&limit=10" for e in top[5:45]],
+        "top_entities": [
+            f"/api/v1/entities?hours={h}&limit={n}{t}" for h in (24, 72, 168) for n in (15, 50) for t in types
+        ],
+        "rising_entities": [f"/api/v1/entities/rising?limit={n}{t}" for n in (10, 20) for t in types],
+        "rising_stories": [f"/api/v1/stories/rising?limit={n}" for n in (10, 20, 50)],
+        "stories": [
+            f"/api/v1/stories?hours={h}&order={o}&limit={n}"
+            for h in (24, 72)
+            for o in ("articles", "last_seen")
+            for n in (10, 50)
+        ],
         "story_timeline": [f"/api/v1/stories/{s}" for s in stories],
         "alerts_by_story": [
-            "/api/v1/alerts/by-story?limit=30",
-            "/api/v1/alerts/by-story?limit=30&min_score=1",
+            f"/api/v1/alerts/by-story?limit=30{f}"
+            for f in ["", "&min_score=1", *(f"&watch_id={w}" for w in watches)]
         ],
-        "entity_trend": [f"/api/v1/entities/{e}/trend?hours=720" for e in top[:20]],
+        "entity_trend": [f"/api/v1/entities/{e}/trend?hours={h}" for e in top[:50] for h in (168, 720)],
         "baseline_healthz": ["/healthz"],
     }
 
@@ -222,6 +242,8 @@ def load(base: str, plan: dict[str, list[str]], clients: int, seconds: float, th
 
     def client(n: int) -> None:
         rng = random.Random(n)
+        if think > 0:  # clients arrive at random, not all at one instant (20 requests in one burst)
+            time.sleep(rng.uniform(0, think))
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as c:
             while time.monotonic() < stop:
                 kind = rng.choice(kinds)
@@ -275,13 +297,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0, help="measuring time per scale")
     ap.add_argument("--think", type=float, default=1.0, help="mean pause between a client's requests (s)")
-    ap.add_argument("--workers", type=int, default=2, help="API worker processes")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=get_settings().effective_api_workers,
+        help="API worker processes (default: what `newswatch api` runs, NEWSWATCH_API_WORKERS)",
+    )
     ap.add_argument("--regenerate", action="store_true", help="rebuild the data sets")
     ap.add_argument(
         "--cache-seconds",
         type=float,
         default=10.0,
-        help="the API's NEWSWATCH_DASHBOARD_CACHE_SECONDS (0: every aggregate computed per request)",
+        help="the API's NEWSWATCH_DASHBOARD_CACHE_SECONDS in the cached run (0: only the uncached run)",
+    )
+    ap.add_argument(
+        "--no-uncached", action="store_true", help="skip the run with the cache off (reported as `uncached`)"
     )
     ap.add_argument(
         "--single-seconds", type=float, default=10.0, help="then one client back to back (0: skip)"
@@ -304,18 +334,24 @@ def main(argv: list[str] | None = None) -> int:
         "at": datetime.now(UTC).isoformat(),
         "scales": {},
     }
+    modes = [("cached", args.cache_seconds)] if args.cache_seconds > 0 else []
+    if args.cache_seconds <= 0 or not args.no_uncached:
+        modes.append(("uncached", 0.0))
     for n in [int(x) for x in args.articles.split(",") if x]:
         url, counts = prepare(n, args.mentions_per_article, args.regenerate)
         ensure_key(url)
         plan = queries(url)
-        entry: dict[str, Any] = {"data": counts}
-        with Server(url, args.workers, args.cache_seconds) as server:
-            load(server.base, plan, min(4, args.clients), 3.0, 0.0)  # warm caches and pools
-            entry["load_before"] = [round(x, 2) for x in os.getloadavg()]
-            entry["latency"] = load(server.base, plan, args.clients, args.seconds, args.think)
-            if args.single_seconds > 0:  # one client, back to back: the cost of each query without queueing
-                entry["single_client"] = load(server.base, plan, 1, args.single_seconds, 0.0)
-            entry["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        entry: dict[str, Any] = {"data": counts, "variants": {k: len(v) for k, v in plan.items()}}
+        for label, cache_seconds in modes:
+            run: dict[str, Any] = {"cache_seconds": cache_seconds}
+            with Server(url, args.workers, cache_seconds) as server:
+                load(server.base, plan, min(4, args.clients), 3.0, 0.0)  # warm caches and pools
+                run["load_before"] = [round(x, 2) for x in os.getloadavg()]
+                run["latency"] = load(server.base, plan, args.clients, args.seconds, args.think)
+                if args.single_seconds > 0:  # one client, back to back: each query's cost without queueing
+                    run["single_client"] = load(server.base, plan, 1, args.single_seconds, 0.0)
+                run["load_after"] = [round(x, 2) for x in os.getloadavg()]
+            entry[label] = run
         if args.explain:
             from bench._dashboard_plans import explain_all
 

@@ -2,7 +2,7 @@
 
 Headline: articles per CPU-second on one core **with details**: every match's terms, snippet and score
 read exactly as the pipeline consumes them (shared/pipeline/service.py `_process`: `engine.match(doc)`,
-then `terms`, `snippet`, `score` of every match; shared/alerts/service.py `record_match`: the term dicts
+then `terms`, `snippet`, `score` of every match; shared/alerts/service.py `record_matches`: the term dicts
 a Match row stores). Beside it, labelled `lazy`: the same matching with the results only counted
 (`len(engine.match(doc))`, the details never built), and the presearch alone.
 
@@ -122,11 +122,8 @@ def consume(engine: Engine, doc: MatchDocument) -> int:
     for match in found:
         _ = (match.terms, match.snippet, match.score)  # shared/pipeline/service.py: _process
     total = 0
-    for match in found:  # shared/alerts/service.py: record_match (the Match row's terms, snippet, score)
-        terms = [
-            {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
-            for t in match.terms
-        ]
+    for match in found:  # shared/alerts/service.py: record_matches (the Match row's terms, snippet, score)
+        terms = match.term_dicts()
         total += len(terms) + len(match.snippet) + int(match.score) + (match.watch_id is not None)
     return total
 
@@ -401,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             "naive_articles_per_cpu_second": headline["naive_articles_per_cpu_second"],
         },
         "with_details": "every match's terms, snippet and score read as shared/pipeline/service.py and "
-        "alerts.record_match read them (the headline)",
+        "alerts.record_matches read them (the headline)",
         "lazy": "results counted only, details never built (not what the pipeline does)",
         "mix": args.mix,
         "anchors": args.anchors,

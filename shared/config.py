@@ -78,9 +78,13 @@ class Settings(BaseSettings):
     pipeline_sweep_seconds: float = Field(default=30.0, gt=0)
     pipeline_stuck_after_seconds: float = Field(default=60.0, ge=0)
     dashboard_cache_seconds: float = Field(default=10.0, ge=0)  # top/rising/stories answers; 0: off
+    api_workers: int = Field(default=0, ge=0, le=64)  # processes of `newswatch api`; 0: one per CPU
     search_backfill_seconds: float = Field(
         default=3600.0, gt=0
     )  # how often unindexed articles are looked for
+    search_rank_candidates: int = Field(
+        default=1000, ge=0
+    )  # sort=relevance ranks the newest N matches; 0: all
     search_backfill_per_run: int = Field(default=2000, ge=0)  # at most this many indexed per run; 0: off
     pipeline_max_attempts: int = Field(default=3, ge=1)  # failed runs before an article is marked failed
     entity_max_chars: int = Field(default=100_000, ge=1000)  # entities come from this much of a text
@@ -174,6 +178,11 @@ class Settings(BaseSettings):
         if self.broker_url:
             return self.broker_url
         return "filesystem://" if self.mode == "embedded" else self.redis_url
+
+    @property
+    def effective_api_workers(self) -> int:
+        """uvicorn worker processes of `newswatch api` (and of the dashboard bench's API)."""
+        return self.api_workers or os.cpu_count() or 1
 
     @property
     def effective_metrics_dir(self) -> Path:

@@ -54,7 +54,13 @@ def cmd_api(args: argparse.Namespace) -> int:
     settings = fresh_settings()
     metrics.prepare(settings.effective_metrics_dir)
     bootstrap(with_feeds=False, seed=False)
-    uvicorn.run("services.api.app:app", host=args.host, port=args.port, **uvicorn_logging(settings))
+    uvicorn.run(
+        "services.api.app:app",
+        host=args.host,
+        port=args.port,
+        workers=settings.effective_api_workers,
+        **uvicorn_logging(settings),
+    )
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -73,40 +74,78 @@ def enqueue_event(
     naming the watch) get it. Disabled subscriptions get the delivery too, as `missed`, so re-enabling
     can replay what they missed.
     """
-    ids: list[int] = []
+    subs = subscriptions if subscriptions is not None else store.all_subscriptions(session=session)
+    rows = _deliveries(
+        subs, event_type, event_key, data, watch_id=watch_id, alert_id=alert_id, owner_id=owner_id
+    )
+    return _to_send(store.insert_deliveries(session=session, deliveries=rows))
+
+
+def _deliveries(
+    subscriptions: Sequence[Subscription],
+    event_type: str,
+    event_key: str,
+    data: dict[str, Any],
+    *,
+    watch_id: int | None,
+    alert_id: int | None,
+    owner_id: int | None,
+) -> list[Delivery]:
+    """The delivery rows of one event (pending for an enabled subscription, missed for a disabled one)."""
     now = utcnow()
     grace = timedelta(seconds=30)  # the caller enqueues right after commit; the sweep covers a lost message
-    subs = subscriptions if subscriptions is not None else store.all_subscriptions(session=session)
-    for sub in subs:
-        if not wants(sub, event_type=event_type, watch_id=watch_id, owner_id=owner_id):
-            continue
-        row = store.insert_delivery(
-            session=session,
-            delivery=Delivery(
-                msg_id=new_msg_id(),
-                subscription_id=sub.id or 0,
-                alert_id=alert_id,
-                event_type=event_type,
-                event_key=event_key,
-                payload=data,
-                status=PENDING if sub.enabled else MISSED,
-                next_attempt_at=now if sub.enabled else None,
-                enqueued_until=now + grace if sub.enabled else None,
-            ),
+    return [
+        Delivery(
+            msg_id=new_msg_id(),
+            subscription_id=sub.id or 0,
+            alert_id=alert_id,
+            event_type=event_type,
+            event_key=event_key,
+            payload=data,
+            status=PENDING if sub.enabled else MISSED,
+            next_attempt_at=now if sub.enabled else None,
+            enqueued_until=now + grace if sub.enabled else None,
         )
-        if row is not None and row.id is not None and sub.enabled:
-            ids.append(row.id)
-    return ids
+        for sub in subscriptions
+        if wants(sub, event_type=event_type, watch_id=watch_id, owner_id=owner_id)
+    ]
+
+
+def _to_send(inserted: Sequence[Delivery]) -> list[int]:
+    """The ids of the new deliveries to enqueue (pending ones: a missed one waits for a replay)."""
+    return [d.id for d in inserted if d.id is not None and d.status == PENDING]
+
+
+def _per_hour(watch: Watch, settings: Settings) -> int:
+    """The watch's hourly alert limit (0 or less: none)."""
+    per_hour = watch.max_alerts_per_hour
+    return settings.watch_max_alerts_per_hour if per_hour is None else per_hour
 
 
 def _throttled(session: Session, watch: Watch, settings: Settings) -> bool:
-    per_hour = watch.max_alerts_per_hour
-    if per_hour is None:
-        per_hour = settings.watch_max_alerts_per_hour
+    per_hour = _per_hour(watch, settings)
     if per_hour <= 0:
         return False
     since = utcnow() - timedelta(hours=1)
     return store.count_recent_alerts(session=session, watch_id=watch.id or 0, since=since) >= per_hour
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """One watch that matched one article, with what its alert carries (record_matches' input)."""
+
+    article: Article
+    watch: Watch
+    result: MatchResult
+    entities: Sequence[payload.EntityRef] = ()
+    feed_url: str | None = None
+
+
+StoryOfWatch = tuple[int, str]  # (watch id, story key): one alert each
+
+
+def _key(record: MatchRecord) -> StoryOfWatch:
+    return (record.watch.id or 0, story_key(record.article))
 
 
 def record_match(
@@ -122,55 +161,131 @@ def record_match(
     """Store the match, raise or update the story's alert, write its deliveries; returns new delivery ids.
 
     `settings` (the watch throttle) are the caller's: the pipeline's, never this process's globals."""
-    terms = [
-        {"term": t.term, "field": t.field, "start": t.start, "end": t.end, "text": t.text}
-        for t in result.terms
-    ]
-    match = Match(
-        watch_id=watch.id or 0,
-        article_id=article.id or 0,
-        score=result.score,
-        terms=terms,
-        snippet=result.snippet,
-    )
-    match_row = store.insert_match(session=session, match=match)
-    if match_row is None:
-        return []  # this watch matched this article before: nothing new to say
-    metrics.count(session, "matches", kind="watch")
-    key = story_key(article)
-    existing = store.alert_for(session=session, watch_id=watch.id or 0, story_key=key, lock=True)
-    if existing is None:
-        alert, created = store.insert_alert(
-            session=session,
-            alert=Alert(
-                watch_id=watch.id or 0,
-                article_id=article.id or 0,
-                story_key=key,
-                match_id=match_row.id,
-                score=result.score,
-                terms=terms,
-                snippet=result.snippet,
-                article_ids=[article.id or 0],
-                throttled=_throttled(session, watch, settings),
-            ),
+    record = MatchRecord(article=article, watch=watch, result=result, entities=entities, feed_url=feed_url)
+    return record_matches(session=session, records=[record], settings=settings)
+
+
+def record_matches(*, session: Session, records: Sequence[MatchRecord], settings: Settings) -> list[int]:
+    """record_match for many matches, as if recorded one after the other in order; returns new delivery ids.
+
+    In the common case (stories without an alert yet) a batch costs a fixed number of statements whatever
+    its size: one INSERT of the matches, one locking SELECT of their stories' alerts, one count for the
+    throttle, one flush of the new alerts, one read of the subscriptions, one INSERT of the deliveries.
+    A later article of a story that has its alert joins it one by one (alert.updated).
+    """
+    matches = [
+        Match(
+            watch_id=r.watch.id or 0,
+            article_id=r.article.id or 0,
+            score=r.result.score,
+            terms=_terms(r.result),
+            snippet=r.result.snippet,
         )
-    else:
-        alert, created = existing, False
-    if created:
+        for r in records
+    ]
+    inserted = {id(m) for m in store.insert_matches(session=session, matches=matches)}
+    # a watch that matched an article before has nothing new to say about it
+    fresh = [(r, m) for r, m in zip(records, matches, strict=True) if id(m) in inserted]
+    if not fresh:
+        return []
+    metrics.count(session, "matches", len(fresh), kind="watch")
+    subs = store.all_subscriptions(session=session)
+    keys = list(dict.fromkeys(_key(r) for r, _ in fresh))
+    alerts = store.alerts_for(session=session, keys=keys, lock=True)
+    firsts: dict[StoryOfWatch, tuple[MatchRecord, Match]] = {}
+    for r, m in fresh:
+        if _key(r) not in alerts:
+            firsts.setdefault(_key(r), (r, m))
+    raised = _raise_alerts(session, list(firsts.values()), alerts, settings)
+    rows: list[Delivery] = []
+    out: list[int] = []
+    for r, m in fresh:
+        alert = alerts[_key(r)]
+        if raised.get(_key(r)) is not m:
+            out += _thread_into(session, alert, r.watch, r.article, r.entities, r.feed_url, subs)
+            continue
         metrics.count(session, "alerts", kind="throttled" if alert.throttled else "alert")
         log.info(
             "alert %s: watch %s matched article %s",
             alert.id,
-            watch.id,
-            article.id,
-            extra={"alert_id": alert.id, "watch_id": watch.id, "article_id": article.id},
+            r.watch.id,
+            r.article.id,
+            extra={"alert_id": alert.id, "watch_id": r.watch.id, "article_id": r.article.id},
         )
         if alert.throttled:
-            return []  # kept, and summarised later in the watch's digest
-        facts = alert_facts(alert=alert, watch=watch, article=article, entities=entities, feed_url=feed_url)
+            continue  # kept, and summarised later in the watch's digest
+        facts = alert_facts(
+            alert=alert, watch=r.watch, article=r.article, entities=r.entities, feed_url=r.feed_url
+        )
         data = payload.alert_data(facts)
-        return _announce(session, payload.ALERT_CREATED, f"{alert.id}", data, watch=watch, alert_id=alert.id)
-    return _thread_into(session, alert, watch, article, entities, feed_url)
+        live.after_commit(session, payload.ALERT_CREATED, data, watch_id=r.watch.id)
+        rows += _deliveries(
+            subs,
+            payload.ALERT_CREATED,
+            f"{payload.ALERT_CREATED}:{alert.id}",
+            data,
+            watch_id=r.watch.id,
+            alert_id=alert.id,
+            owner_id=r.watch.owner_id,
+        )
+    return out + _to_send(store.insert_deliveries(session=session, deliveries=rows))
+
+
+def _terms(result: MatchResult) -> list[dict[str, Any]]:
+    # Built in C once per hit and shared by the article's matches (read only: serialised as JSON).
+    return result.term_dicts()
+
+
+def _new_alert(record: MatchRecord, match: Match, *, throttled: bool) -> Alert:
+    return Alert(
+        watch_id=record.watch.id or 0,
+        article_id=record.article.id or 0,
+        story_key=story_key(record.article),
+        match_id=match.id,
+        score=match.score,
+        terms=match.terms,
+        snippet=match.snippet,
+        article_ids=[record.article.id or 0],
+        throttled=throttled,
+    )
+
+
+def _raise_alerts(
+    session: Session,
+    firsts: Sequence[tuple[MatchRecord, Match]],
+    alerts: dict[StoryOfWatch, Alert],
+    settings: Settings,
+) -> dict[StoryOfWatch, Match]:
+    """Raise the alert of each story that has none (its first match's); the new rows go into `alerts`.
+
+    Returns story → the match that raised its alert (a story another worker raised meanwhile is not one).
+    The throttle counts each watch's alerts of the last hour once, and then the ones raised here.
+    """
+    if not firsts:
+        return {}
+    limits = {r.watch.id or 0: _per_hour(r.watch, settings) for r, _ in firsts}
+    since = utcnow() - timedelta(hours=1)
+    counts = store.recent_alert_counts(
+        session=session, watch_ids=[w for w, n in limits.items() if n > 0], since=since
+    )
+    new: list[tuple[StoryOfWatch, Alert, Match]] = []
+    for r, m in firsts:
+        w = r.watch.id or 0
+        throttled = limits[w] > 0 and counts.get(w, 0) >= limits[w]
+        if not throttled:
+            counts[w] = counts.get(w, 0) + 1
+        new.append((_key(r), _new_alert(r, m, throttled=throttled), m))
+    if store.insert_alerts(session=session, alerts=[a for _, a, _ in new]):
+        alerts.update({k: a for k, a, _ in new})
+        return {k: m for k, _, m in new}
+    # another worker raised one of these stories' alerts meanwhile: one by one, each finding its own
+    raised: dict[StoryOfWatch, Match] = {}
+    for r, m in firsts:
+        alert = _new_alert(r, m, throttled=_throttled(session, r.watch, settings))
+        alerts[_key(r)], created = store.insert_alert(session=session, alert=alert)
+        if created:
+            raised[_key(r)] = m
+    return raised
 
 
 def _announce(
@@ -181,6 +296,7 @@ def _announce(
     *,
     watch: Watch,
     alert_id: int | None,
+    subscriptions: Sequence[Subscription] | None = None,
 ) -> list[int]:
     """An alert event: to the live stream after commit, and to the outbox (event key `<type>:<key>`)."""
     live.after_commit(session, event_type, data, watch_id=watch.id)
@@ -192,6 +308,7 @@ def _announce(
         watch_id=watch.id,
         alert_id=alert_id,
         owner_id=watch.owner_id,
+        subscriptions=subscriptions,
     )
 
 
@@ -202,6 +319,7 @@ def _thread_into(
     article: Article,
     entities: Sequence[payload.EntityRef],
     feed_url: str | None,
+    subscriptions: Sequence[Subscription],
 ) -> list[int]:
     """A later article of the story: add it to the alert and raise alert.updated with the new source."""
     if (article.id or 0) in alert.article_ids:
@@ -227,7 +345,9 @@ def _thread_into(
     data = payload.alert_data(facts)
     data["revision"] = alert.revision
     key = f"{alert.id}:{alert.revision}"
-    return _announce(session, payload.ALERT_UPDATED, key, data, watch=watch, alert_id=alert.id)
+    return _announce(
+        session, payload.ALERT_UPDATED, key, data, watch=watch, alert_id=alert.id, subscriptions=subscriptions
+    )
 
 
 def digest_throttled(*, session: Session, settings: Settings, window: float | None = None) -> list[int]:

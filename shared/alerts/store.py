@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 from shared.db import newest_first
 from shared.models import Alert, Article, Delivery, DeliveryAttempt, Match, Subscription, Watch
 from shared.models.delivery import FAILED, MISSED, PENDING
+
+_CHUNK = 500  # pairs per IN list
 
 # --- alerts ------------------------------------------------------------------------------------------------
 
@@ -40,6 +42,49 @@ def insert_alert(*, session: Session, alert: Alert) -> tuple[Alert, bool]:
             raise
         return found, False
     return alert, True
+
+
+def alerts_for(
+    *, session: Session, keys: Sequence[tuple[int, str]], lock: bool = False
+) -> dict[tuple[int, str], Alert]:
+    """The alerts of these (watch id, story key) pairs, row-locked in id order when `lock`."""
+    out: dict[tuple[int, str], Alert] = {}
+    for i in range(0, len(keys), _CHUNK):
+        pair = tuple_(col(Alert.watch_id), col(Alert.story_key))
+        q = select(Alert).where(pair.in_(keys[i : i + _CHUNK])).order_by(col(Alert.id))
+        if lock:
+            q = q.with_for_update()
+        out.update({(a.watch_id, a.story_key): a for a in session.exec(q)})
+    return out
+
+
+def insert_alerts(*, session: Session, alerts: Sequence[Alert]) -> bool:
+    """Insert these alerts in one flush (a savepoint); False, with none inserted, when one of them has a
+    (watch, story) another transaction inserted meanwhile (the caller then goes one by one)."""
+    try:
+        with session.begin_nested():
+            session.add_all(alerts)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def recent_alert_counts(*, session: Session, watch_ids: Sequence[int], since: datetime) -> dict[int, int]:
+    """count_recent_alerts for many watches in one statement (watches without any are absent)."""
+    if not watch_ids:
+        return {}
+    q = (
+        select(Alert.watch_id, func.count())
+        .where(
+            col(Alert.watch_id).in_(list(watch_ids)),
+            col(Alert.created_at) >= since,
+            col(Alert.throttled).is_(False),
+            col(Alert.is_digest).is_(False),
+        )
+        .group_by(col(Alert.watch_id))
+    )
+    return {int(w): int(n) for w, n in session.exec(q)}
 
 
 def count_recent_alerts(*, session: Session, watch_id: int, since: datetime) -> int:
@@ -70,6 +115,37 @@ def undigested(*, session: Session, older_than: datetime, limit: int = 1000) -> 
 def insert_match(*, session: Session, match: Match) -> Match | None:
     """Insert unless this watch matched this article already; returns the row (its id set) or None."""
     return match if _insert_unless_exists(session, match) else None
+
+
+def insert_matches(*, session: Session, matches: Sequence[Match]) -> list[Match]:
+    """insert_match for many: the rows inserted (ids set), in input order; one that exists is left out."""
+    return [m for m, new in zip(matches, _insert_many(session, matches), strict=True) if new]
+
+
+def _insert_many(session: Session, rows: Sequence[Match] | Sequence[Delivery]) -> list[bool]:
+    """_insert_unless_exists for many rows of one table: INSERT … ON CONFLICT DO NOTHING RETURNING, sent
+    as multi-row statements, on PostgreSQL and SQLite (another dialect: row by row). True where inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return [_insert_unless_exists(session, row) for row in rows]
+    table = type(rows[0]).__table__  # type: ignore[union-attr]  # SQLModel declares the table at run time
+    names = [c.name for c in table.columns if c.name != "id"]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # the RETURNING rows come back in no promised order: each is matched to its row by its unique key
+    key_cols = ["watch_id", "article_id"] if isinstance(rows[0], Match) else ["subscription_id", "event_key"]
+    # executemany of one cached statement: SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues")
+    stmt = insert(table).on_conflict_do_nothing().returning(table.c.id, *(table.c[k] for k in key_cols))
+    values = [{n: getattr(row, n) for n in names} for row in rows]
+    ids = {tuple(r[1:]): int(r[0]) for r in session.execute(stmt, values)}
+    out: list[bool] = []
+    for row in rows:
+        new_id = ids.pop(tuple(getattr(row, k) for k in key_cols), None)  # a repeat in `rows`: not new
+        if new_id is not None:
+            row.id = new_id
+        out.append(new_id is not None)
+    return out
 
 
 def _insert_unless_exists(session: Session, row: Match | Delivery) -> bool:
@@ -146,6 +222,11 @@ def owner_subscriptions(*, session: Session, owner_id: int, exclude_id: int) -> 
 def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
     """Insert unless this event went to this subscription already; returns the row (its id set) or None."""
     return delivery if _insert_unless_exists(session, delivery) else None
+
+
+def insert_deliveries(*, session: Session, deliveries: Sequence[Delivery]) -> list[Delivery]:
+    """insert_delivery for many: the rows inserted (ids set), in input order."""
+    return [d for d, new in zip(deliveries, _insert_many(session, deliveries), strict=True) if new]
 
 
 def mark_missed(*, session: Session, subscription_id: int) -> int:

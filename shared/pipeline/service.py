@@ -95,28 +95,38 @@ class WatchFaults(Exception):
         self.failures = failures
 
 
-def process_batch(*, sessions: Sessions, article_ids: Sequence[int], settings: Settings) -> list[int]:
+def process_batch(
+    *, sessions: Sessions, article_ids: Sequence[int], settings: Settings, pick_up: bool = True
+) -> list[int]:
     """Process the still-unprocessed articles among `article_ids`, containing faults; returns delivery ids.
 
+    With `pick_up` (PostgreSQL), the batch is filled up to `pipeline_batch_size` with other articles waiting
+    in `fetched` (oldest first, never one that failed before, none another worker holds): articles pushed
+    one by one are then processed in batches once they queue up, and their own tasks find them done.
     Each transaction comes from `sessions()` (commit on success, rollback on error).
     """
     ids = list(article_ids)
+    claimed: list[int] = []  # every article the batch held, its picked-up ones included
+    fill = settings.pipeline_batch_size if pick_up else 0
     try:
-        return _with_quarantine(sessions, ids, settings)
+        return _with_quarantine(sessions, ids, settings, fill, claimed)
     except TRANSIENT:
-        raise
+        raise  # the task retries its own ids; a picked-up article's message or the sweep brings it back
     except Exception as exc:
-        if len(ids) == 1:
-            _attempt_failed(sessions, ids[0], exc, settings)
+        todo = ids + [i for i in claimed if i not in set(ids)]
+        if len(todo) == 1:
+            _attempt_failed(sessions, todo[0], exc, settings)
             return []
-        log.warning("batch of %d articles failed (%s): processing them one by one", len(ids), describe(exc))
+        log.warning("batch of %d articles failed (%s): processing them one by one", len(todo), describe(exc))
     out: list[int] = []
-    for article_id in ids:
-        out += process_batch(sessions=sessions, article_ids=[article_id], settings=settings)
+    for article_id in todo:
+        out += process_batch(sessions=sessions, article_ids=[article_id], settings=settings, pick_up=False)
     return out
 
 
-def _with_quarantine(sessions: Sessions, ids: list[int], settings: Settings) -> list[int]:
+def _with_quarantine(
+    sessions: Sessions, ids: list[int], settings: Settings, fill: int, claimed: list[int]
+) -> list[int]:
     out: list[int] = []
     for _round in range(MAX_WATCH_ROUNDS):
         try:
@@ -124,7 +134,9 @@ def _with_quarantine(sessions: Sessions, ids: list[int], settings: Settings) -> 
                 extractor = extractor_for(settings)
                 out += _quarantine(session, ENGINES.get(session=session, resolver=extractor.kb).failures)
             with sessions() as session:
-                return out + _process(session=session, article_ids=ids, settings=settings)
+                batch = _claim(session, ids, fill_to=fill)
+                claimed += [a.id for a in batch if a.id is not None and a.id not in claimed]
+                return out + _process(session=session, batch=batch, settings=settings)
         except WatchFaults as faults:
             with sessions() as session:
                 out += _quarantine(session, faults.failures)
@@ -174,17 +186,33 @@ def retry_article(*, session: Session, article: Article) -> None:
     session.flush()
 
 
-def _claim(session: Session, article_ids: Sequence[int]) -> list[Article]:
+def _claim(session: Session, article_ids: Sequence[int], *, fill_to: int = 0) -> list[Article]:
+    """The still-`fetched` articles among the ids, row-locked; on PostgreSQL filled up to `fill_to` with
+    other waiting articles that never failed (SKIP LOCKED: two workers never hold one article)."""
     q = select(Article).where(col(Article.id).in_(article_ids), Article.status == STATUS_FETCHED)
-    if not is_sqlite(session):
-        # two workers given the same ids must not both process one article
-        q = q.with_for_update(skip_locked=True)
-    return list(session.exec(q.order_by(col(Article.id))))
+    if is_sqlite(session):
+        return list(session.exec(q.order_by(col(Article.id))))
+    # two workers given the same ids must not both process one article
+    batch = list(session.exec(q.order_by(col(Article.id)).with_for_update(skip_locked=True)))
+    room = fill_to - len(batch)
+    if room > 0:
+        waiting = (
+            select(Article)
+            .where(
+                Article.status == STATUS_FETCHED,
+                Article.attempts == 0,
+                col(Article.id).not_in(list(article_ids)),
+            )
+            .order_by(col(Article.id))
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
+        batch += list(session.exec(waiting))
+    return batch
 
 
-def _process(*, session: Session, article_ids: Sequence[int], settings: Settings) -> list[int]:
-    """Process the still-unprocessed articles among `article_ids`; returns new delivery ids to send."""
-    batch = _claim(session, article_ids)
+def _process(*, session: Session, batch: list[Article], settings: Settings) -> list[int]:
+    """Process these claimed articles; returns new delivery ids to send."""
     if not batch:
         return []
     extractor = extractor_for(settings)
@@ -221,7 +249,6 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
         for match in found:
             _ = (match.terms, match.snippet, match.score)  # built on first access: build them now
         matched.append((article, result, found))
-    delivery_ids: list[int] = []
     now = utcnow()
     # one statement per kind for the whole batch, not one round trip per entity
     mentions.replace_mentions_many(
@@ -235,30 +262,28 @@ def _process(*, session: Session, article_ids: Sequence[int], settings: Settings
     watch_ids = {int(m.watch_id) for _, _, found in matched for m in found}  # only the watches that fired
     fired = select(Watch).where(col(Watch.id).in_(watch_ids))
     watches = {w.id: w for w in session.exec(fired)} if watch_ids else {}
+    records: list[alerts.MatchRecord] = []
     for article, result, found in matched:
         assert article.id is not None
         article.language = article.language or result.language
-        refs = [
-            EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
-            for e in result.entities
+        refs = _dedupe(
+            [
+                EntityRef(text=e.text, label=e.label, canonical=e.canonical, kb_id=e.entity_id)
+                for e in result.entities
+            ]
+        )
+        feed_url = feed_urls.get(article.feed_id)
+        records += [
+            alerts.MatchRecord(article=article, watch=watch, result=match, entities=refs, feed_url=feed_url)
+            for match in found
+            if (watch := watches.get(int(match.watch_id))) is not None
         ]
-        for match in found:
-            watch = watches.get(int(match.watch_id))
-            if watch is None:
-                continue
-            delivery_ids += alerts.record_match(
-                session=session,
-                article=article,
-                watch=watch,
-                result=match,
-                entities=_dedupe(refs),
-                feed_url=feed_urls.get(article.feed_id),
-                settings=settings,
-            )
         article.status = STATUS_PROCESSED
         article.processed_at = now
         article.error = None
         session.add(article)
+    # the batch's matches, alerts and deliveries in a few statements, not a few round trips per match
+    delivery_ids = alerts.record_matches(session=session, records=records, settings=settings)
     session.flush()
     index_articles(session=session, articles=batch)  # searchable from the same commit on
     for source in {a.source for a in batch}:

@@ -168,7 +168,7 @@ def backtest(
                         published=_iso(when),
                         score=m.score,
                         snippet=m.snippet,
-                        terms=[t.as_dict() for t in m.terms],
+                        terms=m.term_dicts(),
                         false_positive=article_id in feedback,
                     )
                 )

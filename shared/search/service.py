@@ -105,8 +105,10 @@ def search_articles(
     cursor: str | None = None,
     limit: int = 20,
     with_facets: bool = False,
+    rank_candidates: int = 0,
 ) -> SearchPage:
-    """One page of matching articles with highlights; facets over all matches when asked."""
+    """One page of matching articles with highlights; facets over all matches when asked. By relevance,
+    only the newest `rank_candidates` matches are ranked (PostgreSQL; 0: every match)."""
     if filters.node is None and sort == "relevance":
         sort = "published"  # nothing to rank by
     configs = store.configs_to_search(session=session, languages=filters.languages, configs_of=config_for)
@@ -117,6 +119,7 @@ def search_articles(
             configs=configs,
             after=decode_cursor(cursor, sort) if cursor else None,
             limit=limit + 1,
+            candidates=rank_candidates,
         )
     else:
         rows = store.page_by_time(

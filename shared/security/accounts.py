@@ -161,7 +161,8 @@ def revoke_key(*, session: Session, key_id: int, now: datetime | None = None) ->
 
 
 def authenticate(*, session: Session, key: str, now: datetime | None = None) -> Caller | None:
-    """The caller for this bearer token, or None; records the key's use (at most once a minute)."""
+    """The caller for this bearer token, or None; records the key's use (at most once a minute) in the
+    session, left for the caller to commit (`session.dirty` tells whether there is anything to commit)."""
     row = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(key))).first()
     if row is None or row.revoked_at is not None or row.id is None:
         return None
@@ -170,7 +171,6 @@ def authenticate(*, session: Session, key: str, now: datetime | None = None) -> 
     if last is None or now - last >= TOUCH_EVERY:
         row.last_used_at = now
         session.add(row)
-        session.flush()
     return Caller(key_id=row.id, account_id=row.account_id, scopes=tuple(row.scopes))
 
 

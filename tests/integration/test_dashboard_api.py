@@ -83,6 +83,7 @@ def test_stories_group_copies_with_sources_languages_entities_and_a_timeline(
     assert {"Xi Jinping", "Vladimir Putin"} <= {e["name"] for e in summit["top_entities"]}
     assert summit["alerts"] == 2 and summit["first_seen"] <= summit["last_seen"]
     timeline = api.get(f"/api/v1/stories/{summit['id']}").json()
+    assert timeline["story"] == summit  # figured from its own rows: the same as the list's
     assert [a["id"] for a in timeline["articles"]] == world["ids"][:2]
     kinds = [e["kind"] for e in timeline["events"]]
     assert kinds.count("article") == 2 and kinds.count("alert") == 2

@@ -55,6 +55,19 @@ def _match(watch_id: int, article_id: int) -> list[int]:
         )
 
 
+def _match_batch(pairs: list[tuple[int, int]]) -> list[int]:
+    """record_matches for (watch id, article id) pairs in one transaction, as the pipeline records a batch."""
+    with session_scope() as s:
+        records = []
+        for watch_id, article_id in pairs:
+            watch, article = s.get(Watch, watch_id), s.get(Article, article_id)
+            assert watch and article
+            hit = [TermHit("SCO", "title", 0, 3, "SCO")]
+            result = MatchResult(watch_id, watch.name, 1.5, hit, "SCO story")
+            records.append(service.MatchRecord(article=article, watch=watch, result=result))
+        return service.record_matches(session=s, records=records, settings=get_settings())
+
+
 def _deliver_all(ids: list[int]) -> list[outbox.SendOutcome]:
     settings = get_settings()
     return [outbox.deliver(delivery_id=i, settings=settings, session_factory=session_scope) for i in ids]
@@ -98,6 +111,31 @@ def test_throttle_keeps_the_rest_for_one_digest(api: TestClient, server: LocalSe
     assert sum(a["throttled"] for a in alerts) == 3 and sum(a["is_digest"] for a in alerts) == 1
     with session_scope() as s:
         assert service.digest_throttled(session=s, settings=get_settings(), window=0) == []
+
+
+def test_a_batch_of_matches_records_what_one_by_one_would(api: TestClient, server: LocalServer) -> None:
+    receiver = Receiver()
+    server.routes["/hook"] = receiver
+    _, receiver.secret = subscribe(api, server.url("/hook"))
+    story, throttled = _watch("story"), _watch("throttled", per_hour=2)
+    same_story = [_article(i, story=9) for i in range(3)]
+    singles = [_article(10 + i, story=None) for i in range(5)]
+    pairs = [(story, a) for a in same_story] + [(throttled, a) for a in singles]
+    ids = _match_batch(pairs)
+    assert len(ids) == 3 + 2  # created + two updates; two alerts an hour for the throttled watch
+    assert _match_batch(pairs) == []  # the same matches again change nothing
+    assert [o.status for o in _deliver_all(ids)] == ["sent"] * 5
+    got = [(v["body"]["type"], v["body"]["data"]["watch"]["id"]) for v in receiver.verified]
+    assert sorted(got) == sorted(
+        [("alert.created", story), ("alert.updated", story), ("alert.updated", story)]
+        + [("alert.created", throttled)] * 2
+    )
+    last = [v["body"]["data"] for v in receiver.verified if v["body"]["type"] == "alert.updated"][-1]
+    assert [s["id"] for s in last["sources"]] == same_story and last["revision"] == 3
+    alerts = api.get("/api/v1/alerts", params={"limit": 50}).json()["items"]
+    by_watch = {w: [a for a in alerts if a["watch_id"] == w] for w in (story, throttled)}
+    assert len(by_watch[story]) == 1 and by_watch[story][0]["article_ids"] == same_story
+    assert len(by_watch[throttled]) == 5 and sum(a["throttled"] for a in by_watch[throttled]) == 3
 
 
 def test_filters_by_watch_and_event_type(api: TestClient, server: LocalServer) -> None:

@@ -124,6 +124,33 @@ def test_cursor_pages_cover_every_match_once_in_both_sorts(session: Session) -> 
         _search(session, "summit", sort="relevance", cursor=_search(session, "summit", limit=1).next_cursor)
 
 
+def test_relevance_ranks_only_the_newest_candidates_on_postgresql(session: Session) -> None:
+    # i hours old, "summit" i + 1 times: the oldest is the most relevant
+    add_articles(
+        session,
+        [{"title": f"report {i}", "text": "summit " * (i + 1), "hours_ago": i} for i in range(7)],
+    )
+    full = [h.title for h in _search(session, "summit", sort="relevance", limit=7).items]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # ts_rank_cd: more covers rank higher (bm25 on SQLite also weighs the length)
+        assert full == [f"report {i}" for i in range(6, -1, -1)]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        filters = service.build_filters(session=session, caller=ADMIN, q="summit")
+        page = service.search_articles(
+            session=session, filters=filters, sort="relevance", cursor=cursor, limit=2, rank_candidates=3
+        )
+        seen += [h.title for h in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if postgres:
+        assert seen == ["report 2", "report 1", "report 0"]  # the 3 newest, most relevant first
+    else:  # FTS5's bm25 ranks in the match query itself: every match (embedded corpora are small)
+        assert seen == full
+
+
 def test_highlights_point_into_the_original_text_and_facets_count_all(session: Session) -> None:
     add_articles(session, CORPUS)
     page = _search(session, "summits", facets=True)

@@ -50,4 +50,6 @@ def assert_details_match_reference(engine: Engine, doc: MatchDocument) -> int:
     for m, rule in zip(found, rules, strict=True):
         got = (as_tuples(m.terms), m.snippet, m.score)
         assert got == expected[rule], (m.watch_name, doc.title[:60], got, expected[rule])
+        keys = ("term", "field", "start", "end", "text")
+        assert m.term_dicts() == [dict(zip(keys, t, strict=True)) for t in expected[rule][0]]
     return len(found)

@@ -73,6 +73,7 @@ LanguageQ = Annotated[
 @router.get("", response_model=SearchPage)
 def list_articles(
     session: SessionDep,
+    settings: SettingsDep,
     caller: CallerDep,
     q: QueryQ = None,
     watch_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="matched by this watch")] = None,
@@ -82,7 +83,13 @@ def list_articles(
     story_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="of this story")] = None,
     since: Annotated[datetime | None, Query(description="article time at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="article time before (ISO 8601)")] = None,
-    sort: Annotated[Literal["published", "relevance"] | None, Query(description="default published")] = None,
+    sort: Annotated[
+        Literal["published", "relevance"] | None,
+        Query(
+            description="default published; relevance ranks the newest "
+            "NEWSWATCH_SEARCH_RANK_CANDIDATES matches (1,000; PostgreSQL), title words above text"
+        ),
+    ] = None,
     cursor: Annotated[
         str | None, Query(max_length=500, description="the previous page's next_cursor")
     ] = None,
@@ -116,6 +123,7 @@ def list_articles(
         cursor=cursor,
         limit=limit,
         with_facets=facets,
+        rank_candidates=settings.search_rank_candidates,
     )
 
 

@@ -11,7 +11,7 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.rules import MatchDocument, TermHit, WatchSpec, compile_watches
+from shared.rules import MatchDocument, MatchResult, TermHit, WatchSpec, compile_watches
 from shared.rules.ast import to_query
 from shared.rules.snippet import highlight, highlight_c
 from tests.support.match_details import assert_details_match_reference
@@ -77,3 +77,21 @@ def test_results_keep_their_details_after_later_articles() -> None:
     (m,) = first
     assert [(t.field, t.text) for t in m.terms] == [("title", "Summit"), ("text", "Astana")]
     assert m.snippet == "Leaders met in **Astana**." and m.score == 2
+
+
+def test_term_dicts_are_the_terms_as_a_match_row_stores_them() -> None:
+    """One dict per hit, shared by the article's matches naming it (read only); as_dict gives a copy."""
+    engine = compile_watches([WatchSpec(1, "a", "summit"), WatchSpec(2, "b", "summit AND Astana")])
+    a, b = engine.match(MatchDocument(title="Summit", text="Leaders met in Astana."))
+    rows = [t.as_dict() for t in b.terms]
+    assert rows == [
+        {"term": "summit", "field": "title", "start": 0, "end": 6, "text": "Summit"},
+        {"term": "Astana", "field": "text", "start": 15, "end": 21, "text": "Astana"},
+    ]
+    assert b.term_dicts() == rows
+    assert a.term_dicts() == rows[:1] and a.term_dicts()[0] is b.term_dicts()[0]
+    copy = a.terms[0].as_dict()
+    copy["text"] = "changed"
+    assert a.term_dicts()[0]["text"] == "Summit" and copy is not a.terms[0].as_dict()
+    given = MatchResult(3, "c", 1.0, [TermHit("x", "text", 1, 2, "X")], "**X**")
+    assert given.term_dicts() == [{"term": "x", "field": "text", "start": 1, "end": 2, "text": "X"}]
