@@ -96,6 +96,13 @@ def _db_counts(pg: PrivatePostgres) -> dict[str, int]:
         }
 
 
+def _answers(client: httpx.Client, path: str) -> bool:
+    try:
+        return client.get(path).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def test_burst_survives_restarts_kills_and_a_down_receiver(private, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
     pg, rds, env = private
     port = processes.free_port()
@@ -107,12 +114,14 @@ def test_burst_survives_restarts_kills_and_a_down_receiver(private, server: Loca
     pipe = processes.worker("pipeline", name="faults-pipe", wait=False, **env)
     procs = [api, io, pipe]
     try:
-        api.wait_for_log("Uvicorn running", timeout=90)
-        for p in (io, pipe):
-            p.wait_for_log(" ready.", timeout=90)
         client = httpx.Client(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=30
         )
+        # `newswatch api` runs one uvicorn process per CPU: the parent logs "Uvicorn running" before a child
+        # listens, so readiness is /healthz answering
+        processes.until("the API answering /healthz", lambda: _answers(client, "/healthz"), api, timeout=90)
+        for p in (io, pipe):
+            p.wait_for_log(" ready.", timeout=90)
         receiver = Switchable()
         server.routes["/hook"] = receiver
         watch = client.post("/api/v1/watches", json={"name": "burst", "query": "burstword"})
