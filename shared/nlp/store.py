@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_, tuple_
+from sqlalchemy import delete, func, insert, or_, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -87,13 +87,34 @@ def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> i
         }
         for article_id, published_at, ent, pair in keyed
     ]
-    if rows:
+    if rows and session.get_bind().dialect.name == "postgresql":
+        # one statement with one array per column: no per-row statement or parameter handling
+        session.execute(_PG_INSERT_MENTIONS, {c: [r[c] for r in rows] for c in _MENTION_COLUMNS})
+    elif rows:
         session.execute(insert(Mention), rows)
     return len(rows)
 
 
+_MENTION_COLUMNS = ("article_id", "entity_id", "text", "label", "start", "end", "linked", "published_at")
+_PG_INSERT_MENTIONS = text(
+    'INSERT INTO mentions (article_id, entity_id, text, label, "start", "end", linked, published_at)'
+    " SELECT * FROM unnest(CAST(:article_id AS integer[]), CAST(:entity_id AS integer[]),"
+    " CAST(:text AS varchar[]), CAST(:label AS varchar[]), CAST(:start AS integer[]),"
+    " CAST(:end AS integer[]), CAST(:linked AS boolean[]), CAST(:published_at AS timestamptz[]))"
+)
+_PG_EXISTING = text(
+    "SELECT e.id, e.label, e.key FROM entities AS e"
+    " JOIN unnest(CAST(:labels AS varchar[]), CAST(:keys AS varchar[])) AS w(label, key)"
+    " ON e.label = w.label AND e.key = w.key"
+)
+
+
 def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
+    if pairs and session.get_bind().dialect.name == "postgresql":
+        # the pairs as two arrays: one small statement whatever their number (the unique index answers each)
+        params = {"labels": [label for label, _ in pairs], "keys": [key for _, key in pairs]}
+        return {(label, key): int(i) for i, label, key in session.execute(_PG_EXISTING, params)}
     for i in range(0, len(pairs), _CHUNK):
         chunk = pairs[i : i + _CHUNK]
         # (label, key) pairs: the unique index answers each one
