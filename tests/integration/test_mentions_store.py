@@ -4,9 +4,13 @@ existing entity reused, and a second run replacing (not adding to) what the firs
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from shared.insights.entities import top_entities
 from shared.models import Entity, Mention
 from shared.nlp import store
 from shared.nlp.types import ExtractedEntity
@@ -74,3 +78,51 @@ def test_an_empty_batch_and_empty_keys_write_nothing(session: Session) -> None:
     assert store.replace_mentions_many(session=session, items=[(a, None, [_ent("  ", "ORG", 0)])]) == 0
     session.commit()
     assert _rows(session) == []
+
+
+def _pairs(session: Session) -> dict[tuple[int, int], int]:
+    """{(article, entity): article_mentions} of the marked rows (the first mention of each pair)."""
+    rows = session.execute(
+        text(
+            "SELECT article_id, entity_id, article_mentions FROM mentions WHERE article_mentions IS NOT NULL"
+        )
+    )
+    return {(a, e): n for a, e, n in rows}
+
+
+def test_each_article_entity_pair_is_marked_once_and_top_entities_count_from_the_marks(
+    session: Session,
+) -> None:
+    a, b = add_articles(session, [{"title": "one"}, {"title": "two"}])
+    astana = [_ent("Astana", "GPE", 0), _ent("Astana", "GPE", 20), _ent("ASTANA", "GPE", 40)]
+    store.replace_mentions_many(
+        session=session,
+        items=[(a, NOW, [*astana, _ent("Putin", "PERSON", 60, "Q1")]), (b, NOW, [_ent("Astana", "GPE", 5)])],
+    )
+    session.commit()
+    ids = {e.key: e.id for e in session.exec(select(Entity))}
+    assert _pairs(session) == {(a, ids["astana"]): 3, (a, ids["Q1"]): 1, (b, ids["astana"]): 1}
+    # reprocessing replaces the marks with the new mentions' (one Astana left in a)
+    store.replace_mentions_many(session=session, items=[(a, NOW, [_ent("Astana", "GPE", 0)])])
+    session.commit()
+    assert _pairs(session) == {(a, ids["astana"]): 1, (b, ids["astana"]): 1}
+    window = {"since": NOW - timedelta(hours=1), "until": NOW + timedelta(hours=1)}
+    top = top_entities(session=session, **window)
+    # the filtered path counts (entity, article) pairs from every mention: the same figures
+    by_label = top_entities(session=session, label="GPE", **window)
+    assert [(e.key, m, n) for e, m, n in top] == [("astana", 2, 2)]
+    assert [(e.key, m, n) for e, m, n in by_label] == [("astana", 2, 2)]
+
+
+def test_the_batch_writes_the_marks_mark_pairs_would(session: Session) -> None:
+    a, b = add_articles(session, [{"title": "one"}, {"title": "two"}])
+    many = [
+        _ent(name, "GPE", 10 * i) for i, name in enumerate(["Astana", "Minsk", "Astana", "Delhi", "Minsk"])
+    ]
+    store.replace_mentions_many(session=session, items=[(a, NOW, many), (b, NOW, many[::-1])])
+    session.commit()
+    written = session.execute(text("SELECT id, article_mentions FROM mentions ORDER BY id")).all()
+    store.mark_pairs(session=session, article_ids=None)  # the reference: the first (lowest id) of each pair
+    session.commit()
+    assert session.execute(text("SELECT id, article_mentions FROM mentions ORDER BY id")).all() == written
+    assert sum(n for _, n in written if n is not None) == 10
