@@ -108,10 +108,15 @@ def test_each_article_entity_pair_is_marked_once_and_top_entities_count_from_the
     assert _pairs(session) == {(a, ids["astana"]): 1, (b, ids["astana"]): 1}
     window = {"since": NOW - timedelta(hours=1), "until": NOW + timedelta(hours=1)}
     top = top_entities(session=session, **window)
-    # the filtered path counts (entity, article) pairs from every mention: the same figures
-    by_label = top_entities(session=session, label="GPE", **window)
     assert [(e.key, m, n) for e, m, n in top] == [("astana", 2, 2)]
-    assert [(e.key, m, n) for e, m, n in by_label] == [("astana", 2, 2)]
+    # a type filter keeps the same pairs (through the entity's label); the linked filter (per mention)
+    # counts (entity, article) pairs from every mention: the same figures
+    assert [(e.key, m, n) for e, m, n in top_entities(session=session, label="GPE", **window)] == [
+        ("astana", 2, 2)
+    ]
+    assert top_entities(session=session, label="PERSON", **window) == []
+    per_mention = top_entities(session=session, linked=False, **window)
+    assert [(e.key, m, n) for e, m, n in per_mention] == [("astana", 2, 2)]
 
 
 def test_the_batch_writes_the_marks_mark_pairs_would(session: Session) -> None:
