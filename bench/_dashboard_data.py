@@ -252,6 +252,7 @@ def generate(*, url: str, articles: int, mentions_per_article: int, seed: int = 
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
         conn.commit()
+    _mark_pairs(url)
     _index(url, articles)
     return {"articles": len(arts), "mentions": len(ments), "entities": len(entity_ids)}
 
@@ -331,6 +332,18 @@ def _watches_and_alerts(conn: psycopg.Connection, arts: list[tuple[Any, ...]], n
         ],
         rows,
     )
+
+
+def _mark_pairs(url: str) -> None:
+    """mentions.article_mentions, as the pipeline's writer sets it (COPY wrote the mentions)."""
+    from sqlmodel import Session
+
+    from shared.db import engine_for
+    from shared.nlp.store import mark_pairs
+
+    with Session(engine_for(url)) as session:
+        mark_pairs(session=session, article_ids=None)
+        session.commit()
 
 
 def _index(url: str, articles: int, batch: int = 1000) -> None:

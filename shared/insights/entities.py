@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func, literal_column, text
 from sqlmodel import Session, col, select
 
 from shared.db import is_sqlite
@@ -56,7 +56,35 @@ def top_entities(
     limit: int = 50,
 ) -> list[tuple[Entity, int, int]]:
     """Entities with the most articles mentioning them in the window: (entity, mentions, articles)."""
-    # per (entity, article) first, then per entity: two hash aggregations instead of a sorted DISTINCT
+    if linked is None:
+        # one row per (entity, article) pair carries the pair's mention count (migration 0005): a window
+        # is one range of the partial index ix_mentions_pairs and one aggregation. A type filter reads the
+        # entity's label: a mention's label is always its entity's (entities are keyed by label and name,
+        # shared.nlp.store), so it keeps the same pairs as filtering the mentions
+        pair_mentions: Any = literal_column("mentions.article_mentions")  # not a model column: 0005
+        a, m = func.count().label("a"), func.sum(pair_mentions).label("m")
+        counts = (
+            select(Mention.entity_id, m, a)
+            .where(
+                pair_mentions.is_not(None),
+                col(Mention.published_at) >= since,
+                col(Mention.published_at) < until,
+            )
+            .group_by(col(Mention.entity_id))
+        )
+        if label is None:
+            top = counts.order_by(a.desc(), m.desc(), col(Mention.entity_id)).limit(limit).subquery()
+            return _top_rows(session, top)
+        sub = counts.subquery()
+        q = (
+            select(Entity, sub.c.m, sub.c.a)
+            .join(sub, sub.c.entity_id == Entity.id)
+            .where(Entity.label == label)
+            .order_by(sub.c.a.desc(), sub.c.m.desc(), col(Entity.id))
+            .limit(limit)
+        )
+        return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
+    # the linked filter is per mention: pairs of the mentions that pass it, then per entity
     per_article = (
         select(Mention.entity_id, Mention.article_id, func.count().label("m"))
         .where(col(Mention.published_at) >= since, col(Mention.published_at) < until)
@@ -77,15 +105,20 @@ def top_entities(
         .limit(limit)
         .subquery()
     )
+    if not is_sqlite(session):
+        # the (entity, article) hash of a week's mentions (76,445 groups) spilled to disk in 5 batches
+        # under the default 4 MB; this transaction only (a request's)
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
+    return _top_rows(session, top)
+
+
+def _top_rows(session: Session, top: Any) -> list[tuple[Entity, int, int]]:
+    """The entities of a top subquery (entity_id, m, a), in its order."""
     q = (
         select(Entity, top.c.m, top.c.a)
         .join(top, top.c.entity_id == Entity.id)
         .order_by(top.c.a.desc(), top.c.m.desc(), col(Entity.id))
     )
-    if not is_sqlite(session):
-        # the (entity, article) hash of a week's mentions (76,445 groups) spilled to disk in 5 batches
-        # under the default 4 MB; this transaction only (a request's)
-        session.execute(text("SET LOCAL work_mem = '32MB'"))
     return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
 
 

@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 UNDETERMINED = "und"
 _SAMPLE_CHARS = 4000
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -22,6 +24,10 @@ def _identifier() -> Any:  # a py3langid LanguageIdentifier (the library has no 
     # The model also knows ISO 639-3 varieties (pcm, wuu, ...) that win on short English or Chinese text;
     # we promise ISO 639-1 codes, so only the two-letter languages compete.
     ident.set_languages([c for c in ident.nb_classes if len(c) == 2])
+    # The model's table ships as float16 in Fortran order: each text gathers ~1,000 of its rows and the
+    # product promotes them to float32 anyway. A C-ordered float32 copy gives the same scores 5x faster
+    # (0.51 -> 0.10 ms per BBC article; +23 MB per process).
+    ident.nb_ptc = np.ascontiguousarray(ident.nb_ptc, dtype=np.float32)
     return ident
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, or_, tuple_
+from sqlalchemy import bindparam, delete, func, insert, or_, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -89,7 +89,33 @@ def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> i
     ]
     if rows:
         session.execute(insert(Mention), rows)
+        for i in range(0, len(ids), _CHUNK):
+            mark_pairs(session=session, article_ids=ids[i : i + _CHUNK])
     return len(rows)
+
+
+_MARK_PAIRS = """
+UPDATE mentions SET article_mentions = (
+    SELECT count(*) FROM mentions AS m
+    WHERE m.article_id = mentions.article_id AND m.entity_id = mentions.entity_id
+)
+WHERE mentions.id IN (SELECT min(id) FROM mentions {where} GROUP BY article_id, entity_id)
+"""
+
+
+def mark_pairs(*, session: Session, article_ids: Sequence[int] | None) -> None:
+    """Set `mentions.article_mentions` on the first mention of each (article, entity) pair of these articles
+    (None: of every article): the entity's number of mentions in the article. Top entities count pairs
+    through the partial index ix_mentions_pairs (migration 0005); every writer of mentions calls this."""
+    if article_ids is None:
+        session.execute(text(_MARK_PAIRS.format(where="")))
+        return
+    if not article_ids:
+        return
+    stmt = text(_MARK_PAIRS.format(where="WHERE article_id IN :ids")).bindparams(
+        bindparam("ids", expanding=True)
+    )
+    session.execute(stmt, {"ids": list(article_ids)})
 
 
 def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, REGCONFIG
 from sqlalchemy.sql import Select
@@ -47,6 +48,7 @@ from shared.search.syntax import Node, to_fts5, to_tsquery_text
 from shared.search.text import CONFIGS
 
 S = table_of(ArticleSearch)
+_BY_FEED = S.alias("by_feed")
 FTS = table("article_fts", column("rowid"))
 
 _PRESENT_CONFIGS = text(
@@ -132,8 +134,12 @@ def base_query(
         mentioned = select(col(Mention.article_id)).where(col(Mention.entity_id).in_(ids))
         conds.append(_among(session, mentioned, every=every))
     if f.feed_id is not None:
-        by_feed = select(col(ArticleSource.article_id)).where(col(ArticleSource.feed_id) == f.feed_id)
-        conds.append(or_(S.c.feed_id == f.feed_id, S.c.article_id.in_(by_feed)))
+        # the articles seen in the feed (article_sources) or stored from it, as one id set: with
+        # `feed_id = f OR article_id IN (...)` PostgreSQL guessed half the rows pass, and read every match
+        # of the text (8,088 for `bank`) to keep the 133 of feed 25; as a set it starts from the feed's ids
+        seen = select(col(ArticleSource.article_id)).where(col(ArticleSource.feed_id) == f.feed_id)
+        stored = select(_BY_FEED.c.article_id).where(_BY_FEED.c.feed_id == f.feed_id)
+        conds.append(S.c.article_id.in_(union_all(seen, stored)))
     if f.languages:
         conds.append(
             or_(*(or_(S.c.language == lang, S.c.language.like(f"{lang}-%")) for lang in f.languages))
@@ -157,8 +163,23 @@ def page_by_time(
     if after is not None:
         key = tuple_(literal(after[0], DateTime()), literal(after[1], Integer()))
         q = q.where(tuple_(S.c.dated_at, S.c.article_id) < key)
-    q = q.order_by(S.c.dated_at.desc(), S.c.article_id.desc()).limit(limit)
+    q = q.order_by(_newest_first(session, f), S.c.article_id.desc()).limit(limit)
     return [(int(i), t, None) for i, t in session.execute(q, params)]
+
+
+def _newest_first(session: Session, f: Filters) -> Any:
+    """The page's order: newest first.
+
+    Alone, a text query lets PostgreSQL walk ix_article_search_time newest first, testing each row until a
+    page is found: right for a common word. Combined with a filter whose selectivity it cannot estimate
+    (`feed_id = f OR id IN (article_sources ...)`, an entity's or a watch's ids, a language), it walked on
+    as if one row in two passed: `police` in feed 1 (14 matches at 100,000 articles) tested every one of
+    100,000 rows' tsvectors, 456 ms. Then the order is by `dated_at + interval '0'`, an expression no index
+    has: the matches come from the GIN bitmap (and the filters' indexes) and a top-N sort (3 ms)."""
+    narrowed = f.feed_id is not None or f.entity_ids is not None or f.watch_id is not None or f.languages
+    if f.node is not None and narrowed and not is_sqlite(session):
+        return (S.c.dated_at + literal_column("interval '0'")).desc()
+    return S.c.dated_at.desc()
 
 
 def _rank(session: Session, configs: Sequence[str]) -> Any:

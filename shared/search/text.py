@@ -113,8 +113,12 @@ def stem(word: str, config: str) -> str:
 
 
 def indexed_text(text: str) -> str:
-    """What PostgreSQL indexes: the normal forms, space-separated (CJK characters one word each)."""
-    return " ".join(t.norm for t in tokens(text, limit=MAX_INDEXED_CHARS))
+    """What PostgreSQL indexes: the normal forms, space-separated (CJK characters one word each).
+
+    The normal forms of tokens() without their offsets (the pipeline writes this for every article):
+    case folding maps character by character, so folding the joined words folds each word."""
+    folded = fold_with_offsets(text[:MAX_INDEXED_CHARS]).text
+    return " ".join(TOKEN_RE.findall(folded)).casefold()
 
 
 def stemmed_text(text: str, config: str) -> str:

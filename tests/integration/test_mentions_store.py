@@ -4,9 +4,13 @@ existing entity reused, and a second run replacing (not adding to) what the firs
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from shared.insights.entities import top_entities
 from shared.models import Entity, Mention
 from shared.nlp import store
 from shared.nlp.types import ExtractedEntity
@@ -74,3 +78,42 @@ def test_an_empty_batch_and_empty_keys_write_nothing(session: Session) -> None:
     assert store.replace_mentions_many(session=session, items=[(a, None, [_ent("  ", "ORG", 0)])]) == 0
     session.commit()
     assert _rows(session) == []
+
+
+def _pairs(session: Session) -> dict[tuple[int, int], int]:
+    """{(article, entity): article_mentions} of the marked rows (the first mention of each pair)."""
+    rows = session.execute(
+        text(
+            "SELECT article_id, entity_id, article_mentions FROM mentions WHERE article_mentions IS NOT NULL"
+        )
+    )
+    return {(a, e): n for a, e, n in rows}
+
+
+def test_each_article_entity_pair_is_marked_once_and_top_entities_count_from_the_marks(
+    session: Session,
+) -> None:
+    a, b = add_articles(session, [{"title": "one"}, {"title": "two"}])
+    astana = [_ent("Astana", "GPE", 0), _ent("Astana", "GPE", 20), _ent("ASTANA", "GPE", 40)]
+    store.replace_mentions_many(
+        session=session,
+        items=[(a, NOW, [*astana, _ent("Putin", "PERSON", 60, "Q1")]), (b, NOW, [_ent("Astana", "GPE", 5)])],
+    )
+    session.commit()
+    ids = {e.key: e.id for e in session.exec(select(Entity))}
+    assert _pairs(session) == {(a, ids["astana"]): 3, (a, ids["Q1"]): 1, (b, ids["astana"]): 1}
+    # reprocessing replaces the marks with the new mentions' (one Astana left in a)
+    store.replace_mentions_many(session=session, items=[(a, NOW, [_ent("Astana", "GPE", 0)])])
+    session.commit()
+    assert _pairs(session) == {(a, ids["astana"]): 1, (b, ids["astana"]): 1}
+    window = {"since": NOW - timedelta(hours=1), "until": NOW + timedelta(hours=1)}
+    top = top_entities(session=session, **window)
+    assert [(e.key, m, n) for e, m, n in top] == [("astana", 2, 2)]
+    # a type filter keeps the same pairs (through the entity's label); the linked filter (per mention)
+    # counts (entity, article) pairs from every mention: the same figures
+    assert [(e.key, m, n) for e, m, n in top_entities(session=session, label="GPE", **window)] == [
+        ("astana", 2, 2)
+    ]
+    assert top_entities(session=session, label="PERSON", **window) == []
+    per_mention = top_entities(session=session, linked=False, **window)
+    assert [(e.key, m, n) for e, m, n in per_mention] == [("astana", 2, 2)]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from shared.models import Article, Entity, Mention
+from shared.nlp.store import mark_pairs
 from shared.search.index import article_time, index_articles
 
 NOW = datetime(2026, 7, 3, 12, 0, tzinfo=UTC)
@@ -71,6 +72,8 @@ def add_articles(session: Session, specs: Sequence[dict[str, Any]]) -> list[int]
                     published_at=article_time(a.published_at, a.fetched_at),
                 )
             )
+    session.flush()
+    mark_pairs(session=session, article_ids=[a.id for a in rows if a.id is not None])
     index_articles(session=session, articles=rows)
     session.commit()
     return [a.id for a in rows if a.id is not None]
