@@ -95,7 +95,7 @@ class Core:
         text_map: Folded | None,
         rules: bytes,
         serial: int = 0,
-    ) -> list[tuple[list[TermHit], str, float]]: ...
+    ) -> list[list[TermHit] | str | bytes]: ...
 
 class Scratch:
     @property

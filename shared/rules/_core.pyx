@@ -28,6 +28,7 @@ Per article:
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
 from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport PyObject
@@ -508,6 +509,7 @@ def normalize_table(str text):
 
 
 cdef class TermHit
+cdef class MatchResult
 cdef str FIELD_TITLE = "title"
 cdef str FIELD_TEXT = "text"
 
@@ -1223,7 +1225,7 @@ cdef class Core:
               Article article, list ids, list names):
         """MatchResults of the rules matching the article, in rule order (`ids`, `names`: per rule).
 
-        Their details come from `article` (`Article.details_at`); `article.rules` is set to the matched indices
+        Their details come from `article` (`Article.fill`); `article.rules` is set to the matched indices
         (native int32 bytes).
         """
         cdef Py_ssize_t i, n
@@ -1327,8 +1329,9 @@ cdef class Core:
     def details(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
                 str original_title, str original_text, object title_map, object text_map, bytes rules,
                 unsigned long long serial=0):
-        """[(term hits, snippet, score)] of the article's matched `rules` (int32 bytes, in that order), in
-        one pass.
+        """The term hits and snippet of each of the article's matched `rules` (int32 bytes), in one pass:
+        [terms of the first, its snippet, terms of the second, ..., their scores as float64 bytes] (one
+        list: no tuple or float object per match).
 
         With `serial` the scratch's serial after it matched this very article (no other article since),
         its tokens and term hits are reused as they are; otherwise the article is read again.
@@ -1357,6 +1360,7 @@ cdef class Core:
         cdef tuple originals = (original_title, original_text)
         cdef tuple maps = (title_map, text_map)
         cdef bint mapped = title_map is not None or text_map is not None
+        cdef double* scores
         if s.core is not self:
             raise ValueError("scratch of another core")
         if PyUnicode_GET_LENGTH(original_title) != PyUnicode_GET_LENGTH(title) and title_map is None or (
@@ -1373,6 +1377,9 @@ cdef class Core:
             s._set_lang(lang)
         else:
             self.begin(s, title, ntitle, text, ntext, lang, doc)
+        scores = <double*>malloc((nr + 1) * sizeof(double))
+        if scores == NULL:
+            raise MemoryError()
         try:
             for ri in range(nr):
                 # Matched rules are spread over the program: a pipeline of prefetches brings in the
@@ -1448,9 +1455,13 @@ cdef class Core:
                 for j in range(u - i):
                     a, b = s.det[i + j].s, s.det[i + j].e
                     spans[2 * j], spans[2 * j + 1] = a, b
-                out.append((terms, s.snippet(<str>originals[f], f, spans, u - i, snips), self.score(s, r)))
+                out.append(terms)
+                out.append(s.snippet(<str>originals[f], f, spans, u - i, snips))
+                scores[ri] = self.score(s, r)
+            out.append(PyBytes_FromStringAndSize(<char*>scores, nr * sizeof(double)))
         finally:
             s.doc = None
+            free(scores)
         return out
 
 
@@ -2029,8 +2040,8 @@ cdef class Article:
     """One matched article: what its results need to build their details lazily, all at once.
 
     `Core.match` sets `rules` (the matched rule indices, int32 bytes); `engine._details(article)` (a
-    callable of the engine, engine.py) returns the matches' (terms, snippet, score) in that order, built on
-    the first result's first access and shared by all of them.
+    callable of the engine, engine.py) returns the matches' terms, snippets and scores (`Core.details`),
+    built on the first result's first access and shared by all of them.
     """
 
     cdef readonly object engine
@@ -2050,16 +2061,31 @@ cdef class Article:
         self.serial = 0
         self._details = None
 
-    cdef tuple details_at(self, Py_ssize_t index):
+    cdef list built(self):
         if self._details is None:
             self._details = self.engine._details(self)
-        return <tuple>self._details[index]
+        return self._details
+
+    cdef int fill(self, MatchResult m, Py_ssize_t index) except -1:
+        """Give the article's `index`-th result what it lacks of its terms, snippet and score."""
+        cdef list d = self.built()
+        cdef const double* scores = <const double*><const char*><bytes>d[len(d) - 1]
+        if m._terms is None:
+            m._terms = d[2 * index]
+        if m._snippet is None:
+            m._snippet = d[2 * index + 1]
+        if not m._scored:
+            m._score = scores[index]
+            m._scored = True
+        return 0
 
     def details(self, Py_ssize_t index):
         """(terms, snippet, score) of the article's `index`-th match."""
+        cdef list d
         if not 0 <= index < len(self.rules) // sizeof(int32_t):
             raise IndexError("no such match")
-        return self.details_at(index)
+        d = self.built()
+        return d[2 * index], d[2 * index + 1], (<const double*><const char*><bytes>d[len(d) - 1])[index]
 
 
 @cython.final
@@ -2152,10 +2178,11 @@ cdef class MatchResult:
         self._rule = -1
 
     cdef _build(self):
-        score = None
         if self._article is not None:
-            terms, snippet, score = self._article.details_at(self._index)
-        elif self._details is not None:
+            self._article.fill(self, self._index)
+            self._article = None
+            return
+        if self._details is not None:
             terms, snippet = self._details()
         else:
             terms, snippet = [], ""
@@ -2163,11 +2190,7 @@ cdef class MatchResult:
             self._terms = terms
         if self._snippet is None:
             self._snippet = snippet
-        if not self._scored:
-            self._score = score
-            self._scored = True
         self._details = None
-        self._article = None
 
     @property
     def watch_id(self):
