@@ -87,13 +87,46 @@ def replace_mentions_many(*, session: Session, items: Sequence[MentionsOf]) -> i
         }
         for article_id, published_at, ent, pair in keyed
     ]
-    if rows:
+    if rows and session.get_bind().dialect.name == "postgresql":
+        # one statement with one array per column: no per-row statement or parameter handling; each
+        # (article, entity) pair's count goes on its first row as written (what mark_pairs would set)
+        params: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in _MENTION_COLUMNS}
+        params["article_mentions"] = _pair_counts(rows)
+        session.execute(_PG_INSERT_MENTIONS, params)
+    elif rows:
         session.execute(insert(Mention), rows)
         for i in range(0, len(ids), _CHUNK):
             mark_pairs(session=session, article_ids=ids[i : i + _CHUNK])
     return len(rows)
 
 
+def _pair_counts(rows: Sequence[dict[str, Any]]) -> list[int | None]:
+    """Per row: its (article, entity) pair's number of rows on the pair's first row, else None."""
+    counts: dict[tuple[int, int], int] = {}
+    for r in rows:
+        pair = (r["article_id"], r["entity_id"])
+        counts[pair] = counts.get(pair, 0) + 1
+    out: list[int | None] = []
+    for r in rows:
+        out.append(counts.pop((r["article_id"], r["entity_id"]), None))
+    return out
+
+
+_MENTION_COLUMNS = ("article_id", "entity_id", "text", "label", "start", "end", "linked", "published_at")
+_PG_INSERT_MENTIONS = text(
+    "INSERT INTO mentions"
+    ' (article_id, entity_id, text, label, "start", "end", linked, published_at, article_mentions)'
+    " SELECT a, e, t, l, s, n, k, p, c FROM unnest(CAST(:article_id AS integer[]),"
+    " CAST(:entity_id AS integer[]), CAST(:text AS varchar[]), CAST(:label AS varchar[]),"
+    " CAST(:start AS integer[]), CAST(:end AS integer[]), CAST(:linked AS boolean[]),"
+    " CAST(:published_at AS timestamptz[]), CAST(:article_mentions AS integer[]))"
+    " WITH ORDINALITY AS r(a, e, t, l, s, n, k, p, c, i) ORDER BY i"  # ids in row order: first = lowest
+)
+_PG_EXISTING = text(
+    "SELECT e.id, e.label, e.key FROM entities AS e"
+    " JOIN unnest(CAST(:labels AS varchar[]), CAST(:keys AS varchar[])) AS w(label, key)"
+    " ON e.label = w.label AND e.key = w.key"
+)
 _MARK_PAIRS = """
 UPDATE mentions SET article_mentions = (
     SELECT count(*) FROM mentions AS m
@@ -120,6 +153,10 @@ def mark_pairs(*, session: Session, article_ids: Sequence[int] | None) -> None:
 
 def _existing(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
+    if pairs and session.get_bind().dialect.name == "postgresql":
+        # the pairs as two arrays: one small statement whatever their number (the unique index answers each)
+        params = {"labels": [label for label, _ in pairs], "keys": [key for _, key in pairs]}
+        return {(label, key): int(i) for i, label, key in session.execute(_PG_EXISTING, params)}
     for i in range(0, len(pairs), _CHUNK):
         chunk = pairs[i : i + _CHUNK]
         # (label, key) pairs: the unique index answers each one

@@ -14,6 +14,8 @@ MAX_NODE_DEPTH: int
 SNIPPET_BEFORE: int
 SNIPPET_WIDTH: int
 
+def normalize_table(text: str) -> str | None: ...
+def set_normalize_table(table: bytes) -> None: ...
 def check_groups(rg: list[int], gk: list[int], nkeys: int) -> bool: ...
 def check_nodes(
     op: list[int], na: list[int], nb: list[int], kids: list[int], root: list[int], max_depth: int
@@ -93,7 +95,7 @@ class Core:
         text_map: Folded | None,
         rules: bytes,
         serial: int = 0,
-    ) -> list[tuple[list[TermHit], str, float]]: ...
+    ) -> list[list[TermHit] | str | bytes]: ...
 
 class Scratch:
     @property

@@ -28,6 +28,7 @@ Per article:
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.dict cimport PyDict_Copy
 from cpython.list cimport PyList_GET_ITEM
 from cpython.object cimport PyObject
@@ -445,7 +446,70 @@ cdef class Table:
         return self.find(h, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word), len(word))
 
 
+# -- document text normalised through a table (shared/rules/text.py `normalize`) ----------------------
+cdef bytes NORM_TABLE = None  # per BMP code point, its normalised form (uint16); 0xFFFF: the general path
+cdef const uint16_t* NORM = NULL
+cdef uint16_t NORM_GENERAL = 0xFFFF
+
+
+def set_normalize_table(bytes table):
+    """Install text.py's table: per BMP code point (native uint16) its lower case, or a space for a
+    non-word character; 0xFFFF where only the general path knows. Latin-1 must map into Latin-1."""
+    global NORM_TABLE, NORM
+    cdef const uint16_t* t = <const uint16_t*><const char*>table
+    cdef Py_ssize_t c
+    if len(table) != 2 * 0x10000:
+        raise ValueError("one uint16 per BMP code point")
+    for c in range(256):
+        if t[c] > 255:
+            raise ValueError("Latin-1 must normalise into Latin-1")
+    NORM_TABLE = table
+    NORM = t
+
+
+def normalize_table(str text):
+    """text.py's `normalize` of a 1- or 2-byte string through the table, or None when it needs the
+    general path: no table yet, 4-byte strings, surrogates, Σ (its lower case depends on where it
+    stands), and code points the table leaves out."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), i
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const uint8_t* b
+    cdef const uint16_t* w
+    cdef uint8_t* o1
+    cdef uint16_t* o2
+    cdef uint16_t v
+    cdef uint32_t c
+    if NORM == NULL or kind == 4:
+        return None
+    if kind == 1:
+        o1 = <uint8_t*>malloc(n + 1)
+        if o1 == NULL:
+            raise MemoryError()
+        try:
+            b = <const uint8_t*>PyUnicode_DATA(text)
+            for i in range(n):
+                o1[i] = <uint8_t>NORM[b[i]]
+            return PyUnicode_FromKindAndData(1, o1, n)
+        finally:
+            free(o1)
+    o2 = <uint16_t*>malloc(2 * n + 2)
+    if o2 == NULL:
+        raise MemoryError()
+    try:
+        w = <const uint16_t*>PyUnicode_DATA(text)
+        for i in range(n):
+            c = w[i]
+            v = NORM[c]
+            if v == NORM_GENERAL or c == 0x3A3 or 0xD800 <= c <= 0xDFFF:
+                return None
+            o2[i] = v
+        return PyUnicode_FromKindAndData(2, o2, n)
+    finally:
+        free(o2)
+
+
 cdef class TermHit
+cdef class MatchResult
 cdef str FIELD_TITLE = "title"
 cdef str FIELD_TEXT = "text"
 
@@ -1161,12 +1225,13 @@ cdef class Core:
               Article article, list ids, list names):
         """MatchResults of the rules matching the article, in rule order (`ids`, `names`: per rule).
 
-        Their details come from `article` (`Article.details_at`); `article.rules` is set to the matched indices
+        Their details come from `article` (`Article.fill`); `article.rules` is set to the matched indices
         (native int32 bytes).
         """
         cdef Py_ssize_t i, n
         cdef int32_t r
         cdef list results = []
+        cdef void** items
         if s.core is not self:
             raise ValueError("scratch of another core")
         if len(ids) != self.nrules or len(names) != self.nrules:
@@ -1188,7 +1253,14 @@ cdef class Core:
                 n += 1
         s.cand.n = n
         s.sort_rules()
+        items = (<PyListObject*>ids).ob_item
         for i in range(s.cand.n):
+            # Each result holds its watch id (the pipeline reads them all): the ids of rules spread over
+            # the list are fetched ahead, their slots 8 results ahead and the id objects 4 ahead.
+            if i + 8 < s.cand.n:
+                __builtin_prefetch(&items[s.cand.d[i + 8]])
+            if i + 4 < s.cand.n:
+                __builtin_prefetch(items[s.cand.d[i + 4]])
             results.append(new_result(ids, names, article, s.cand.d[i], <int32_t>i))
         s.doc = None
         if s.cand.n:
@@ -1257,8 +1329,9 @@ cdef class Core:
     def details(self, Scratch s, str title, str ntitle, str text, str ntext, bytes lang, object doc,
                 str original_title, str original_text, object title_map, object text_map, bytes rules,
                 unsigned long long serial=0):
-        """[(term hits, snippet, score)] of the article's matched `rules` (int32 bytes, in that order), in
-        one pass.
+        """The term hits and snippet of each of the article's matched `rules` (int32 bytes), in one pass:
+        [terms of the first, its snippet, terms of the second, ..., their scores as float64 bytes] (one
+        list: no tuple or float object per match).
 
         With `serial` the scratch's serial after it matched this very article (no other article since),
         its tokens and term hits are reused as they are; otherwise the article is read again.
@@ -1287,6 +1360,7 @@ cdef class Core:
         cdef tuple originals = (original_title, original_text)
         cdef tuple maps = (title_map, text_map)
         cdef bint mapped = title_map is not None or text_map is not None
+        cdef double* scores
         if s.core is not self:
             raise ValueError("scratch of another core")
         if PyUnicode_GET_LENGTH(original_title) != PyUnicode_GET_LENGTH(title) and title_map is None or (
@@ -1303,6 +1377,9 @@ cdef class Core:
             s._set_lang(lang)
         else:
             self.begin(s, title, ntitle, text, ntext, lang, doc)
+        scores = <double*>malloc((nr + 1) * sizeof(double))
+        if scores == NULL:
+            raise MemoryError()
         try:
             for ri in range(nr):
                 # Matched rules are spread over the program: a pipeline of prefetches brings in the
@@ -1378,9 +1455,13 @@ cdef class Core:
                 for j in range(u - i):
                     a, b = s.det[i + j].s, s.det[i + j].e
                     spans[2 * j], spans[2 * j + 1] = a, b
-                out.append((terms, s.snippet(<str>originals[f], f, spans, u - i, snips), self.score(s, r)))
+                out.append(terms)
+                out.append(s.snippet(<str>originals[f], f, spans, u - i, snips))
+                scores[ri] = self.score(s, r)
+            out.append(PyBytes_FromStringAndSize(<char*>scores, nr * sizeof(double)))
         finally:
             s.doc = None
+            free(scores)
         return out
 
 
@@ -1439,13 +1520,13 @@ for _n in range(256):
 cdef void put_run(const code_unit* chars, Py_ssize_t a, Py_ssize_t b, uint32_t* buf, Py_ssize_t* n,
                   bint* gap) noexcept nogil:
     """put() of the characters a .. b (compiled once per string width), without branches for Latin-1:
-    a pending space and the character are both written, each kept or not (buf has one more slot).
+    a pending space and the character are both written, each kept or not (buf has 8 more slots).
 
-    1- and 2-byte strings go 8 bytes at a time while those are printable ASCII (no whitespace among
-    them, so they are written as they are): most of a window is words and punctuation."""
-    cdef Py_ssize_t k = a, o = n[0], j, step = 8 // sizeof(code_unit)
+    1- and 2-byte strings copy their runs of printable ASCII (no whitespace in them, so they are written
+    as they are) 8 bytes at a time: a window is mostly words, one character per step was the cost."""
+    cdef Py_ssize_t k = a, o = n[0], run, step = 8 // sizeof(code_unit)
     cdef uint32_t c, sp, ns, g = gap[0]
-    cdef uint64_t x, low, high
+    cdef uint64_t x, low, high, m
     if code_unit is uint8_t:
         low, high = 0x2121212121212121ULL, 0x8080808080808080ULL
     else:
@@ -1454,17 +1535,27 @@ cdef void put_run(const code_unit* chars, Py_ssize_t a, Py_ssize_t b, uint32_t* 
         if code_unit is not uint32_t:
             if k + step <= b:
                 memcpy(&x, chars + k, 8)
-                # Every lane in 0x21 .. 0x7f: a lane under 0x21 borrows into its high bits, one over 0x7f
-                # has them set (a borrow out of a lane only sends more to the slow path).
-                if ((x - low) | x) & high == 0:
+                # Lanes outside 0x21 .. 0x7f get high bits: one under 0x21 borrows into them, one over 0x7f
+                # has them. A borrow only flags lanes above, so the lowest flagged lane is a true one.
+                m = ((x - low) | x) & high
+                run = step if m == 0 else __builtin_ctzll(m) // (8 * sizeof(code_unit))
+                if run:
                     if g and o != 0:
                         buf[o] = 32
                         o += 1
                     g = 0
-                    for j in range(step):
-                        buf[o + j] = chars[k + j]
-                    o += step
-                    k += step
+                    # all of them (the slack), unrolled
+                    buf[o] = chars[k]
+                    buf[o + 1] = chars[k + 1]
+                    buf[o + 2] = chars[k + 2]
+                    buf[o + 3] = chars[k + 3]
+                    if code_unit is uint8_t:
+                        buf[o + 4] = chars[k + 4]
+                        buf[o + 5] = chars[k + 5]
+                        buf[o + 6] = chars[k + 6]
+                        buf[o + 7] = chars[k + 7]
+                    o += run
+                    k += run
                     continue
         c = chars[k]
         k += 1
@@ -1546,7 +1637,7 @@ cdef Py_ssize_t clip_spans(int32_t* spans, Py_ssize_t m, Py_ssize_t start, Py_ss
 cdef str snippet_render(str text, const int32_t* spans, Py_ssize_t m, Py_ssize_t start, Py_ssize_t end,
                         uint32_t* buf):
     """The window start .. end of `text` with the (clipped, merged) spans marked, whitespace runs as one
-    space and "…" where the text goes on; `buf` holds end - start + 4 * m + 4 characters."""
+    space and "…" where the text goes on; `buf` holds end - start + 4 * m + 12 characters."""
     cdef Py_ssize_t i, pos = start, out = 0, length = PyUnicode_GET_LENGTH(text)
     cdef int kind = PyUnicode_KIND(text)
     cdef const void* data = PyUnicode_DATA(text)
@@ -1577,7 +1668,7 @@ cdef str snippet_of(str text, int32_t* spans, Py_ssize_t n, Py_ssize_t before, P
         return ""
     m = snippet_window(text, spans, n, before, width, window)
     m = clip_spans(spans, m, window[0], window[1])
-    buf = <uint32_t*>malloc((window[1] - window[0] + 4 * m + 4) * sizeof(uint32_t))
+    buf = <uint32_t*>malloc((window[1] - window[0] + 4 * m + 12) * sizeof(uint32_t))
     if buf == NULL:
         raise MemoryError()
     try:
@@ -1844,7 +1935,7 @@ cdef class Scratch:
             ) == 0:
                 return <str><object>PyList_GET_ITEM(snips, sl.made)
             i = (i + 1) & mask
-        need = window[1] - window[0] + 4 * m + 4
+        need = window[1] - window[0] + 4 * m + 12  # put_run writes up to 8 past the end
         if need > self.sbufcap:
             free(self.sbuf)
             self.sbuf = <uint32_t*>malloc(need * sizeof(uint32_t))
@@ -1949,8 +2040,8 @@ cdef class Article:
     """One matched article: what its results need to build their details lazily, all at once.
 
     `Core.match` sets `rules` (the matched rule indices, int32 bytes); `engine._details(article)` (a
-    callable of the engine, engine.py) returns the matches' (terms, snippet, score) in that order, built on
-    the first result's first access and shared by all of them.
+    callable of the engine, engine.py) returns the matches' terms, snippets and scores (`Core.details`),
+    built on the first result's first access and shared by all of them.
     """
 
     cdef readonly object engine
@@ -1970,16 +2061,31 @@ cdef class Article:
         self.serial = 0
         self._details = None
 
-    cdef tuple details_at(self, Py_ssize_t index):
+    cdef list built(self):
         if self._details is None:
             self._details = self.engine._details(self)
-        return <tuple>self._details[index]
+        return self._details
+
+    cdef int fill(self, MatchResult m, Py_ssize_t index) except -1:
+        """Give the article's `index`-th result what it lacks of its terms, snippet and score."""
+        cdef list d = self.built()
+        cdef const double* scores = <const double*><const char*><bytes>d[len(d) - 1]
+        if m._terms is None:
+            m._terms = d[2 * index]
+        if m._snippet is None:
+            m._snippet = d[2 * index + 1]
+        if not m._scored:
+            m._score = scores[index]
+            m._scored = True
+        return 0
 
     def details(self, Py_ssize_t index):
         """(terms, snippet, score) of the article's `index`-th match."""
+        cdef list d
         if not 0 <= index < len(self.rules) // sizeof(int32_t):
             raise IndexError("no such match")
-        return self.details_at(index)
+        d = self.built()
+        return d[2 * index], d[2 * index + 1], (<const double*><const char*><bytes>d[len(d) - 1])[index]
 
 
 @cython.final
@@ -2050,8 +2156,7 @@ cdef class MatchResult:
 
     cdef object _watch_id
     cdef object _watch_name
-    cdef list _ids  # results of Core.match: the engine's per-rule ids and names, read at _rule
-    cdef list _names
+    cdef list _names  # results of Core.match: the engine's per-rule names, read at _rule
     cdef double _score
     cdef bint _scored
     cdef object _terms
@@ -2073,10 +2178,11 @@ cdef class MatchResult:
         self._rule = -1
 
     cdef _build(self):
-        score = None
         if self._article is not None:
-            terms, snippet, score = self._article.details_at(self._index)
-        elif self._details is not None:
+            self._article.fill(self, self._index)
+            self._article = None
+            return
+        if self._details is not None:
             terms, snippet = self._details()
         else:
             terms, snippet = [], ""
@@ -2084,17 +2190,12 @@ cdef class MatchResult:
             self._terms = terms
         if self._snippet is None:
             self._snippet = snippet
-        if not self._scored:
-            self._score = score
-            self._scored = True
         self._details = None
-        self._article = None
 
     @property
-    @cython.boundscheck(True)
     def watch_id(self):
         """The id of the watch that fired."""
-        return self._ids[self._rule] if self._ids is not None else self._watch_id
+        return self._watch_id
 
     @property
     @cython.boundscheck(True)
@@ -2154,9 +2255,9 @@ cdef class MatchResult:
 
 
 cdef MatchResult new_result(list ids, list names, Article article, int32_t rule, int32_t index):
-    # The per-rule lists, not their items: the list objects are hot in cache, the items are not.
+    # Its watch id (prefetched by Core.match); the name is read from the per-rule list when asked.
     cdef MatchResult m = MatchResult.__new__(MatchResult)
-    m._ids = ids
+    m._watch_id = <object>PyList_GET_ITEM(ids, rule)
     m._names = names
     m._scored = False
     m._article = article

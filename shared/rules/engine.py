@@ -39,7 +39,8 @@ def lang_ok(language: str | None, code: str) -> bool:
 Prepared = tuple[tuple[str, str, str, str], tuple[str, str], tuple[Folded | None, Folded | None]]
 
 
-Details = tuple[list[TermHit], str, float]
+# Core.details: the terms and snippet of each match in turn, then their scores as float64 bytes.
+Details = list[list[TermHit] | str | bytes]
 
 
 class Engine:
@@ -112,7 +113,7 @@ class Engine:
         with self._lock:
             return self._core.candidate_rules(self._scratch, *self._prepare(doc)[0])
 
-    def _details(self, article: Article) -> list[Details]:
+    def _details(self, article: Article) -> Details:
         fields, originals, maps = article.prepared
         args = (*fields, article.lang, article.doc, *originals, *maps, article.rules)
         with self._lock:

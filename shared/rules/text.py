@@ -9,10 +9,12 @@ both sides (terms and documents, shared/folding.py), so a rule in either script 
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
 from shared.folding import Folded, fold, fold_with_offsets, has_han
+from shared.rules._core import normalize_table, set_normalize_table
 
 CJK = (
     "\u2e80-\u2fff\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
@@ -96,14 +98,52 @@ _NONASCII_SEP = re.compile(r"[^\x00-\x7f\w]|_")
 
 
 def normalize(text: str) -> str:
-    """Lower-case `text` and turn non-word characters into spaces, keeping its length."""
+    """Lower-case `text` and turn non-word characters into spaces, keeping its length.
+
+    1- and 2-byte strings go through a table in C (one pass, built from `normalize_general` below on first
+    use); the rest, and the few characters the table cannot hold, take the general path."""
+    if _TABLE is None:
+        _install_table()
+    out = normalize_table(text)
+    return normalize_general(text) if out is None else out
+
+
+def normalize_general(text: str) -> str:
+    """`normalize` in Python: the reference of the table (tests compare them)."""
     low = text.lower()
     if len(low) != len(text):
         low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return _separators(low)
+
+
+def _separators(low: str) -> str:
     if low.isascii():
         return low.encode("ascii").translate(_ASCII_SEP).decode("ascii")
     low = low.encode("utf-8").translate(_ASCII_SEP).decode("utf-8")
     return _NONASCII_SEP.sub(" ", low)
+
+
+_TABLE: bytes | None = None
+_GENERAL = 0xFFFF  # the table's mark of a code point only the general path knows
+
+
+def _install_table() -> None:
+    """Each BMP code point normalised alone. Lower case is per character except for Σ (final sigma,
+    which the C side leaves to the general path), and non-word characters are per character, so a
+    text's normal form is its characters' forms side by side. Surrogates are left to the general path
+    (which fails on them as before)."""
+    global _TABLE
+    chars = [chr(c) for c in range(0x10000)]
+    chars[0xD800:0xE000] = [" "] * 0x800
+    lowered = [c.lower() for c in chars]
+    one = "".join(lo if len(lo) == 1 else c for c, lo in zip(chars, lowered, strict=True))
+    forms = [ord(c) for c in _separators(one)]
+    for c in range(0xD800, 0xE000):
+        forms[c] = _GENERAL
+    forms = [f if f < _GENERAL else _GENERAL for f in forms]
+    table = array("H", forms).tobytes()
+    set_normalize_table(table)
+    _TABLE = table
 
 
 def prepare(text: str) -> tuple[str, str, Folded | None]:

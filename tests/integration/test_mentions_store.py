@@ -117,3 +117,17 @@ def test_each_article_entity_pair_is_marked_once_and_top_entities_count_from_the
     assert top_entities(session=session, label="PERSON", **window) == []
     per_mention = top_entities(session=session, linked=False, **window)
     assert [(e.key, m, n) for e, m, n in per_mention] == [("astana", 2, 2)]
+
+
+def test_the_batch_writes_the_marks_mark_pairs_would(session: Session) -> None:
+    a, b = add_articles(session, [{"title": "one"}, {"title": "two"}])
+    many = [
+        _ent(name, "GPE", 10 * i) for i, name in enumerate(["Astana", "Minsk", "Astana", "Delhi", "Minsk"])
+    ]
+    store.replace_mentions_many(session=session, items=[(a, NOW, many), (b, NOW, many[::-1])])
+    session.commit()
+    written = session.execute(text("SELECT id, article_mentions FROM mentions ORDER BY id")).all()
+    store.mark_pairs(session=session, article_ids=None)  # the reference: the first (lowest id) of each pair
+    session.commit()
+    assert session.execute(text("SELECT id, article_mentions FROM mentions ORDER BY id")).all() == written
+    assert sum(n for _, n in written if n is not None) == 10
