@@ -181,8 +181,12 @@ class Settings(BaseSettings):
 
     @property
     def effective_api_workers(self) -> int:
-        """uvicorn worker processes of `newswatch api` (and of the dashboard bench's API)."""
-        return self.api_workers or os.cpu_count() or 1
+        """uvicorn worker processes of `newswatch api` (and of the dashboard bench's API): the setting, or
+        one per CPU this process may run on (its affinity: a container's cpuset, not the host's count)."""
+        if self.api_workers:
+            return self.api_workers
+        affinity = getattr(os, "sched_getaffinity", None)
+        return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
     @property
     def effective_metrics_dir(self) -> Path:

@@ -25,6 +25,8 @@ HAND_WRITTEN: tuple[tuple[str, str | None], ...] = (
     ("article_search", "ix_article_search_article_facets"),  # 0004, PostgreSQL only
     ("mentions", "article_mentions"),  # 0005: written by shared.nlp.store.mark_pairs
     ("mentions", "ix_mentions_pairs"),  # 0005
+    ("article_search", "ix_article_search_feed_article"),  # 0006, PostgreSQL only
+    ("article_sources", "ix_article_sources_feed_article"),  # 0006, PostgreSQL only
 )
 _FTS5_SHADOWS = ("_data", "_idx", "_content", "_docsize", "_config")
 

@@ -14,6 +14,8 @@ import bisect
 import re
 from collections import Counter, defaultdict
 
+import ahocorasick
+
 from shared.nlp.normalize import clean_surface
 from shared.nlp.types import PERSON, ExtractedEntity
 
@@ -49,15 +51,41 @@ def harmonise(text: str, ents: list[ExtractedEntity]) -> list[ExtractedEntity]:
     if not labels:
         return out
     covered = sorted((e.start, e.end) for e in out)
-    names = "|".join(re.escape(t) for t in sorted(labels, key=len, reverse=True))
-    pattern = re.compile(rf"(?<!\w)({names})(?!\w)")
     extra: list[ExtractedEntity] = []
-    for m in pattern.finditer(text):
-        start, end = m.span()
+    for start, end, name in whole_words(text, list(labels)):
         i = bisect.bisect_right(covered, (start, 10**12)) - 1
         if (i >= 0 and covered[i][1] > start) or (i + 1 < len(covered) and covered[i + 1][0] < end):
             continue
-        name = m.group(1)
         norm = surnames.get(name) or clean_surface(name)
         extra.append(ExtractedEntity(name, labels[name], start, end, None, None, norm))
     return sorted(out + extra, key=lambda x: x.start)
+
+
+_WORD = re.compile(r"\w")
+
+
+def whole_words(text: str, names: list[str]) -> list[tuple[int, int, str]]:
+    r"""Where the names occur as whole words: leftmost first, the longest name at a place, never overlapping.
+
+    What the alternation `(?<!\w)(longest|…|shortest)(?!\w)` finds with finditer, without compiling a
+    pattern per article (that compile was a third of the linker's time): one Aho-Corasick pass.
+    """
+    auto = ahocorasick.Automaton()
+    for name in names:
+        if name:
+            auto.add_word(name, name)
+    if not len(auto):
+        return []
+    auto.make_automaton()
+    found: list[tuple[int, int, str]] = []
+    for last, name in auto.iter(text):
+        start, end = last - len(name) + 1, last + 1
+        if (start > 0 and _WORD.match(text, start - 1)) or _WORD.match(text, end):
+            continue
+        found.append((start, end, name))
+    found.sort(key=lambda f: (f[0], f[0] - f[1]))
+    out: list[tuple[int, int, str]] = []
+    for start, end, name in found:
+        if not out or start >= out[-1][1]:
+            out.append((start, end, name))
+    return out

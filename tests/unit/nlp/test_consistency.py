@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from shared.nlp.consistency import harmonise
+import gzip
+import json
+import re
+from pathlib import Path
+
+from shared.nlp.consistency import harmonise, whole_words
 from shared.nlp.types import ExtractedEntity
 
 
@@ -37,3 +42,27 @@ def test_linked_entities_are_left_alone_and_short_acronyms_not_propagated() -> N
     doc = "UN met. The UN said."
     linked = ent("UN", doc, "ORG", entity_id="Q1065")
     assert harmonise(doc, [linked]) == [linked]
+
+
+def _by_regex(text: str, names: list[str]) -> list[tuple[int, int, str]]:
+    """The alternation harmonise used before whole_words (longest name first)."""
+    alternation = "|".join(re.escape(t) for t in sorted(names, key=len, reverse=True))
+    return [(m.start(), m.end(), m.group(1)) for m in re.finditer(rf"(?<!\w)({alternation})(?!\w)", text)]
+
+
+def test_whole_words_finds_what_the_alternation_found() -> None:
+    cases = [
+        ("New York and York, New Yorkers; New York.", ["New York", "York", "New"]),
+        ("Xi_Jinping Xi Jinping Xi-Jinping Jinping's", ["Xi Jinping", "Jinping", "Xi"]),
+        ("Sco SCO SCOs Astana's Astanaé Ästana", ["SCO", "Astana", "Ästana"]),
+        ("aaaa aaa aa", ["aaa", "aaaa", "aa a"]),
+    ]
+    data = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "full" / "bbc.jsonl.gz"
+    if data.exists():
+        with gzip.open(data, "rt", encoding="utf-8") as fh:
+            for _, line in zip(range(100), fh, strict=False):
+                text = json.loads(line).get("text") or ""
+                words = re.findall(r"[A-Z][\w']{2,}(?: [A-Z][\w']{2,})?", text)
+                cases.append((text, sorted(set(words))[:60]))
+    for text, names in cases:
+        assert whole_words(text, names) == _by_regex(text, names), names
