@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
+from queue import Empty
 from time import monotonic
 from typing import Any
 
+import redis
 from celery import Celery, signals
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
+from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -51,6 +55,68 @@ class FilesystemTransport(filesystem.Transport):
     """kombu's filesystem transport with whole-message publishing (the embedded broker)."""
 
     Channel = _AtomicChannel
+
+
+class _RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, closing cleanly when the broker is gone (a Redis restart, a cut connection).
+
+    On a lost connection Celery's consumer collects the connection (closing its channels, then clearing the
+    transport's connection info) and closes it again. kombu's close first drains the pending BRPOP reply and
+    deletes the auto-delete fanout bindings (the worker's control queue); with Redis down either raises a
+    connection error and leaves the channel open. The second close, after the info was cleared, restores
+    the unacknowledged messages through a pool rebuilt from nothing: AttributeError (`conninfo.hostname` of
+    None) instead of a connection error, so the worker stopped ("Unrecoverable error") rather than
+    reconnecting; a late ack (acks_late) on such a channel raised the same. Here those two steps give way to
+    a dead connection, so the close always completes, and a channel whose transport was collected answers
+    with a connection error (a failed restore or ack is logged; the sweeps and idempotent tasks cover it).
+    """
+
+    # kombu's own attributes, missing from its stubs (celery-types)
+    connection_errors: tuple[type[BaseException], ...]
+    _closing: bool
+    _in_poll: Any
+    _brpop_read: Callable[[], bool]
+
+    def close(self) -> None:
+        if self._in_poll:
+            try:
+                self._brpop_read()
+            except Empty:
+                pass
+            except self.connection_errors as exc:  # nothing to drain from a dead connection
+                log.debug("redis channel close: pending BRPOP not read: %r", exc)
+        super().close()
+
+    def queue_delete(self, queue: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().queue_delete(queue, *args, **kwargs)
+        except self.connection_errors as exc:
+            if not self._closing:
+                raise
+            # an auto-delete binding of a closing channel; gone anyway when Redis lost its data
+            log.debug("redis channel close: binding of %s not deleted: %r", queue, exc)
+            return None
+
+    def _connparams(self, asynchronous: bool = False) -> Any:
+        if self.connection is None or self.connection.client is None:
+            raise redis.ConnectionError("this channel's broker connection was closed")
+        return super()._connparams(asynchronous=asynchronous)  # type: ignore[misc]  # not in kombu's stubs
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport with channels that close cleanly when the broker is gone (redis:// URLs)."""
+
+    Channel = _RedisChannel
+
+
+def broker_transport(url: str) -> str | None:
+    """The kombu transport for a broker URL: ours for the filesystem and plain Redis, kombu's otherwise
+    (rediss:// keeps kombu's own, whose SSL defaults come from the scheme)."""
+    if url.startswith("filesystem"):
+        return "services.queue:FilesystemTransport"
+    if url.startswith("redis://"):
+        return "services.queue:RedisTransport"
+    return None
 
 
 def broker_options(settings: Settings) -> dict[str, object]:
@@ -101,12 +167,15 @@ def create_celery(settings: Settings) -> Celery:
         task_default_queue="pipeline",
         task_routes={f"{q}.*": {"queue": q} for q in QUEUES},
         broker_transport_options=broker_options(settings),
-        broker_transport=(
-            "services.queue:FilesystemTransport"
-            if settings.effective_broker_url.startswith("filesystem")
-            else None
-        ),
+        broker_transport=broker_transport(settings.effective_broker_url),
         broker_connection_retry_on_startup=True,
+        # a lost broker is retried for as long as it is away (Celery's default gives up after 100 attempts,
+        # about 45 minutes, and the worker or beat exits); the sweeps find whatever was lost meanwhile
+        broker_connection_max_retries=None,
+        # a lost connection lets running tasks finish and commit (Celery 6 would cancel them): their messages
+        # come back through kombu's restore or are lost with Redis and found by the sweeps, and a task claims
+        # its rows (SKIP LOCKED) and returns early when the work is done, so none is done twice
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5},
         beat_schedule=beat_schedule(settings),
@@ -174,8 +243,6 @@ def queue_depths(settings: Settings) -> dict[str, int | None]:
         names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
         return {q: sum(1 for n in names if n.endswith(f".{q}.msg")) for q in QUEUES}
     if url.startswith(("redis://", "rediss://")):
-        import redis
-
         try:
             client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
             try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kombu import Connection
 
-from services.queue import FilesystemTransport, broker_options, create_celery
+from services.queue import FilesystemTransport, RedisTransport, broker_options, create_celery
 from shared.config import Settings
 
 
@@ -81,4 +81,7 @@ def test_the_embedded_app_uses_it_and_the_distributed_one_redis(tmp_path: Path) 
     with app.connection_for_write() as conn:
         assert isinstance(conn.transport, FilesystemTransport)
     distributed = create_celery(Settings(mode="distributed", redis_url="redis://127.0.0.1:6379/0"))
-    assert distributed.conf.broker_transport is None
+    # kombu's Redis transport with our channel (tests/integration/test_faults_broker_channel.py says why)
+    assert distributed.conf.broker_transport == "services.queue:RedisTransport"
+    with distributed.connection_for_write() as conn:  # not connected: only the transport is built
+        assert isinstance(conn.transport, RedisTransport)
