@@ -19,7 +19,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -101,8 +101,9 @@ def process_batch(
     """Process the still-unprocessed articles among `article_ids`, containing faults; returns delivery ids.
 
     With `pick_up` (PostgreSQL), the batch is filled up to `pipeline_batch_size` with other articles waiting
-    in `fetched` (oldest first, never one that failed before, none another worker holds): articles pushed
-    one by one are then processed in batches once they queue up, and their own tasks find them done.
+    in `fetched` (oldest first, fetched within `pipeline_stuck_after_seconds`, never one that failed before,
+    none another worker holds): articles pushed one by one are then processed in batches once they queue
+    up, and their own tasks find them done.
     Each transaction comes from `sessions()` (commit on success, rollback on error).
     """
     ids = list(article_ids)
@@ -134,7 +135,8 @@ def _with_quarantine(
                 extractor = extractor_for(settings)
                 out += _quarantine(session, ENGINES.get(session=session, resolver=extractor.kb).failures)
             with sessions() as session:
-                batch = _claim(session, ids, fill_to=fill)
+                since = utcnow() - timedelta(seconds=settings.pipeline_stuck_after_seconds)
+                batch = _claim(session, ids, fill_to=fill, fetched_since=since)
                 claimed += [a.id for a in batch if a.id is not None and a.id not in claimed]
                 return out + _process(session=session, batch=batch, settings=settings)
         except WatchFaults as faults:
@@ -186,9 +188,13 @@ def retry_article(*, session: Session, article: Article) -> None:
     session.flush()
 
 
-def _claim(session: Session, article_ids: Sequence[int], *, fill_to: int = 0) -> list[Article]:
+def _claim(
+    session: Session, article_ids: Sequence[int], *, fill_to: int = 0, fetched_since: datetime | None = None
+) -> list[Article]:
     """The still-`fetched` articles among the ids, row-locked; on PostgreSQL filled up to `fill_to` with
-    other waiting articles that never failed (SKIP LOCKED: two workers never hold one article)."""
+    other waiting articles fetched since `fetched_since` that never failed (SKIP LOCKED: two workers never
+    hold one article). Older ones are the sweep's: an article that kills its worker (a hard time limit, the
+    memory) before its failure is counted would otherwise be the oldest waiting one in every batch."""
     q = select(Article).where(col(Article.id).in_(article_ids), Article.status == STATUS_FETCHED)
     if is_sqlite(session):
         return list(session.exec(q.order_by(col(Article.id))))
@@ -201,6 +207,7 @@ def _claim(session: Session, article_ids: Sequence[int], *, fill_to: int = 0) ->
             .where(
                 Article.status == STATUS_FETCHED,
                 Article.attempts == 0,
+                col(Article.fetched_at) >= (fetched_since or utcnow()),
                 col(Article.id).not_in(list(article_ids)),
             )
             .order_by(col(Article.id))

@@ -5,6 +5,7 @@ one another worker holds, each article once; a failing picked-up article is spli
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import tests.support.faults  # noqa: F401  # registers the `faulty` extractor (n
 from shared.config import Settings, get_settings
 from shared.db import session_scope
 from shared.models import Article
+from shared.models.base import utcnow
 from shared.pipeline import service
 from tests.support.faults import FAIL_MARKER
 
@@ -29,7 +31,9 @@ def settings(clean_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     yield base.model_copy(update={"entity_extractor": "faulty", "pipeline_batch_size": 4})
 
 
-def _articles(titles: list[str], *, attempts: dict[int, int] | None = None) -> list[int]:
+def _articles(
+    titles: list[str], *, attempts: dict[int, int] | None = None, hours_ago: float = 0
+) -> list[int]:
     with session_scope() as s:
         rows = [
             Article(url=f"https://pickup.example/{t}", canonical_url=f"https://pickup.example/{t}", title=t)
@@ -37,6 +41,7 @@ def _articles(titles: list[str], *, attempts: dict[int, int] | None = None) -> l
         ]
         for n, row in enumerate(rows):
             row.attempts = (attempts or {}).get(n, 0)
+            row.fetched_at = utcnow() - timedelta(hours=hours_ago)
             s.add(row)
         s.flush()
         return [r.id or 0 for r in rows]
@@ -84,3 +89,13 @@ def test_a_failing_picked_up_article_is_split_out_and_the_rest_processed(setting
     with session_scope() as s:
         bad = s.get(Article, ids[1])
         assert bad is not None and bad.attempts == 1 and bad.status == "fetched"
+
+
+def test_an_article_waiting_longer_than_the_sweeps_limit_is_left_to_the_sweep(settings: Settings) -> None:
+    # one that kills its worker before its failure is counted must not be the oldest in every batch
+    (old,) = _articles(["waiting for two hours"], hours_ago=2)
+    ids = _articles([f"article {n}" for n in range(2)])
+    service.process_batch(sessions=session_scope, article_ids=[ids[0]], settings=settings)
+    assert _statuses([old, *ids]) == ["fetched", "processed", "processed"]
+    service.process_batch(sessions=session_scope, article_ids=[old], settings=settings)  # its own task
+    assert _statuses([old]) == ["processed"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -187,3 +188,18 @@ def test_a_watch_file_id_must_be_a_number_or_a_text(tmp_path: Path) -> None:
     y.write_text("- name: SCO\n  id:\n  query: SCO summit\n")
     with pytest.raises(WatchFileError, match="'SCO' has an id"):
         load_watch_file(y)
+
+
+def test_compiling_leaves_the_garbage_collector_as_it_was() -> None:
+    """The collector is paused while a rule set compiles (no cycles are made), and only then."""
+    was = gc.isenabled()
+    try:
+        for state in (True, False):
+            (gc.enable if state else gc.disable)()
+            compile_watches([WatchSpec(1, "a", "summit AND Astana")])
+            assert gc.isenabled() is state
+            with pytest.raises(RuleSyntaxError):
+                compile_watches([WatchSpec(2, "b", "summit AND (")])
+            assert gc.isenabled() is state
+    finally:
+        (gc.enable if was else gc.disable)()

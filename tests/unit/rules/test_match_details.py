@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.rules import MatchDocument, MatchResult, TermHit, WatchSpec, compile_watches
+from shared.rules._core import Article
 from shared.rules.ast import to_query
 from shared.rules.snippet import highlight, highlight_c
 from tests.support.match_details import assert_details_match_reference
@@ -95,3 +97,20 @@ def test_term_dicts_are_the_terms_as_a_match_row_stores_them() -> None:
     assert a.term_dicts()[0]["text"] == "Summit" and copy is not a.terms[0].as_dict()
     given = MatchResult(3, "c", 1.0, [TermHit("x", "text", 1, 2, "X")], "**X**")
     assert given.term_dicts() == [{"term": "x", "field": "text", "start": 1, "end": 2, "text": "X"}]
+
+
+def test_an_articles_details_by_index_are_its_results_fields() -> None:
+    """Article.details(i): the i-th match's (terms, snippet, score), as its result reads them."""
+    engine = compile_watches([WatchSpec(1, "a", "summit"), WatchSpec(2, "b", "SCORE>=2(summit^2, Astana^1)")])
+    doc = MatchDocument(title="Summit", text="Leaders met in Astana.")
+    prepared = engine._prepare(doc)
+    article = Article(engine, prepared, engine._lang(doc), doc)
+    found = engine._core.match(
+        engine._scratch, *prepared[0], engine._lang(doc), doc, article, engine._ids, engine._names
+    )
+    article.serial = engine._scratch.serial
+    for i, m in enumerate(engine.match(doc)):
+        assert article.details(i) == (m.terms, m.snippet, m.score)
+    assert [m.score for m in found] == [1.0, 3.0]
+    with pytest.raises(IndexError):
+        article.details(2)
