@@ -8,6 +8,7 @@ configuration (so "summits" lights up "summit" in English text and "Путина
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -70,9 +71,11 @@ class _Marker:
         self.want = want
         self.stems: dict[str, str] = {}
         self.hit: dict[str, bool] = {}
-        # word forms as written (before case folding) already judged, and those of them that are hits;
-        # replaced (never cleared) when too many, so a thread holding the old pair reads it consistently
-        self.forms: tuple[set[str], set[str]] = (set(), set())
+        # word forms as written (before case folding) already judged, those of them that are hits and those
+        # that are a phrase's first word; replaced (never cleared) when too many, so a thread holding the old
+        # ones reads them consistently
+        self.forms: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        self.firsts = frozenset(p[0] for p in want.phrases)
 
     def is_hit(self, norm: str) -> bool:
         found = self.hit.get(norm)
@@ -102,35 +105,37 @@ class _Marker:
         folded = fold_with_offsets(text)
         found: list[tuple[int, int]] = []
         is_hit = self.is_hit
-        # the distinct words first (C speed), then only the hits' offsets, by a pattern of their forms
+        # the distinct words first (C speed), then only the hits' offsets, by a pattern of the forms: of every
+        # hit form met so far (the same matches in this text as of its own hit forms, and one pattern to
+        # compile per marker and form met, not one per text: compiling was a fifth of a cold page's CPU)
         words = set(TOKEN_RE.findall(folded.text))
-        seen, hit_forms = self.forms
+        seen, hit_forms, head_forms = self.forms
         new = words - seen
         if new:
             if len(seen) > self.MAX_WORDS:
-                seen, hit_forms = self.forms = (set(), set())
+                seen, hit_forms, head_forms = self.forms = (set(), set(), set())
                 new = words
             hit_forms.update([w for w in new if is_hit(w.casefold())])  # hits first: then seen
+            if self.firsts:
+                head_forms.update([w for w in new if self.stem(w.casefold()) in self.firsts])
             seen |= new
-        forms = frozenset(words & hit_forms)
+        any_hit = not words.isdisjoint(hit_forms)
         if not want.phrases:
-            if not forms:
+            if not any_hit:
                 return found
-            for m in _pattern(forms).finditer(folded.text):
-                _add(found, m.span() if folded.identity else folded.span(m.start(), m.end()))
+            for start, end in _whole(frozenset(hit_forms), folded.text):
+                _add(found, (start, end) if folded.identity else folded.span(start, end))
             return found
         # phrases: the single-word hits, plus the tokens of each phrase read from where its first word occurs
         # (stemming every token of the text was most of a phrase search's CPU)
         marked: set[tuple[int, int]] = set()
-        if forms:
-            marked.update(m.span() for m in _pattern(forms).finditer(folded.text))
-        firsts = {p[0] for p in want.phrases}
-        heads = frozenset(w for w in words if self.stem(w.casefold()) in firsts)
-        if heads:
+        if any_hit:
+            marked.update(_whole(frozenset(hit_forms), folded.text))
+        if not words.isdisjoint(head_forms):
             longest = max(len(p) for p in want.phrases)
-            for m in _pattern(heads).finditer(folded.text):
+            for head, _end in _whole(frozenset(head_forms), folded.text):
                 toks: list[re.Match[str]] = []
-                for t in TOKEN_RE.finditer(folded.text, m.start()):
+                for t in TOKEN_RE.finditer(folded.text, head):
                     toks.append(t)
                     if len(toks) == longest:
                         break
@@ -151,18 +156,32 @@ def _add(spans: list[tuple[int, int]], span: tuple[int, int]) -> None:
         spans.append(span)
 
 
-_WORD = f"[^\\W_{CJK}]"  # a character of a (non-CJK) word token: TOKEN_RE's second branch
+_WORD_CHAR = re.compile(f"[^\\W_{CJK}]")  # a character of a (non-CJK) word token: TOKEN_RE's second branch
+
+
+def _whole(forms: frozenset[str], text: str) -> Iterator[tuple[int, int]]:
+    """Where these token forms occur as whole tokens of TOKEN_RE: a word form not inside a longer run of
+    word characters; a CJK character (a token on its own) anywhere.
+
+    The pattern has no look-arounds: the boundaries are checked here. A word candidate that fails them is
+    no token, nor is any other form at its start (a shorter one is followed by a word character of the
+    longer) or inside it (preceded by one), so skipping past it loses nothing. (The look-arounds' character
+    class made compiling a pattern cost ~3 ms: a fifth of a first search's CPU.)"""
+    n = len(text)
+    for m in _pattern(forms).finditer(text):
+        s, e = m.span()
+        cjk = e - s == 1 and CJK_RE.match(text, s) is not None
+        alone = (s == 0 or not _WORD_CHAR.match(text, s - 1)) and (e == n or not _WORD_CHAR.match(text, e))
+        if cjk or alone:
+            yield s, e
 
 
 @lru_cache(maxsize=1024)
 def _pattern(forms: frozenset[str]) -> re.Pattern[str]:
-    """Where these token forms occur as whole tokens of TOKEN_RE: a word form not inside a longer run of
-    word characters; a CJK character (a token on its own) anywhere."""
+    """Any of these forms, longer words first, and any of their CJK characters."""
     words = sorted((f for f in forms if not CJK_RE.fullmatch(f)), key=lambda f: (-len(f), f))
     chars = "".join(re.escape(f) for f in sorted(forms) if CJK_RE.fullmatch(f))
-    parts = []
-    if words:
-        parts.append(f"(?<!{_WORD})(?:{'|'.join(re.escape(w) for w in words)})(?!{_WORD})")
+    parts = [re.escape(w) for w in words]
     if chars:
         parts.append(f"[{chars}]")
     return re.compile("|".join(parts))
