@@ -213,13 +213,7 @@ def page_by_rank(
     if candidates > 0 and not is_sqlite(session):
         return _page_by_rank_bounded(session, f, configs, rank, after, limit, candidates)
     inner, params = base_query(session, f, configs, S.c.article_id, S.c.dated_at, rank.label("rank"))
-    sub = inner.subquery()
-    q = select(sub.c.article_id, sub.c.dated_at, sub.c.rank)
-    if after is not None:
-        key = tuple_(literal(after[0], Float()), literal(after[1], Integer()))
-        q = q.where(tuple_(sub.c.rank, sub.c.article_id) < key)
-    q = q.order_by(sub.c.rank.desc(), sub.c.article_id.desc()).limit(limit)
-    return [(int(i), t, float(r)) for i, t, r in session.execute(q, params)]
+    return _rank_page(session, inner, params, after, limit)
 
 
 def _page_by_rank_bounded(
@@ -249,13 +243,7 @@ def _page_by_rank_bounded(
     )
     r = rank.label("rank")
     inner = select(cand.c.article_id, cand.c.dated_at, r).join(S, S.c.article_id == cand.c.article_id)
-    sub = inner.subquery()
-    q = select(sub.c.article_id, sub.c.dated_at, sub.c.rank)
-    if after is not None:
-        key = tuple_(literal(after[0], Float()), literal(after[1], Integer()))
-        q = q.where(tuple_(sub.c.rank, sub.c.article_id) < key)
-    q = q.order_by(sub.c.rank.desc(), sub.c.article_id.desc()).limit(limit)
-    return [(int(i), t, float(rk)) for i, t, rk in session.execute(q, params)]
+    return _rank_page(session, inner, params, after, limit)
 
 
 def facets(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tuple[str, str, int]]:
@@ -270,3 +258,16 @@ def facets(*, session: Session, f: Filters, configs: Sequence[str]) -> list[tupl
     )
     q = q.group_by(text("day"), text("lang"))
     return [(str(d), str(lg), int(n)) for d, lg, n in session.execute(q, params)]
+
+
+def _rank_page(
+    session: Session, inner: Any, params: Any, after: tuple[float, int] | None, limit: int
+) -> list[tuple[int, datetime, float | None]]:
+    """A page of `inner`'s (article id, time, rank) rows, most relevant first, after a (rank, id) cursor."""
+    sub = inner.subquery()
+    q = select(sub.c.article_id, sub.c.dated_at, sub.c.rank)
+    if after is not None:
+        key = tuple_(literal(after[0], Float()), literal(after[1], Integer()))
+        q = q.where(tuple_(sub.c.rank, sub.c.article_id) < key)
+    q = q.order_by(sub.c.rank.desc(), sub.c.article_id.desc()).limit(limit)
+    return [(int(i), t, float(r)) for i, t, r in session.execute(q, params)]
