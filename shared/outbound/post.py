@@ -39,6 +39,18 @@ from shared.outbound.policy import AddressPolicy, BadSchemeError
 
 MAX_IDLE_PER_HOST = 16
 
+# What `PinnedPoster.post` raises for a failed request, besides UnsafeURLError (see `error_kind`).
+POST_ERRORS: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)
+
+
+def error_kind(exc: BaseException) -> str:
+    """timeout, connect or protocol: what kind of failure one of POST_ERRORS is."""
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connect"
+    return "protocol"
+
 
 @dataclass(frozen=True)
 class PostResult:

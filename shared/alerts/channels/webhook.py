@@ -11,8 +11,6 @@ sends through the pinned httpx client instead, with the same checks.
 
 from __future__ import annotations
 
-import http.client
-import socket
 import time
 from urllib.parse import urlsplit
 
@@ -28,20 +26,24 @@ from shared.alerts.channels.base import (
 from shared.alerts.signing import webhook_headers
 from shared.outbound.http import pinned_client
 from shared.outbound.policy import AddressPolicy, BadSchemeError, UnsafeURLError
-from shared.outbound.post import PinnedPoster
+from shared.outbound.post import POST_ERRORS, PinnedPoster, error_kind
 from shared.outbound.schemes import WEBHOOK_SCHEMES
 from shared.outbound.transport import total_deadline
 
 USER_AGENT = "Newswatch-Webhooks/1.0"
+# what a failed attempt raises: reported as an AttemptResult, never raised
+_FAILURES: tuple[type[Exception], ...] = (httpx.HTTPError, UnsafeURLError, ValueError, *POST_ERRORS)
 
 
 def _classify(exc: Exception) -> str:
-    if isinstance(exc, (httpx.TimeoutException, TimeoutError, socket.timeout)):
+    if isinstance(exc, httpx.TimeoutException):
         return "timeout"
-    if isinstance(exc, (httpx.ConnectError, ConnectionRefusedError)):
+    if isinstance(exc, httpx.ConnectError):
         return "connect"
     if isinstance(exc, UnsafeURLError):
         return "blocked"
+    if isinstance(exc, POST_ERRORS):
+        return error_kind(exc)
     return "protocol"
 
 
@@ -126,7 +128,7 @@ class WebhookChannel:
                     response_headers=dict(resp.headers.items()),
                     response_body=text,
                 )
-        except (httpx.HTTPError, UnsafeURLError, ValueError, OSError, http.client.HTTPException) as exc:
+        except _FAILURES as exc:
             return AttemptResult(
                 duration_ms=(time.monotonic() - started) * 1000,
                 error=f"{type(exc).__name__}: {exc}"[:1000],
