@@ -213,7 +213,7 @@ def test_stemming_is_safe_across_threads() -> None:
 
 
 def test_the_postgresql_index_flushes_a_small_pending_list(session: Session) -> None:
-    # migration 0007: an insert that crosses the limit merges the pending list in its own transaction;
+    # migration 0008: an insert that crosses the limit merges the pending list in its own transaction;
     # 256 kB keeps that merge (and every search's scan of the unmerged entries) short
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("GIN is PostgreSQL's")

@@ -12,16 +12,16 @@ all but cost 0.35 ms more per insert (1.79 s), which bulk imports feel.
 
 SQLite (embedded mode) has no GIN index: nothing to do.
 
-Revision ID: 0007_search_pending_list
-Revises: 0006_feed_ids
+Revision ID: 0008_search_pending_list
+Revises: 0007_mention_pairs_label
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007_search_pending_list"
-down_revision: str | None = "0006_feed_ids"
+revision: str = "0008_search_pending_list"
+down_revision: str | None = "0007_mention_pairs_label"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
