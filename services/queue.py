@@ -188,6 +188,20 @@ def create_celery(settings: Settings) -> Celery:
 
 app = create_celery(get_settings())
 _heartbeat: Heartbeat | None = None
+_pool_processes = 1
+
+
+@signals.worker_init.connect
+def _note_pool_size(sender: Any = None, **_: Any) -> None:
+    """Remember the worker's pool size (before the prefork children are forked: they inherit it)."""
+    global _pool_processes
+    concurrency = getattr(sender, "concurrency", None)
+    _pool_processes = concurrency if isinstance(concurrency, int) and concurrency > 0 else 1
+
+
+def pool_processes() -> int:
+    """Processes of this worker's pool taking tasks side by side (1 outside a worker)."""
+    return _pool_processes
 
 
 def _json_logging(loglevel: Any = None, **_: Any) -> None:

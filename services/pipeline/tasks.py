@@ -6,6 +6,7 @@ from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
 from services.dispatch import enqueue_deliveries, enqueue_processing
+from services.queue import pool_processes
 from shared import logs
 from shared.config import get_settings
 from shared.db import session_scope
@@ -23,13 +24,14 @@ from shared.search.backfill import index_missing
 def process_batch(article_ids: list[int]) -> int:
     """Entities, matching and alerts for these articles; deliveries are enqueued after the commit.
 
-    A failing watch or article is contained by the service (quarantine, batch split); only database errors
-    that pass reach the retry here.
+    Waiting articles picked up to fill the batch are shared among the worker's pool processes. A failing
+    watch or article is contained by the service (quarantine, batch split); only database errors that pass
+    reach the retry here.
     """
     settings = get_settings()
     with logs.context(article_ids=article_ids):
         delivery_ids = service.process_batch(
-            sessions=session_scope, article_ids=article_ids, settings=settings
+            sessions=session_scope, article_ids=article_ids, settings=settings, share=pool_processes()
         )
     enqueue_deliveries(delivery_ids)
     return len(delivery_ids)

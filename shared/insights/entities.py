@@ -58,32 +58,26 @@ def top_entities(
     """Entities with the most articles mentioning them in the window: (entity, mentions, articles)."""
     if linked is None:
         # one row per (entity, article) pair carries the pair's mention count (migration 0005): a window
-        # is one range of the partial index ix_mentions_pairs and one aggregation. A type filter reads the
-        # entity's label: a mention's label is always its entity's (entities are keyed by label and name,
-        # shared.nlp.store), so it keeps the same pairs as filtering the mentions
+        # is one range of the partial index ix_mentions_pairs and one aggregation. A type filter keeps the
+        # pairs of that label, read from the same index (migration 0007): a mention's label is always its
+        # entity's (entities are keyed by label and name, shared.nlp.store), so it keeps the same pairs as
+        # joining the entities on their label, without aggregating every other type's pairs first
         pair_mentions: Any = literal_column("mentions.article_mentions")  # not a model column: 0005
         a, m = func.count().label("a"), func.sum(pair_mentions).label("m")
-        counts = (
-            select(Mention.entity_id, m, a)
-            .where(
-                pair_mentions.is_not(None),
-                col(Mention.published_at) >= since,
-                col(Mention.published_at) < until,
-            )
-            .group_by(col(Mention.entity_id))
+        counts = select(Mention.entity_id, m, a).where(
+            pair_mentions.is_not(None),
+            col(Mention.published_at) >= since,
+            col(Mention.published_at) < until,
         )
-        if label is None:
-            top = counts.order_by(a.desc(), m.desc(), col(Mention.entity_id)).limit(limit).subquery()
-            return _top_rows(session, top)
-        sub = counts.subquery()
-        q = (
-            select(Entity, sub.c.m, sub.c.a)
-            .join(sub, sub.c.entity_id == Entity.id)
-            .where(Entity.label == label)
-            .order_by(sub.c.a.desc(), sub.c.m.desc(), col(Entity.id))
+        if label is not None:
+            counts = counts.where(Mention.label == label)
+        top = (
+            counts.group_by(col(Mention.entity_id))
+            .order_by(a.desc(), m.desc(), col(Mention.entity_id))
             .limit(limit)
+            .subquery()
         )
-        return [(e, int(m), int(a)) for e, m, a in session.exec(q)]
+        return _top_rows(session, top)
     # the linked filter is per mention: pairs of the mentions that pass it, then per entity
     per_article = (
         select(Mention.entity_id, Mention.article_id, func.count().label("m"))

@@ -24,7 +24,7 @@ HAND_WRITTEN: tuple[tuple[str, str | None], ...] = (
     ("mentions", "ix_mentions_entity_article"),  # 0004, PostgreSQL only
     ("article_search", "ix_article_search_article_facets"),  # 0004, PostgreSQL only
     ("mentions", "article_mentions"),  # 0005: written by shared.nlp.store.mark_pairs
-    ("mentions", "ix_mentions_pairs"),  # 0005
+    ("mentions", "ix_mentions_pairs"),  # 0005, label included by 0007
     ("article_search", "ix_article_search_feed_article"),  # 0006, PostgreSQL only
     ("article_sources", "ix_article_sources_feed_article"),  # 0006, PostgreSQL only
 )

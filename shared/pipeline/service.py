@@ -19,11 +19,12 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from shared import metrics
 from shared.alerts import service as alerts
@@ -96,19 +97,28 @@ class WatchFaults(Exception):
 
 
 def process_batch(
-    *, sessions: Sessions, article_ids: Sequence[int], settings: Settings, pick_up: bool = True
+    *,
+    sessions: Sessions,
+    article_ids: Sequence[int],
+    settings: Settings,
+    pick_up: bool = True,
+    share: int = 1,
 ) -> list[int]:
     """Process the still-unprocessed articles among `article_ids`, containing faults; returns delivery ids.
 
-    With `pick_up` (PostgreSQL), the batch is filled up to `pipeline_batch_size` with other articles waiting
-    in `fetched` (oldest first, fetched within `pipeline_stuck_after_seconds`, never one that failed before,
-    none another worker holds): articles pushed one by one are then processed in batches once they queue
-    up, and their own tasks find them done.
+    With `pick_up` (PostgreSQL), the batch is filled with other articles waiting in `fetched` (oldest first,
+    fetched within `pipeline_stuck_after_seconds`, never one that failed before, none another worker
+    holds): articles pushed one by one are then processed in batches once they queue up, and their own tasks
+    find them done. It is filled up to a `share` of the articles waiting (the ones in batches being processed
+    included), at most `pipeline_batch_size`: `share` is the number of processes taking from the same
+    articles (the worker's pool), so a few waiting articles are split between them and processed side by
+    side, in small batches (latency), while a backlog of `share` batches or more is taken in full batches
+    (throughput). A task's own ids are always taken, whatever their number.
     Each transaction comes from `sessions()` (commit on success, rollback on error).
     """
     ids = list(article_ids)
     claimed: list[int] = []  # every article the batch held, its picked-up ones included
-    fill = settings.pipeline_batch_size if pick_up else 0
+    fill = _Fill(settings.pipeline_batch_size, max(1, share)) if pick_up else None
     try:
         return _with_quarantine(sessions, ids, settings, fill, claimed)
     except TRANSIENT:
@@ -125,8 +135,16 @@ def process_batch(
     return out
 
 
+@dataclass(frozen=True)
+class _Fill:
+    """How a batch is filled with waiting articles: up to `ceil(waiting / share)`, at most `most`."""
+
+    most: int
+    share: int = 1
+
+
 def _with_quarantine(
-    sessions: Sessions, ids: list[int], settings: Settings, fill: int, claimed: list[int]
+    sessions: Sessions, ids: list[int], settings: Settings, fill: _Fill | None, claimed: list[int]
 ) -> list[int]:
     out: list[int] = []
     for _round in range(MAX_WATCH_ROUNDS):
@@ -136,7 +154,7 @@ def _with_quarantine(
                 out += _quarantine(session, ENGINES.get(session=session, resolver=extractor.kb).failures)
             with sessions() as session:
                 since = utcnow() - timedelta(seconds=settings.pipeline_stuck_after_seconds)
-                batch = _claim(session, ids, fill_to=fill, fetched_since=since)
+                batch = _claim(session, ids, fill=fill, fetched_since=since)
                 claimed += [a.id for a in batch if a.id is not None and a.id not in claimed]
                 return out + _process(session=session, batch=batch, settings=settings)
         except WatchFaults as faults:
@@ -189,32 +207,42 @@ def retry_article(*, session: Session, article: Article) -> None:
 
 
 def _claim(
-    session: Session, article_ids: Sequence[int], *, fill_to: int = 0, fetched_since: datetime | None = None
+    session: Session,
+    article_ids: Sequence[int],
+    *,
+    fill: _Fill | None = None,
+    fetched_since: datetime | None = None,
 ) -> list[Article]:
-    """The still-`fetched` articles among the ids, row-locked; on PostgreSQL filled up to `fill_to` with
-    other waiting articles fetched since `fetched_since` that never failed (SKIP LOCKED: two workers never
-    hold one article). Older ones are the sweep's: an article that kills its worker (a hard time limit, the
-    memory) before its failure is counted would otherwise be the oldest waiting one in every batch."""
+    """The still-`fetched` articles among the ids, row-locked; on PostgreSQL filled (see `_Fill`) with other
+    waiting articles fetched since `fetched_since` that never failed (SKIP LOCKED: two workers never hold one
+    article). Older ones are the sweep's: an article that kills its worker (a hard time limit, the memory)
+    before its failure is counted would otherwise be the oldest waiting one in every batch."""
     q = select(Article).where(col(Article.id).in_(article_ids), Article.status == STATUS_FETCHED)
     if is_sqlite(session):
         return list(session.exec(q.order_by(col(Article.id))))
     # two workers given the same ids must not both process one article
     batch = list(session.exec(q.order_by(col(Article.id)).with_for_update(skip_locked=True)))
+    if fill is None or len(batch) >= fill.most:
+        return batch
+    pickable = (
+        Article.status == STATUS_FETCHED,
+        Article.attempts == 0,
+        col(Article.fetched_at) >= (fetched_since or utcnow()),
+    )
+    fill_to = fill.most
+    if fill.share > 1:  # the articles waiting, held ones included (they are work in the system too)
+        waiting = session.exec(select(func.count()).select_from(Article).where(*pickable)).one()
+        fill_to = min(fill.most, -(-int(waiting) // fill.share))
     room = fill_to - len(batch)
     if room > 0:
-        waiting = (
+        picked = (
             select(Article)
-            .where(
-                Article.status == STATUS_FETCHED,
-                Article.attempts == 0,
-                col(Article.fetched_at) >= (fetched_since or utcnow()),
-                col(Article.id).not_in(list(article_ids)),
-            )
+            .where(*pickable, col(Article.id).not_in(list(article_ids)))
             .order_by(col(Article.id))
             .limit(room)
             .with_for_update(skip_locked=True)
         )
-        batch += list(session.exec(waiting))
+        batch += list(session.exec(picked))
     return batch
 
 

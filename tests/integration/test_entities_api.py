@@ -68,6 +68,12 @@ def test_top_entities_window_type_and_linked_filters(api: TestClient, processed:
     assert any(e["name"] == "John Examplesson" for e in unlinked)
     places = api.get("/api/v1/entities", params={"hours": 24 * 7, "type": "PLACE", "linked": "true"}).json()
     assert places["items"][0]["kb_id"] == "Q1520" and places["items"][0]["articles"] == 3
+    # a type keeps exactly the entities of that type, counted and ordered as without it
+    every = api.get("/api/v1/entities", params={"hours": 24 * 7, "limit": 200}).json()["items"]
+    assert {"PERSON", "PLACE", "ORG"} <= {e["label"] for e in every}
+    for label in ("PERSON", "PLACE", "ORG"):
+        typed = api.get("/api/v1/entities", params={"hours": 24 * 7, "type": label, "limit": 200}).json()
+        assert typed["items"] == [e for e in every if e["label"] == label], label
 
 
 def test_entity_detail_aliases_offices_and_counts(api: TestClient, processed: list[int]) -> None:

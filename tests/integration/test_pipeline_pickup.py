@@ -99,3 +99,30 @@ def test_an_article_waiting_longer_than_the_sweeps_limit_is_left_to_the_sweep(se
     assert _statuses([old, *ids]) == ["fetched", "processed", "processed"]
     service.process_batch(sessions=session_scope, article_ids=[old], settings=settings)  # its own task
     assert _statuses([old]) == ["processed"]
+
+
+def test_a_few_waiting_articles_are_shared_among_the_pool_processes(settings: Settings) -> None:
+    # 6 waiting, 2 processes: a task takes its own article and fills to half of them (3), oldest first,
+    # so the other process's task finds the other half; a backlog of two batches or more fills full batches
+    ids = _articles([f"article {n}" for n in range(6)])
+    service.process_batch(sessions=session_scope, article_ids=[ids[0]], settings=settings, share=2)
+    assert _statuses(ids) == ["processed"] * 3 + ["fetched"] * 3
+
+    # the articles being processed elsewhere count as waiting work: with 3 held by another process and 3
+    # free, a share of the 6 is all 3 free ones
+    more = _articles([f"more {n}" for n in range(3)])
+    with session_scope() as held:
+        held.exec(select(Article).where(col(Article.id).in_(ids[3:])).with_for_update()).all()
+        service.process_batch(sessions=session_scope, article_ids=[more[0]], settings=settings, share=2)
+        assert _statuses(ids[3:] + more) == ["fetched"] * 3 + ["processed"] * 3
+
+    # 3 + 9 waiting: ceil(12 / 2) = 6, capped at a batch (4): its own article and the 3 oldest
+    many = _articles([f"many {n}" for n in range(9)])
+    service.process_batch(sessions=session_scope, article_ids=[many[0]], settings=settings, share=2)
+    assert _statuses(ids[3:] + many) == ["processed"] * 4 + ["fetched"] * 8
+
+
+def test_a_tasks_own_articles_are_taken_whatever_the_share(settings: Settings) -> None:
+    ids = _articles([f"article {n}" for n in range(4)])
+    service.process_batch(sessions=session_scope, article_ids=ids[:3], settings=settings, share=4)
+    assert _statuses(ids) == ["processed"] * 3 + ["fetched"]

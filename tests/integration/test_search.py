@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from shared.errors import InvalidInput
@@ -209,3 +210,14 @@ def test_stemming_is_safe_across_threads() -> None:
         out = list(pool.map(lambda w: text.stem(w, "english"), words))
     text.stem.cache_clear()
     assert out == [text.stem(w, "english") for w in words]
+
+
+def test_the_postgresql_index_flushes_a_small_pending_list(session: Session) -> None:
+    # migration 0008: an insert that crosses the limit merges the pending list in its own transaction;
+    # 256 kB keeps that merge (and every search's scan of the unmerged entries) short
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("GIN is PostgreSQL's")
+    options = session.execute(
+        text("SELECT reloptions FROM pg_class WHERE relname = 'ix_article_search_document'")
+    ).scalar_one()
+    assert "gin_pending_list_limit=256" in options

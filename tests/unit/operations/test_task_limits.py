@@ -33,3 +33,26 @@ def test_limits_and_shutdown_come_from_settings() -> None:
 def test_hard_limit_must_exceed_soft() -> None:
     with pytest.raises(pydantic.ValidationError):
         Settings(task_soft_time_limit_seconds=10, task_time_limit_seconds=10)
+
+
+def test_the_workers_pool_size_reaches_the_pipeline_tasks() -> None:
+    # a pipeline task shares the waiting articles among this many processes (shared.pipeline.service)
+    from celery import signals
+
+    from services.queue import pool_processes
+
+    assert pool_processes() == 1  # outside a worker
+    try:
+        signals.worker_init.send(sender=_Worker(3))
+        assert pool_processes() == 3
+        signals.worker_init.send(sender=_Worker("auto"))  # not resolved yet: no share
+        assert pool_processes() == 1
+    finally:
+        signals.worker_init.send(sender=_Worker(1))
+
+
+class _Worker:
+    """What the worker_init signal's sender (celery's WorkController) offers: its pool size."""
+
+    def __init__(self, concurrency: int | str) -> None:
+        self.concurrency = concurrency
