@@ -9,6 +9,12 @@ Two implementations with one interface:
   Concurrency slots are members of a sorted set scored by their expiry, so a worker killed mid-request frees
   its slot when the lease runs out; the rate limit is a token bucket timed by the Redis server clock.
 - `LocalLimiter`: the same semantics inside one process, for the embedded mode.
+
+Both also take permits for a batch (`acquire_many`: up to n slots and n rate tokens in one step, as many as
+the limits allow now, at least one or none; `release_many`), so a notifier task sending 50 deliveries to one
+endpoint makes one Redis call to take its slots and one to give them back, not two per delivery. Each slot
+taken that way is one request in flight at a time, so the concurrency limit means the same; with a rate
+limit, the batch's tokens pay for the requests that start at once and every later request takes its own.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +68,14 @@ class Limiter(Protocol):
     def acquire(self, endpoint: str, limits: EndpointLimits) -> Permit: ...
 
     def release(self, permit: Permit) -> None: ...
+
+    def acquire_many(self, endpoint: str, limits: EndpointLimits, n: int) -> list[Permit]:
+        """Up to n granted permits, as many as the limits allow now; when none, one refused permit."""
+        ...
+
+    def release_many(self, permits: Sequence[Permit]) -> None:
+        """Give back every granted permit of a batch."""
+        ...
 
 
 @contextlib.contextmanager
@@ -106,10 +120,49 @@ end
 return {1, 0, 0}
 """
 
+# The batch form: up to ARGV[6] slots (members ARGV[1]..":"..i) and as many tokens, all or what is free now.
+_ACQUIRE_MANY_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local maxc = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local rate = tonumber(ARGV[4])
+local burst = tonumber(ARGV[5])
+local n = tonumber(ARGV[6])
+if maxc > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  local free = maxc - redis.call('ZCARD', KEYS[1])
+  if free < 1 then
+    return {0, 0, 1}
+  end
+  n = math.min(n, free)
+end
+local tokens = 0
+if rate > 0 then
+  local b = redis.call('HMGET', KEYS[2], 'tokens', 'ts')
+  tokens = tonumber(b[1]) or burst
+  local ts = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+  if tokens < 1 then
+    return {0, math.ceil((1 - tokens) * 1000 / rate), 2}
+  end
+  n = math.min(n, math.floor(tokens))
+  redis.call('HSET', KEYS[2], 'tokens', tostring(tokens - n), 'ts', now)
+  redis.call('PEXPIRE', KEYS[2], math.ceil(burst * 1000 / rate) + 1000)
+end
+if maxc > 0 then
+  for i = 1, n do
+    redis.call('ZADD', KEYS[1], now + ttl, ARGV[1] .. ':' .. i)
+  end
+  redis.call('PEXPIRE', KEYS[1], ttl + 1000)
+end
+return {n, 0, 0}
+"""
+
 _REASONS = {1: "concurrency", 2: "rate"}
 
 
-def _slot_wait() -> float:
+def slot_wait() -> float:
     """When to try a full endpoint again: a slot frees when any request ends, which nobody can predict;
     a short jittered wait keeps the endpoint busy without a herd of retries at the same instant."""
     return random.uniform(0.05, 0.15)
@@ -122,6 +175,7 @@ class RedisLimiter:
         self.redis = client
         self.prefix = prefix
         self._script = client.register_script(_ACQUIRE_LUA)
+        self._many = client.register_script(_ACQUIRE_MANY_LUA)
 
     def _keys(self, endpoint: str) -> tuple[str, str]:
         return f"{self.prefix}{endpoint}:conc", f"{self.prefix}{endpoint}:rate"
@@ -141,13 +195,42 @@ class RedisLimiter:
         )
         if int(granted):
             return Permit(endpoint, True, token=token)
-        wait = int(wait_ms) / 1000 if int(why) == 2 else _slot_wait()
+        wait = int(wait_ms) / 1000 if int(why) == 2 else slot_wait()
         return Permit(endpoint, False, retry_in=wait, reason=_REASONS.get(int(why), ""))
 
     def release(self, permit: Permit) -> None:
         """Give the concurrency slot back (the rate token stays spent)."""
         if permit.granted:
             self.redis.zrem(self._keys(permit.endpoint)[0], permit.token)
+
+    def acquire_many(self, endpoint: str, limits: EndpointLimits, n: int) -> list[Permit]:
+        """Up to n slots and tokens in one script call (atomic); one refused permit when none is free."""
+        base = uuid.uuid4().hex
+        granted, wait_ms, why = self._many(
+            keys=list(self._keys(endpoint)),
+            args=[
+                base,
+                limits.max_concurrent,
+                int(limits.lease_seconds * 1000),
+                limits.rate_per_second,
+                limits.bucket,
+                max(1, n),
+            ],
+        )
+        k = int(granted)
+        if k:
+            return [Permit(endpoint, True, token=f"{base}:{i}") for i in range(1, k + 1)]
+        wait = int(wait_ms) / 1000 if int(why) == 2 else slot_wait()
+        return [Permit(endpoint, False, retry_in=wait, reason=_REASONS.get(int(why), ""))]
+
+    def release_many(self, permits: Sequence[Permit]) -> None:
+        """Give back the slots of a batch, one ZREM per endpoint."""
+        by_endpoint: dict[str, list[str]] = {}
+        for p in permits:
+            if p.granted and p.token:
+                by_endpoint.setdefault(p.endpoint, []).append(p.token)
+        for endpoint, tokens in by_endpoint.items():
+            self.redis.zrem(self._keys(endpoint)[0], *tokens)
 
     def in_flight(self, endpoint: str) -> int:
         """Slots currently held (expired ones excluded)."""
@@ -180,7 +263,7 @@ class LocalLimiter:
                     if exp <= now:
                         del st.leases[tok]
                 if len(st.leases) >= limits.max_concurrent:
-                    return Permit(endpoint, False, retry_in=_slot_wait(), reason="concurrency")
+                    return Permit(endpoint, False, retry_in=slot_wait(), reason="concurrency")
             if limits.rate_per_second > 0:
                 cap = float(limits.bucket)
                 tokens = cap if st.tokens is None else st.tokens
@@ -203,6 +286,42 @@ class LocalLimiter:
             st = self._states.get(permit.endpoint)
             if st is not None:
                 st.leases.pop(permit.token, None)
+
+    def acquire_many(self, endpoint: str, limits: EndpointLimits, n: int) -> list[Permit]:
+        """Up to n slots and tokens together (what is free now); one refused permit when none is."""
+        now = self._clock()
+        with self._lock:
+            st = self._states.setdefault(endpoint, _State())
+            n = max(1, n)
+            if limits.max_concurrent > 0:
+                for tok, exp in list(st.leases.items()):
+                    if exp <= now:
+                        del st.leases[tok]
+                free = limits.max_concurrent - len(st.leases)
+                if free < 1:
+                    return [Permit(endpoint, False, retry_in=slot_wait(), reason="concurrency")]
+                n = min(n, free)
+            if limits.rate_per_second > 0:
+                cap = float(limits.bucket)
+                tokens = cap if st.tokens is None else st.tokens
+                tokens = min(cap, tokens + max(0.0, now - st.ts) * limits.rate_per_second)
+                if tokens < 1:
+                    wait = (1 - tokens) / limits.rate_per_second
+                    return [Permit(endpoint, False, retry_in=wait, reason="rate")]
+                n = min(n, math.floor(tokens))
+                st.tokens, st.ts = tokens - n, now
+            out = []
+            for _ in range(n):
+                token = uuid.uuid4().hex
+                if limits.max_concurrent > 0:
+                    st.leases[token] = now + limits.lease_seconds
+                out.append(Permit(endpoint, True, token=token))
+            return out
+
+    def release_many(self, permits: Sequence[Permit]) -> None:
+        """Give back every slot of a batch."""
+        for p in permits:
+            self.release(p)
 
     def in_flight(self, endpoint: str) -> int:
         """Slots currently held."""
@@ -234,58 +353,19 @@ class FailOpen:
             except Exception as exc:
                 log.warning("could not release endpoint slot: %s", exc)
 
+    def acquire_many(self, endpoint: str, limits: EndpointLimits, n: int) -> list[Permit]:
+        """The inner limiter's answer, or n token-less grants when it fails."""
+        try:
+            return self.inner.acquire_many(endpoint, limits, n)
+        except Exception as exc:
+            log.warning("endpoint limiter unavailable (%s); sending without it", exc)
+            return [Permit(endpoint, True, token="") for _ in range(max(1, n))]
 
-class ProcessGate:
-    """An in-process queue in front of the shared limiter, per endpoint.
-
-    At most `max_concurrent` threads of this process ask the shared limiter for one endpoint at a time, and a
-    waiting thread wakes the moment one of them finishes. Without it, the threads of one worker competed for
-    the endpoint's slots through Redis and slept a jittered 50–150 ms after each refusal, which capped a
-    single endpoint far below what it could take. Across processes the shared limiter still decides.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sems: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-
-    def enter(self, endpoint: str, limits: EndpointLimits, timeout: float) -> threading.Semaphore | None:
-        """Wait up to `timeout` s for a place; returns what to pass to `leave`, or None when none came."""
-        if limits.max_concurrent <= 0:
-            return _UNLIMITED
-        key = (endpoint, limits.max_concurrent)
-        with self._lock:
-            sem = self._sems.get(key)
-            if sem is None:
-                sem = self._sems[key] = threading.BoundedSemaphore(limits.max_concurrent)
-        return sem if sem.acquire(timeout=max(0.0, timeout)) else None
-
-    @staticmethod
-    def leave(place: threading.Semaphore) -> None:
-        """Free the place taken by `enter`."""
-        if place is not _UNLIMITED:
-            place.release()
-
-
-_UNLIMITED = threading.Semaphore(1)  # a marker, never acquired
-
-
-def take(
-    limiter: Limiter, gate: ProcessGate, endpoint: str, limits: EndpointLimits, budget: float
-) -> tuple[Permit, threading.Semaphore | None]:
-    """A permit for one request, waiting at most `budget` s (in the gate, then for the shared limiter).
-
-    Returns (permit, place): release the permit with the limiter and leave the place in the gate when the
-    request ends. A refused permit comes with no place and a `retry_in` hint.
-    """
-    deadline = time.monotonic() + budget
-    place = gate.enter(endpoint, limits, budget)
-    if place is None:
-        return Permit(endpoint, False, retry_in=_slot_wait(), reason="concurrency"), None
-    permit = limiter.acquire(endpoint, limits)
-    while not permit.granted and time.monotonic() + permit.retry_in < deadline:
-        time.sleep(permit.retry_in)
-        permit = limiter.acquire(endpoint, limits)
-    if not permit.granted:
-        gate.leave(place)
-        return permit, None
-    return permit, place
+    def release_many(self, permits: Sequence[Permit]) -> None:
+        """Give the slots back; a failure only means the leases expire on their own."""
+        held = [p for p in permits if p.token]
+        if held:
+            try:
+                self.inner.release_many(held)
+            except Exception as exc:
+                log.warning("could not release endpoint slots: %s", exc)

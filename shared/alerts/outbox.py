@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from typing import Any
 from sqlmodel import Session
 
 from shared import metrics
+from shared.alerts import gate as gate_mod
 from shared.alerts import limits as limits_mod
 from shared.alerts import outbox_store as ostore
 from shared.alerts import subscriptions as subs
@@ -296,9 +298,72 @@ def _observe_sent(session: Session, data: Mapping[str, Any], sent: datetime) -> 
             metrics.observe_on_commit(session, "matched_to_sent", [(sent - at).total_seconds()])
 
 
-# Sends of one batch run side by side; each still takes its endpoint's permit, so limits hold.
+# Sends of one batch run side by side; each runs under one of its endpoint's permits, so limits hold.
 _SENDERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="newswatch-deliver")
-_GATE = limits_mod.ProcessGate()
+_ENDPOINTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newswatch-endpoint")
+_GATE = gate_mod.ProcessGate()
+
+_Sent = AttemptResult | limits_mod.Permit  # a refused permit: the endpoint is at its limit, no attempt spent
+
+
+def _send_to_endpoint(
+    claims: Sequence[_Claim], lim: limits_mod.Limiter, reg: ChannelRegistry, budget: float
+) -> list[_Sent]:
+    """Send one endpoint's claims under its limits: its permits taken in one limiter call (up to one per
+    claim, as many as are free), each permit a lane that sends claims one after the other, all given back in
+    one call. A claim that has not started `budget` s after the lanes began waits for a later task (as one
+    waiting that long for a permit did before), so a hanging endpoint holds a task for a bounded time."""
+    sub = claims[0].sub
+    endpoint = f"sub{sub.id}"
+    permits, places = gate_mod.take_many(lim, _GATE, endpoint, sub.limits, len(claims), budget)
+    if not places:
+        return [permits[0]] * len(claims)
+    results: list[_Sent | None] = [None] * len(claims)
+    queue = list(range(len(claims)))
+    queue.reverse()
+    lock = threading.Lock()
+    started = time.monotonic()
+    lease = sub.limits.lease_seconds
+    timeout = float(reg.config.timeout if reg.config else 0.0)
+
+    def lane(permit: limits_mod.Permit) -> limits_mod.Permit:
+        """Send claims one after the other under this permit; returns the permit it holds at the end."""
+        taken = time.monotonic()
+        first = True
+        while True:
+            with lock:
+                if not queue:
+                    return permit
+                i = queue.pop()
+            if not first and time.monotonic() - started > budget:
+                results[i] = limits_mod.Permit(endpoint, False, retry_in=limits_mod.slot_wait())
+                continue
+            if not first and (sub.limits.rate_per_second > 0 or time.monotonic() - taken + timeout > lease):
+                # a rate token per request, and never a request that could outlive the slot's lease
+                lim.release_many([permit])
+                permit, taken = lim.acquire(endpoint, sub.limits), time.monotonic()
+                if not permit.granted:
+                    results[i] = permit  # this lane ends; the other lanes take what is left
+                    return permit
+            first = False
+            c = claims[i]
+            message = Message(
+                target=sub.url,
+                msg_id=c.msg_id,
+                event_type=c.event_type,
+                data=c.data,
+                secrets=tuple(sub.secrets),
+            )
+            results[i] = reg.send(message)
+
+    try:
+        held = [lane(permits[0])] if len(permits) == 1 else list(_SENDERS.map(lane, permits))
+    finally:
+        for place in places:
+            _GATE.leave(place)
+    lim.release_many([p for p in held if p.granted])
+    left = limits_mod.Permit(endpoint, False, retry_in=limits_mod.slot_wait(), reason="concurrency")
+    return [r if r is not None else left for r in results]
 
 
 def deliver_many(
@@ -310,7 +375,8 @@ def deliver_many(
     limiter: limits_mod.Limiter | None = None,
 ) -> dict[int, SendOutcome]:
     """One attempt at each due delivery no other worker holds: one claim transaction, the sends in
-    parallel, one transaction recording every result. Returns an outcome per id."""
+    parallel under each endpoint's limits, one transaction recording every result. Returns an outcome per
+    id."""
     token = uuid.uuid4().hex
     ids = list(dict.fromkeys(delivery_ids))
     with session_factory() as session:
@@ -323,25 +389,20 @@ def deliver_many(
     # A full endpoint frees a slot as soon as one of its requests ends: wait a little for it (bounded, so a
     # hanging endpoint holds a sender for at most this long) before handing the delivery back.
     wait_budget = PERMIT_WAIT if len(claims) > 1 else PERMIT_WAIT / 4
+    groups: dict[int, list[_Claim]] = {}
+    for c in claims:
+        groups.setdefault(c.sub.id, []).append(c)
 
-    def attempt(c: _Claim) -> AttemptResult | limits_mod.Permit:
-        permit, place = limits_mod.take(lim, _GATE, f"sub{c.sub.id}", c.sub.limits, wait_budget)
-        if place is None:
-            return permit
-        try:
-            message = Message(
-                target=c.sub.url,
-                msg_id=c.msg_id,
-                event_type=c.event_type,
-                data=c.data,
-                secrets=tuple(c.sub.secrets),
-            )
-            return reg.send(message)
-        finally:
-            lim.release(permit)
-            _GATE.leave(place)
+    def group(members: list[_Claim]) -> list[_Sent]:
+        return _send_to_endpoint(members, lim, reg, wait_budget)
 
-    results = [attempt(claims[0])] if len(claims) == 1 else list(_SENDERS.map(attempt, claims))
+    sent = [group(claims)] if len(groups) == 1 else list(_ENDPOINTS.map(group, groups.values()))
+    result_of = {
+        c.delivery_id: r
+        for members, rs in zip(groups.values(), sent, strict=True)
+        for c, r in zip(members, rs, strict=True)
+    }
+    results = [result_of[c.delivery_id] for c in claims]
     done: list[tuple[_Claim, AttemptResult]] = []
     with session_factory() as session:
         for c, r in zip(claims, results, strict=True):

@@ -30,16 +30,25 @@ def alert_for(*, session: Session, watch_id: int, story_key: str, lock: bool = F
     return session.exec(q).first()
 
 
-def insert_alert(*, session: Session, alert: Alert) -> tuple[Alert, bool]:
-    """Insert unless (watch, story) has one (also under a concurrent insert); returns (row, created)."""
+def _savepoint_insert(session: Session, rows: Sequence[Alert | Match | Delivery]) -> IntegrityError | None:
+    """Add and flush the rows inside a savepoint; None when inserted, or the error when a unique key refused
+    one (then none is inserted: the savepoint is rolled back and the caller's transaction goes on)."""
     try:
         with session.begin_nested():
-            session.add(alert)
+            session.add_all(rows)
             session.flush()
-    except IntegrityError:
+    except IntegrityError as exc:
+        return exc
+    return None
+
+
+def insert_alert(*, session: Session, alert: Alert) -> tuple[Alert, bool]:
+    """Insert unless (watch, story) has one (also under a concurrent insert); returns (row, created)."""
+    refused = _savepoint_insert(session, [alert])
+    if refused is not None:
         found = alert_for(session=session, watch_id=alert.watch_id, story_key=alert.story_key, lock=True)
         if found is None:
-            raise
+            raise refused
         return found, False
     return alert, True
 
@@ -61,13 +70,7 @@ def alerts_for(
 def insert_alerts(*, session: Session, alerts: Sequence[Alert]) -> bool:
     """Insert these alerts in one flush (a savepoint); False, with none inserted, when one of them has a
     (watch, story) another transaction inserted meanwhile (the caller then goes one by one)."""
-    try:
-        with session.begin_nested():
-            session.add_all(alerts)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return _savepoint_insert(session, alerts) is None
 
 
 def recent_alert_counts(*, session: Session, watch_ids: Sequence[int], since: datetime) -> dict[int, int]:
@@ -158,13 +161,7 @@ def _insert_unless_exists(session: Session, row: Match | Delivery) -> bool:
     """
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            return False
-        return True
+        return _savepoint_insert(session, [row]) is None
     table = type(row).__table__  # type: ignore[union-attr]  # SQLModel declares the table at run time
     values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
     insert = pg_insert if dialect == "postgresql" else sqlite_insert

@@ -283,3 +283,28 @@ def test_live_stream_embedded_tail(api: TestClient) -> None:
     events = [sub.get(timeout=1) for _ in range(2)]
     assert [e.type for e in events if e] == ["alert.updated"]  # one alert, now at revision 2
     assert sub.get(timeout=0.05) is None
+
+
+def test_a_batch_whose_story_was_raised_meanwhile_inserts_none_then_goes_one_by_one(api: TestClient) -> None:
+    from shared.alerts import store
+    from shared.models import Alert
+
+    w = _watch("savepoint")
+    a1, a2 = _article(9101, story=9101), _article(9102, story=9102)
+
+    def alert(article_id: int, story: int) -> Alert:
+        return Alert(
+            watch_id=w, article_id=article_id, story_key=f"s{story}", terms=[], article_ids=[article_id]
+        )
+
+    with session_scope() as s:  # another worker raised story 9102's alert and committed
+        s.add(alert(a2, 9102))
+    with session_scope() as s:
+        assert not store.insert_alerts(session=s, alerts=[alert(a1, 9101), alert(a2, 9102)])
+        assert store.alert_for(session=s, watch_id=w, story_key="s9101") is None  # the savepoint rolled back
+        first, created = store.insert_alert(session=s, alert=alert(a1, 9101))
+        found, again = store.insert_alert(session=s, alert=alert(a2, 9102))
+        assert created and first.id is not None
+        assert not again and found.article_id == a2  # the row the other worker committed
+    with session_scope() as s:
+        assert store.alert_for(session=s, watch_id=w, story_key="s9101") is not None

@@ -57,6 +57,43 @@ def test_redis_rate_limit(rclient: redis.Redis) -> None:
     assert refused.reason == "rate" and 0 < refused.retry_in <= 1.0
 
 
+def test_redis_acquire_many_shares_slots_with_single_permits(rclient: redis.Redis) -> None:
+    a = RedisLimiter(rclient, prefix=_prefix())
+    b = RedisLimiter(rclient, prefix=a.prefix)  # another worker
+    limits = EndpointLimits(max_concurrent=4)
+    single = b.acquire("ep", limits)
+    batch = a.acquire_many("ep", limits, 10)
+    assert [p.granted for p in batch] == [True] * 3 and len({p.token for p in batch}) == 3
+    assert a.in_flight("ep") == 4
+    assert not b.acquire("ep", limits).granted
+    (refused,) = a.acquire_many("ep", limits, 2)
+    assert not refused.granted and refused.reason == "concurrency"
+    a.release_many(batch)  # one call gives the batch's slots back
+    assert a.in_flight("ep") == 1
+    assert len(b.acquire_many("ep", limits, 10)) == 3
+    b.release(single)
+
+
+def test_redis_acquire_many_takes_one_rate_token_per_permit(rclient: redis.Redis) -> None:
+    lim = RedisLimiter(rclient, prefix=_prefix())
+    limits = EndpointLimits(max_concurrent=0, rate_per_second=1, burst=3)
+    assert len(lim.acquire_many("ep", limits, 2)) == 2
+    assert lim.acquire("ep", limits).granted  # the third token
+    (refused,) = lim.acquire_many("ep", limits, 5)
+    assert not refused.granted and refused.reason == "rate" and 0 < refused.retry_in <= 1.0
+
+
+def test_redis_acquire_many_expires_like_single_leases(rclient: redis.Redis) -> None:
+    lim = RedisLimiter(rclient, prefix=_prefix())
+    limits = EndpointLimits(max_concurrent=2, lease_seconds=0.3)
+    assert len(lim.acquire_many("ep", limits, 2)) == 2  # a worker killed before releasing them
+    assert not lim.acquire("ep", limits).granted
+    deadline = time.monotonic() + 5
+    while not lim.acquire("ep", limits).granted:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_redis_limit_atomic_under_threads(rclient: redis.Redis) -> None:
     lim = RedisLimiter(rclient, prefix=_prefix())
     limits = EndpointLimits(max_concurrent=3)

@@ -7,7 +7,7 @@ for the receiver (what it answers is set per test), the in-process limiter for R
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,7 +22,7 @@ from shared.alerts import outbox, service
 from shared.alerts import outbox_store as ostore
 from shared.alerts import subscriptions as subs
 from shared.alerts.channels import AttemptResult, Message, registry
-from shared.alerts.limits import LocalLimiter
+from shared.alerts.limits import EndpointLimits, LocalLimiter, Permit
 from shared.config import Settings
 from shared.db import engine_for
 from shared.migrations import upgrade
@@ -246,3 +246,52 @@ def test_410_disables_the_endpoint_and_parks_the_rest_as_missed(ob: Outbox) -> N
     outbox.forget_subscription()
     assert ob.deliver(*ids[1:]) == {i: outbox.SendOutcome("skipped") for i in ids[1:]}
     assert len(ob.channel.sent) == 1
+
+
+class CountingLimiter(LocalLimiter):
+    """The in-process limiter, counting its calls and the most permits held at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, int] = {"acquire": 0, "release": 0, "acquire_many": 0, "release_many": 0}
+        self.most = 0
+
+    def acquire(self, endpoint: str, limits: EndpointLimits) -> Permit:
+        self.calls["acquire"] += 1
+        return super().acquire(endpoint, limits)
+
+    def release(self, permit: Permit) -> None:
+        self.calls["release"] += 1
+        super().release(permit)
+
+    def acquire_many(self, endpoint: str, limits: EndpointLimits, n: int) -> list[Permit]:
+        self.calls["acquire_many"] += 1
+        got = super().acquire_many(endpoint, limits, n)
+        self.most = max(self.most, self.in_flight(endpoint))
+        return got
+
+    def release_many(self, permits: Sequence[Permit]) -> None:
+        self.calls["release_many"] += 1
+        for p in permits:
+            super().release(p)
+
+
+def test_a_batch_takes_its_permits_in_one_call_and_gives_them_back_in_one(ob: Outbox) -> None:
+    ob.limiter = CountingLimiter()
+    ids = ob.events(20)
+    out = ob.deliver(*ids)
+    assert {o.status for o in out.values()} == {"sent"} and len(ob.channel.sent) == 20
+    assert ob.limiter.calls == {"acquire": 0, "release": 0, "acquire_many": 1, "release_many": 1}
+    assert ob.limiter.most == ob.settings.endpoint_max_concurrent  # 8 lanes for 20 deliveries
+    assert ob.limiter.in_flight(f"sub{ob.row(ids[0]).subscription_id}") == 0
+
+
+def test_a_full_endpoint_postpones_the_batch_without_an_attempt(ob: Outbox) -> None:
+    ids = ob.events(3)
+    sub_id = ob.row(ids[0]).subscription_id
+    limits = EndpointLimits(max_concurrent=ob.settings.endpoint_max_concurrent)
+    held = ob.limiter.acquire_many(f"sub{sub_id}", limits, limits.max_concurrent)  # another worker
+    out = ob.deliver(*ids)
+    assert {o.status for o in out.values()} == {"throttled"} and ob.channel.sent == []
+    assert all(ob.row(i).attempts == 0 and ob.row(i).status == PENDING for i in ids)
+    ob.limiter.release_many(held)
