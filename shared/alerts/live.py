@@ -83,9 +83,7 @@ def _flush(session: Session) -> None:
     if settings.mode == "embedded":
         return  # the API process tails the table
     try:
-        stream = stream_for(settings)
-        for event_type, data, watch_id in events:
-            stream.publish(event_type, data, watch_id=watch_id)
+        stream_for(settings).publish_many(events)  # one round trip for the whole commit
     except Exception as exc:  # Redis down: the live view misses it, the database has it
         log.warning("live stream publish failed: %s", exc)
 

@@ -23,7 +23,7 @@ from shared.alerts import live, payload, store
 from shared.alerts.facts import alert_facts, article_ref
 from shared.config import Settings
 from shared.fetching.events import FeedUnhealthy
-from shared.models import Alert, Article, Delivery, Match, Subscription, Watch
+from shared.models import Alert, Article, Subscription, Watch
 from shared.models.base import utcnow
 from shared.models.delivery import MISSED, PENDING
 from shared.rules import MatchResult
@@ -90,12 +90,12 @@ def _deliveries(
     watch_id: int | None,
     alert_id: int | None,
     owner_id: int | None,
-) -> list[Delivery]:
+) -> list[store.DeliveryRow]:
     """The delivery rows of one event (pending for an enabled subscription, missed for a disabled one)."""
     now = utcnow()
     grace = timedelta(seconds=30)  # the caller enqueues right after commit; the sweep covers a lost message
     return [
-        Delivery(
+        store.DeliveryRow(
             msg_id=new_msg_id(),
             subscription_id=sub.id or 0,
             alert_id=alert_id,
@@ -111,7 +111,7 @@ def _deliveries(
     ]
 
 
-def _to_send(inserted: Sequence[Delivery]) -> list[int]:
+def _to_send(inserted: Sequence[store.DeliveryRow]) -> list[int]:
     """The ids of the new deliveries to enqueue (pending ones: a missed one waits for a replay)."""
     return [d.id for d in inserted if d.id is not None and d.status == PENDING]
 
@@ -174,7 +174,7 @@ def record_matches(*, session: Session, records: Sequence[MatchRecord], settings
     A later article of a story that has its alert joins it one by one (alert.updated).
     """
     matches = [
-        Match(
+        store.MatchRow(
             watch_id=r.watch.id or 0,
             article_id=r.article.id or 0,
             score=r.result.score,
@@ -192,12 +192,12 @@ def record_matches(*, session: Session, records: Sequence[MatchRecord], settings
     subs = store.all_subscriptions(session=session)
     keys = list(dict.fromkeys(_key(r) for r, _ in fresh))
     alerts = store.alerts_for(session=session, keys=keys, lock=True)
-    firsts: dict[StoryOfWatch, tuple[MatchRecord, Match]] = {}
+    firsts: dict[StoryOfWatch, tuple[MatchRecord, store.MatchRow]] = {}
     for r, m in fresh:
         if _key(r) not in alerts:
             firsts.setdefault(_key(r), (r, m))
     raised = _raise_alerts(session, list(firsts.values()), alerts, settings)
-    rows: list[Delivery] = []
+    rows: list[store.DeliveryRow] = []
     out: list[int] = []
     for r, m in fresh:
         alert = alerts[_key(r)]
@@ -236,7 +236,7 @@ def _terms(result: MatchResult) -> list[dict[str, Any]]:
     return result.term_dicts()
 
 
-def _new_alert(record: MatchRecord, match: Match, *, throttled: bool) -> Alert:
+def _new_alert(record: MatchRecord, match: store.MatchRow, *, throttled: bool) -> Alert:
     return Alert(
         watch_id=record.watch.id or 0,
         article_id=record.article.id or 0,
@@ -252,10 +252,10 @@ def _new_alert(record: MatchRecord, match: Match, *, throttled: bool) -> Alert:
 
 def _raise_alerts(
     session: Session,
-    firsts: Sequence[tuple[MatchRecord, Match]],
+    firsts: Sequence[tuple[MatchRecord, store.MatchRow]],
     alerts: dict[StoryOfWatch, Alert],
     settings: Settings,
-) -> dict[StoryOfWatch, Match]:
+) -> dict[StoryOfWatch, store.MatchRow]:
     """Raise the alert of each story that has none (its first match's); the new rows go into `alerts`.
 
     Returns story → the match that raised its alert (a story another worker raised meanwhile is not one).
@@ -268,7 +268,7 @@ def _raise_alerts(
     counts = store.recent_alert_counts(
         session=session, watch_ids=[w for w, n in limits.items() if n > 0], since=since
     )
-    new: list[tuple[StoryOfWatch, Alert, Match]] = []
+    new: list[tuple[StoryOfWatch, Alert, store.MatchRow]] = []
     for r, m in firsts:
         w = r.watch.id or 0
         throttled = limits[w] > 0 and counts.get(w, 0) >= limits[w]
@@ -279,7 +279,7 @@ def _raise_alerts(
         alerts.update({k: a for k, a, _ in new})
         return {k: m for k, _, m in new}
     # another worker raised one of these stories' alerts meanwhile: one by one, each finding its own
-    raised: dict[StoryOfWatch, Match] = {}
+    raised: dict[StoryOfWatch, store.MatchRow] = {}
     for r, m in firsts:
         alert = _new_alert(r, m, throttled=_throttled(session, r.watch, settings))
         alerts[_key(r)], created = store.insert_alert(session=session, alert=alert)

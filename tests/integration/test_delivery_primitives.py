@@ -132,3 +132,19 @@ def test_redis_stream_fanout_resume_and_filter(rclient: redis.Redis) -> None:
     assert resumed.get(timeout=0.05) is None
     for sub in (live, only2, resumed):
         sub.close()
+
+
+def test_redis_stream_publish_many_in_one_round_trip_in_order(rclient: redis.Redis) -> None:
+    s = RedisAlertStream(rclient, key=_prefix() + "stream")
+    live = s.subscribe()
+    first = s.publish("alert.created", {"n": 0}, watch_id=1)
+    ids = s.publish_many([("alert.created", {"n": i}, i) for i in range(1, 5)])
+    assert len(ids) == 4 and len(set(ids)) == 4
+    got = [live.get(timeout=2) for _ in range(5)]
+    assert [e.id for e in got if e] == [first, *ids]
+    assert [(e.data["n"], e.watch_id) for e in got if e] == [(0, "1"), (1, "1"), (2, "2"), (3, "3"), (4, "4")]
+    resumed = s.subscribe(last_event_id=ids[1])  # the stream kept them too
+    assert [e.id for e in (resumed.get(timeout=2) for _ in range(2)) if e] == ids[2:]
+    assert s.publish_many([]) == []
+    for sub in (live, resumed):
+        sub.close()
