@@ -159,13 +159,8 @@ def undigested(*, session: Session, older_than: datetime, limit: int = 1000) -> 
     return {w: lst for w, lst in out.items() if min(x.created_at for x in lst) <= older_than}
 
 
-def insert_match(*, session: Session, match: Match) -> Match | None:
-    """Insert unless this watch matched this article already; returns the row (its id set) or None."""
-    return match if _insert_unless_exists(session, match) else None
-
-
 def insert_matches(*, session: Session, matches: Sequence[MatchRow]) -> list[MatchRow]:
-    """insert_match for many: the rows inserted (ids set), in input order; one that exists is left out."""
+    """Insert each match whose (watch, article) is new: the rows inserted (ids set), in input order."""
     return [m for m, new in zip(matches, _insert_many(session, matches), strict=True) if new]
 
 
@@ -269,13 +264,8 @@ def owner_subscriptions(*, session: Session, owner_id: int, exclude_id: int) -> 
 # --- deliveries --------------------------------------------------------------------------------------------
 
 
-def insert_delivery(*, session: Session, delivery: Delivery) -> Delivery | None:
-    """Insert unless this event went to this subscription already; returns the row (its id set) or None."""
-    return delivery if _insert_unless_exists(session, delivery) else None
-
-
 def insert_deliveries(*, session: Session, deliveries: Sequence[DeliveryRow]) -> list[DeliveryRow]:
-    """insert_delivery for many: the rows inserted (ids set), in input order."""
+    """Insert each delivery whose (subscription, event) is new: the rows inserted, in input order."""
     return [d for d, new in zip(deliveries, _insert_many(session, deliveries), strict=True) if new]
 
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from shared.outbound.policy import AddressPolicy, BadSchemeError
 
 MAX_IDLE_PER_HOST = 16
@@ -156,8 +158,7 @@ class _Connection(http.client.HTTPConnection):
 
 
 def _tls_context() -> ssl.SSLContext:
-    import httpx  # the same trust store as every other outbound request (certifi, no environment)
-
+    # the same trust store as every other outbound request (certifi, no environment)
     ctx = httpx.create_ssl_context(verify=True, trust_env=False)
     ctx.sslsocket_class = _DeadlineSSLSocket
     return ctx
@@ -185,11 +186,15 @@ class PinnedPoster:
                 conn.close()
         return self._new(key), False
 
-    def _new(self, key: tuple[str, str, int, str]) -> _Connection:
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS context of this poster's https connections (made on first use; certificates verified)."""
         with self._lock:
-            if key[0] == "https" and self._ssl is None:
+            if self._ssl is None:
                 self._ssl = _tls_context()
-            ctx = self._ssl
+            return self._ssl
+
+    def _new(self, key: tuple[str, str, int, str]) -> _Connection:
+        ctx = self.tls_context() if key[0] == "https" else None
         return _Connection(key[0], key[1], key[2], key[3], ctx)
 
     def _give_back(self, key: tuple[str, str, int, str], conn: _Connection) -> None:
