@@ -212,11 +212,11 @@ def test_stemming_is_safe_across_threads() -> None:
     assert out == [text.stem(w, "english") for w in words]
 
 
+@pytest.mark.parametrize("session", ["postgresql"], indirect=True)  # GIN is PostgreSQL's
 def test_the_postgresql_index_flushes_a_small_pending_list(session: Session) -> None:
     # migration 0008: an insert that crosses the limit merges the pending list in its own transaction;
     # 256 kB keeps that merge (and every search's scan of the unmerged entries) short
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("GIN is PostgreSQL's")
+    assert session.get_bind().dialect.name == "postgresql"
     options = session.execute(
         text("SELECT reloptions FROM pg_class WHERE relname = 'ix_article_search_document'")
     ).scalar_one()
