@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import gc
+import logging
+from typing import Any
+
+from celery import shared_task, signals
 from sqlalchemy.exc import OperationalError
 
 from services.dispatch import enqueue_deliveries, enqueue_processing
 from services.queue import pool_processes
 from shared import logs
 from shared.config import get_settings
-from shared.db import session_scope
+from shared.db import get_engine, session_scope
 from shared.pipeline import service
 from shared.search.backfill import index_missing
+
+log = logging.getLogger(__name__)
+
+
+@signals.celeryd_after_setup.connect
+def _warm(instance: Any = None, **_: Any) -> None:
+    """A worker taking pipeline tasks loads the model and compiles the watches before its pool forks
+    (service.warm; this signal comes once logging is set up, before the pool starts). Then the database
+    connections it used are closed (a forked child must open its own) and what it loaded is frozen out of
+    the garbage collector's scans (pages stay shared with the children, and no collection walks the
+    model's objects again)."""
+    queues = getattr(getattr(getattr(instance, "app", None), "amqp", None), "queues", None)
+    consumed = getattr(queues, "consume_from", None)
+    if consumed is not None and "pipeline" not in consumed:
+        return
+    try:
+        service.warm(sessions=session_scope, settings=get_settings())
+    except Exception as exc:  # the first batch loads them instead
+        log.warning("pipeline warm-up failed, the first batch loads the model and watches: %s", exc)
+    finally:
+        get_engine().dispose()
+    gc.freeze()
 
 
 @shared_task(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -86,6 +87,33 @@ def extractor_for(settings: Settings) -> Extractor:
                 raise LookupError(f"no entity extractor named {settings.entity_extractor!r} is registered")
             _extractors[key] = factory(settings)
         return _extractors[key]
+
+
+_WARM_UP = ArticleInput(
+    title="Leaders meet at the Shanghai Cooperation Organisation summit",
+    text="The heads of state of the member countries met in Astana, Kazakhstan, on Thursday.",
+)
+
+
+def warm(*, sessions: Sessions, settings: Settings) -> None:
+    """Load what every batch needs before the first one arrives: the entity extractor (its model and
+    language detector, through one sample article) and the active watches compiled.
+
+    A worker calls this in its main process before its pool forks, so each pool process starts with them
+    (shared pages, not a copy each) instead of spending its first batch on them: seconds at 10,000 watches,
+    added to the first articles' latency. Whatever fails here is done again, lazily, by the first batch.
+    """
+    started = time.perf_counter()
+    extractor = extractor_for(settings)
+    extractor.extract_many([_WARM_UP])
+    with sessions() as session:
+        rules = ENGINES.get(session=session, resolver=extractor.kb)
+    log.info(
+        "pipeline warmed in %.2f s: entity extractor %r loaded, %d watches compiled",
+        time.perf_counter() - started,
+        settings.entity_extractor,
+        len(rules.specs),
+    )
 
 
 class WatchFaults(Exception):
@@ -358,4 +386,5 @@ __all__ = [
     "register_extractor",
     "retry_article",
     "stuck_article_ids",
+    "warm",
 ]

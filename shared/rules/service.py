@@ -7,7 +7,9 @@ The caller quarantines such watches (`quarantine_watch`), so every other watch g
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +32,8 @@ from shared.rules import (
 )
 from shared.rules.stats import Frequencies, document_frequencies
 from shared.rules.validation import MIN_SAMPLE
+
+log = logging.getLogger(__name__)
 
 FREQUENCY_SAMPLE = 500  # recent articles whose word frequencies pick each rule's presearch anchor
 
@@ -215,6 +219,7 @@ class EngineCache:
         version = store.ruleset_version(session=session)
         with self._lock:
             if self._cached is None or self._cached.version != version:
+                started = time.perf_counter()
                 watches = store.enabled_watches(session=session)
                 specs = [
                     WatchSpec(id=w.id or 0, name=w.name, query=w.query, version=w.version) for w in watches
@@ -230,6 +235,13 @@ class EngineCache:
                     specs, failures = _compile_each(specs, resolver, freq)
                     engine = compile_watches(specs, resolver=resolver, frequencies=freq)
                 self._cached = CompiledRules(version, engine, specs, failures)
+                log.info(
+                    "compiled %d watches of rule set version %d in %.2f s (%d failed)",
+                    len(specs),
+                    version,
+                    time.perf_counter() - started,
+                    len(failures),
+                )
             return self._cached
 
 
