@@ -308,18 +308,7 @@ class System:
     def cpu_seconds(self) -> dict[str, float]:
         """CPU-seconds so far of each role's process tree and of this database's PostgreSQL backends."""
         stats = _proc_stats()
-        children: dict[int, list[int]] = {}
-        for pid, (ppid, _cpu) in stats.items():
-            children.setdefault(ppid, []).append(pid)
-
-        def tree(pid: int) -> float:
-            total, todo = 0.0, [pid]
-            while todo:
-                p = todo.pop()
-                total += stats.get(p, (0, 0.0))[1]
-                todo += children.get(p, [])
-            return total
-
+        tree = _tree_cpu(stats)
         out = {name: tree(proc.pid) for name, proc in self.procs.items()}
         pids = [
             r[0]
@@ -386,6 +375,23 @@ class System:
         if r.status_code != 202:
             raise RuntimeError(f"push answered {r.status_code}: {r.text[:300]}")
         return list(r.json()["new_ids"])
+
+
+def _tree_cpu(stats: dict[int, tuple[int, float]]) -> Callable[[int], float]:
+    """CPU-seconds so far of a process and its descendants, read from one `_proc_stats()`."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _cpu) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+
+    def tree(pid: int) -> float:
+        total, todo = 0.0, [pid]
+        while todo:
+            p = todo.pop()
+            total += stats.get(p, (0, 0.0))[1]
+            todo += children.get(p, [])
+        return total
+
+    return tree
 
 
 def _proc_stats() -> dict[int, tuple[int, float]]:
@@ -549,12 +555,14 @@ def throughput_run(
             seen_before = {r[0] for r in before["records"]}
             out0 = system.outcome([])
             cpu0, load0 = system.cpu_seconds(), load()
+            rx_cpu0 = _tree_cpu(_proc_stats())(rx.proc.pid or 0)
             t0 = time.time()
             ids = _push_all(system, measured)
             pushed = time.time()
             t_proc = _wait(lambda: system.counts(ids)["fetched"] == 0, 1800, system, "the measured articles")
             cpu1, load1 = system.cpu_seconds(), load()
             t_hooks = _wait(_delivered(system, rx), 600, system, "the webhooks", every=0.2)
+            rx_cpu = _tree_cpu(_proc_stats())(rx.proc.pid or 0) - rx_cpu0
             counts = system.counts(ids)
             out1 = system.outcome(ids)
             stats = rx.stats()
@@ -592,6 +600,8 @@ def throughput_run(
                 },
                 "cpu_s": cpu,
                 "articles_per_system_cpu_s": round(n / total_cpu, 2) if total_cpu else None,
+                # the bench's verifying receiver shares the 2 cores (a real one runs elsewhere): not in cpu_s
+                "receiver_cpu_s_to_last_webhook": round(rx_cpu, 2),
                 "load_before_after": [load0, load1],
             }
     finally:
