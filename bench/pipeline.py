@@ -35,7 +35,9 @@ waiting when the offer stopped, and the drain time (offer stopped → last offer
 
 The machine is shared: the load average is printed beside the figures, and `cpu` gives the CPU-seconds
 the system's processes (API, workers, beat, their PostgreSQL backends) used per article, which depends less
-on the neighbours than wall time.
+on the neighbours than wall time. The ceiling is measured again after the runs (`ceiling_after_runs`,
+labelled): on a shared machine the two can differ by a fifth, and `ner` in two processes at once (beside
+each) shows what the machine gave two busy processes then.
 """
 
 from __future__ import annotations
@@ -821,6 +823,12 @@ def main(argv: list[str] | None = None) -> int:
             runs[-1]["cpu_ratio_vs_ner"] = (
                 round(per_cpu / ceiling["ner_articles_per_cpu_s"], 3) if per_cpu else None
             )
+        # the same ceiling again after the runs (labelled, not the goal's): how far the machine moved
+        after = ner_ceiling(measured_rows, settings.spacy_model, settings.entity_max_chars)
+        result["ceiling_after_runs"] = {
+            k: after[k]
+            for k in ("ner_articles_per_cpu_s", "ceiling_articles_per_s", "ner_two_processes_at_once")
+        }
         first = runs[0]
         result.update(
             {
